@@ -1,0 +1,117 @@
+#pragma once
+
+// Configuration: environment variables, overridden by command-line flags, validated into plain
+// structs. Every setting has one environment name (CQRS_HTTP_PORT) and one flag derived from it
+// (--http-port). A wrong value raises config_error naming the variable, so start-up stops with a
+// message an operator can act on.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/log.hpp"
+
+namespace cqrs::core {
+
+class config_error : public std::runtime_error {
+ public:
+  config_error(std::string variable, const std::string& problem);
+  const std::string& variable() const { return variable_; }
+
+ private:
+  std::string variable_;
+};
+
+// A documented setting: its environment name, default shown in --help, and meaning.
+struct setting_spec {
+  std::string env;
+  std::string default_text;
+  std::string help;
+};
+
+// CQRS_HTTP_PORT -> http-port
+std::string flag_name(std::string_view env_name);
+
+using key_values = std::vector<std::pair<std::string, std::string>>;
+
+class settings_source {
+ public:
+  settings_source(std::map<std::string, std::string> env, std::map<std::string, std::string> flags);
+
+  // Reads flags (`--name value` or `--name=value`) for the given specs from argv and the
+  // variables from `envp`. Throws config_error for unknown flags or a missing flag value.
+  static settings_source from_command_line(int argc, const char* const* argv, const char* const* envp,
+                                           const std::vector<setting_spec>& specs);
+
+  // The flag if given, else the environment variable, else nothing. Empty values count as unset.
+  std::optional<std::string> raw(std::string_view env_name) const;
+
+  std::string text(std::string_view env_name, std::string_view fallback) const;
+  std::string required_text(std::string_view env_name) const;
+  std::int64_t integer(std::string_view env_name, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
+  bool boolean(std::string_view env_name, bool fallback) const;
+  std::chrono::milliseconds milliseconds(std::string_view env_name, std::chrono::milliseconds fallback,
+                                         std::chrono::milliseconds min, std::chrono::milliseconds max) const;
+  // A URL whose scheme is one of `schemes` (e.g. {"postgresql", "postgres"}).
+  std::string url(std::string_view env_name, std::string_view fallback, std::vector<std::string_view> schemes) const;
+  // "key=value,key=value"; an empty key or a missing '=' is an error.
+  key_values pairs(std::string_view env_name) const;
+  log_level level(std::string_view env_name, log_level fallback) const;
+
+  bool help_requested() const { return help_; }
+
+ private:
+  std::map<std::string, std::string> env_;
+  std::map<std::string, std::string> flags_;
+  bool help_ = false;
+};
+
+// Renders `--help` text for a set of settings.
+std::string settings_help(std::string_view program, std::string_view summary, const std::vector<setting_spec>& specs);
+
+// Parses a Java-style properties text (key=value lines, '#' comments); errors name `variable`.
+key_values parse_properties(std::string_view text, std::string_view variable);
+
+struct postgres_config {
+  std::string url;
+  int pool_size = 8;
+};
+
+struct redis_config {
+  std::string url;
+};
+
+struct kafka_config {
+  std::string bootstrap;
+  std::string topic = "events";
+  // Passed through verbatim to librdkafka (security.protocol, sasl.*, ssl.*, ...), so a real
+  // cluster is a configuration change and never a code change.
+  key_values properties;
+};
+
+struct http_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 2;
+};
+
+struct engine_config {
+  postgres_config postgres;
+  redis_config redis;
+  kafka_config kafka;
+  http_config http;
+  log_level log = log_level::info;
+};
+
+// Every setting the engine's processes read; the single list behind --help and the README.
+const std::vector<setting_spec>& engine_settings();
+
+engine_config load_engine_config(const settings_source& source);
+
+}  // namespace cqrs::core

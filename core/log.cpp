@@ -1,0 +1,99 @@
+#include "core/log.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace cqrs::core {
+
+log_level parse_log_level(std::string_view text) {
+  if (text == "debug") return log_level::debug;
+  if (text == "info") return log_level::info;
+  if (text == "warn") return log_level::warn;
+  if (text == "error") return log_level::error;
+  throw std::invalid_argument("expected one of debug, info, warn, error");
+}
+
+std::string_view to_string(log_level level) {
+  switch (level) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+  }
+  std::abort();
+}
+
+namespace {
+
+bool needs_quotes(std::string_view value) {
+  if (value.empty()) return true;
+  for (unsigned char c : value) {
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) return true;
+  }
+  return false;
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", ms);
+}
+
+}  // namespace
+
+std::string logfmt_value(std::string_view value) {
+  if (!needs_quotes(value)) return std::string(value);
+  std::string out = "\"";
+  for (unsigned char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string format_log_line(std::string_view time, log_level level, std::string_view component,
+                            std::string_view message, std::initializer_list<log_field> fields) {
+  std::string line = fmt::format("time={} level={} component={} msg={}", time, to_string(level),
+                                 logfmt_value(component), logfmt_value(message));
+  for (const auto& field : fields) {
+    line += fmt::format(" {}={}", field.key, logfmt_value(field.value));
+  }
+  return line;
+}
+
+logger::logger(std::string component, log_level threshold, int fd)
+    : component_(std::move(component)), threshold_(threshold), fd_(fd) {}
+
+logger logger::child(std::string component) const { return logger(std::move(component), threshold_, fd_); }
+
+void logger::debug(std::string_view m, std::initializer_list<log_field> f) const { write(log_level::debug, m, f); }
+void logger::info(std::string_view m, std::initializer_list<log_field> f) const { write(log_level::info, m, f); }
+void logger::warn(std::string_view m, std::initializer_list<log_field> f) const { write(log_level::warn, m, f); }
+void logger::error(std::string_view m, std::initializer_list<log_field> f) const { write(log_level::error, m, f); }
+
+void logger::write(log_level level, std::string_view message, std::initializer_list<log_field> fields) const {
+  if (!enabled(level)) return;
+  std::string line = format_log_line(utc_now(), level, component_, message, fields);
+  line += '\n';
+  // One write per line keeps concurrent lines whole; a failed log write is not worth dying for.
+  [[maybe_unused]] const auto written = ::write(fd_, line.data(), line.size());
+}
+
+}  // namespace cqrs::core

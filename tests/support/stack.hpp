@@ -1,0 +1,24 @@
+#pragma once
+
+// Settings of the private test stack started by tools/test. A suite that needs a service and
+// does not find its setting fails loudly: a test that silently skips would prove nothing.
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace cqrs::tests {
+
+inline std::string stack_setting(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    throw std::runtime_error(std::string(name) + " is not set: run the suites through tools/test");
+  }
+  return value;
+}
+
+inline std::string pg_url() { return stack_setting("CQRS_PG_URL"); }
+inline std::string redis_url() { return stack_setting("CQRS_REDIS_URL"); }
+inline std::string kafka_bootstrap() { return stack_setting("CQRS_KAFKA_BOOTSTRAP"); }
+
+}  // namespace cqrs::tests

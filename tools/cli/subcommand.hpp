@@ -1,0 +1,25 @@
+#pragma once
+
+// The operators' command line is a set of subcommands; each declares its own settings so that
+// `cqrs SUBCOMMAND --help` documents exactly what it reads.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace cqrs::tools::cli {
+
+struct subcommand {
+  std::string name;
+  std::string summary;
+  std::vector<core::setting_spec> settings;
+  // Returns the process exit status; expected failures print a message and return non-zero.
+  std::function<int(const core::settings_source&)> run;
+};
+
+subcommand migrate_subcommand();
+subcommand config_subcommand();
+
+}  // namespace cqrs::tools::cli

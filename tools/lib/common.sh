@@ -1,0 +1,175 @@
+# Shared by tools/run, tools/test and tools/bench: install what is missing, build, and start or
+# stop a stack (PostgreSQL 15, Redis 7, the embedded Kafka broker) in a scratch directory on
+# loopback. Source it; it defines functions only.
+
+CQRS_ROOT=${CQRS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+# Debian 12 packages the engine needs to build, test and run.
+CQRS_PACKAGES=(
+  meson ninja-build pkg-config cmake ccache g++
+  librdkafka-dev libpqxx-dev libhiredis-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
+  libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev
+  postgresql-15 redis-server kcat procps
+)
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "${CQRS_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+    die "apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+ensure_build() {
+  cd "$CQRS_ROOT" || die "cannot enter $CQRS_ROOT"
+  if [ ! -f build/build.ninja ]; then
+    meson setup build >/dev/null || die "meson setup failed"
+  fi
+  meson compile -C build -j 2 >build/compile.log 2>&1 || {
+    tail -n 60 build/compile.log >&2
+    die "build failed (full log: build/compile.log)"
+  }
+}
+
+# A port nobody listens on right now (a start that loses the race is retried by the caller).
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+  die "no free port found"
+}
+
+# Runs a PostgreSQL binary as the owner of the cluster: postgres refuses to run as root.
+pg_run() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DIR [durable]: a cluster in DIR/pg. Tests trade durability for speed;
+# benchmarks and tools/run keep PostgreSQL's defaults (fsync and synchronous_commit on).
+start_postgres() {
+  local dir=$1 durability=${2:-durable} port opts
+  mkdir -p "$dir/pg"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pg"
+  pg_run "$PG_BIN/initdb" -D "$dir/pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+    >"$dir/pg/initdb.log" 2>&1 || { cat "$dir/pg/initdb.log" >&2; die "initdb failed"; }
+  opts="-c listen_addresses=127.0.0.1 -k $dir/pg -c max_connections=300 -c shared_buffers=256MB"
+  [ "$durability" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    if pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
+      -o "-p $port $opts" start >/dev/null 2>&1; then
+      pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres cqrs ||
+        die "createdb failed"
+      echo "CQRS_PG_URL=postgresql://postgres@127.0.0.1:$port/cqrs" >>"$dir/stack.env"
+      echo "CQRS_PG_PORT=$port" >>"$dir/stack.env"
+      return 0
+    fi
+  done
+  tail -n 20 "$dir/pg/server.log" >&2
+  die "PostgreSQL did not start"
+}
+
+start_redis() {
+  local dir=$1 port
+  mkdir -p "$dir/redis"
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    # No persistence by default: Redis only holds read models, rebuilt from the event store.
+    if redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+      --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" &&
+      wait_for 10 redis-cli -h 127.0.0.1 -p "$port" ping; then
+      echo "CQRS_REDIS_URL=redis://127.0.0.1:$port/0" >>"$dir/stack.env"
+      return 0
+    fi
+  done
+  die "Redis did not start"
+}
+
+# wait_for SECONDS CMD...: retries CMD quietly until it succeeds or time runs out.
+wait_for() {
+  local seconds=$1; shift
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+
+start_kafka() {
+  local dir=$1 partitions=${CQRS_KAFKA_PARTITIONS:-6} topic=${CQRS_KAFKA_TOPIC:-events}
+  local file="$dir/kafka/bootstrap"
+  mkdir -p "$dir/kafka"
+  rm -f "$file"
+  # setsid: the broker must outlive a detached tools/run, and Ctrl-C reaches it only through us.
+  setsid "$CQRS_ROOT/build/tools/kafka_broker/cqrs-kafka-broker" --bootstrap-file "$file" \
+    --partitions "$partitions" --topic "$topic" >"$dir/kafka/broker.log" 2>&1 </dev/null &
+  echo $! >"$dir/kafka/broker.pid"
+  # The bootstrap file is written atomically (write, rename) once the brokers listen.
+  wait_for 20 test -s "$file" || { cat "$dir/kafka/broker.log" >&2; die "Kafka broker did not start"; }
+  echo "CQRS_KAFKA_BOOTSTRAP=$(cat "$file")" >>"$dir/stack.env"
+  echo "CQRS_KAFKA_TOPIC=$topic" >>"$dir/stack.env"
+}
+
+apply_migrations() {
+  local dir=$1
+  (set -a; . "$dir/stack.env"; "$CQRS_ROOT/build/tools/cli/cqrs" migrate) >"$dir/migrate.log" 2>&1 ||
+    { cat "$dir/migrate.log" >&2; die "migrations failed"; }
+}
+
+# start_stack DIR [durable|fast]: everything the engine needs, settings written to DIR/stack.env.
+start_stack() {
+  local dir=$1 durability=${2:-durable}
+  : >"$dir/stack.env"
+  echo "CQRS_STACK_DIR=$dir" >>"$dir/stack.env"
+  start_postgres "$dir" "$durability"
+  start_redis "$dir"
+  start_kafka "$dir"
+  apply_migrations "$dir"
+}
+
+stop_pid_file() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$file"
+}
+
+# stop_stack DIR: stops every process started in DIR, engine processes first (they hold
+# connections to the services), then the broker, Redis and PostgreSQL. Safe to call twice.
+stop_stack() {
+  local dir=$1 file
+  [ -d "$dir" ] || return 0
+  for file in "$dir"/engine/*.pid; do [ -e "$file" ] && stop_pid_file "$file"; done
+  stop_pid_file "$dir/kafka/broker.pid"
+  stop_pid_file "$dir/redis/redis.pid"
+  if [ -f "$dir/pg/data/postmaster.pid" ]; then
+    pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+      pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1
+  fi
+}
+
+# Processes whose command line mentions DIR (what a stop must leave at zero).
+stack_processes() {
+  pgrep -f -- "$1" || true
+}
