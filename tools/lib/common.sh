@@ -71,13 +71,12 @@ start_postgres() {
   opts="-c listen_addresses=127.0.0.1 -k $dir/pg -c max_connections=300 -c shared_buffers=256MB"
   [ "$durability" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   for _ in 1 2 3 4 5; do
-    port=$(free_port)
+    port=${CQRS_PG_PORT:-$(free_port)}
     if pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
       -o "-p $port $opts" start >/dev/null 2>&1; then
       pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres cqrs ||
         die "createdb failed"
       echo "CQRS_PG_URL=postgresql://postgres@127.0.0.1:$port/cqrs" >>"$dir/stack.env"
-      echo "CQRS_PG_PORT=$port" >>"$dir/stack.env"
       return 0
     fi
   done
@@ -89,7 +88,7 @@ start_redis() {
   local dir=$1 port
   mkdir -p "$dir/redis"
   for _ in 1 2 3 4 5; do
-    port=$(free_port)
+    port=${CQRS_REDIS_PORT:-$(free_port)}
     # No persistence by default: Redis only holds read models, rebuilt from the event store.
     if redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
       --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" &&

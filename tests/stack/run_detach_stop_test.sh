@@ -1,0 +1,29 @@
+# tools/run --detach brings up PostgreSQL, Redis and the broker; psql, redis-cli and kcat connect
+# with build/stack.env's settings; tools/run --stop leaves no process behind.
+. "$(dirname "$0")/lib.sh"
+scratch=$(mktemp -d /tmp/cqrs-stacktest.XXXXXX)
+export CQRS_RUN_STATE=$scratch/run.state CQRS_STACK_ENV=$scratch/stack.env CQRS_HTTP_PORT=18080
+trap '"$ROOT/tools/run" --stop >/dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
+
+"$ROOT/tools/run" --detach 2>"$scratch/run.log" || { cat "$scratch/run.log"; fail "tools/run --detach failed"; }
+[ -s "$CQRS_STACK_ENV" ] || fail "no stack.env written"
+. "$CQRS_STACK_ENV"
+dir=$(cat "$CQRS_RUN_STATE")
+redis_port=${CQRS_REDIS_URL##*:}; redis_port=${redis_port%%/*}
+
+[ "$(psql "$CQRS_PG_URL" -Atc 'select count(*) > 0 from schema_migrations')" = t ] ||
+  fail "psql cannot read the applied migrations"
+[ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping)" = PONG ] || fail "redis-cli cannot reach Redis"
+kcat -b "$CQRS_KAFKA_BOOTSTRAP" -L -t events 2>/dev/null | grep -q 'topic "events" with 6 partitions' ||
+  fail "kcat does not see topic events with 6 partitions"
+[ "$CQRS_HTTP_URL" = "http://127.0.0.1:18080" ] || fail "CQRS_HTTP_URL does not follow CQRS_HTTP_PORT"
+[ -n "$CQRS_JWT_SECRET" ] || fail "no generated secret"
+
+"$ROOT/tools/run" --detach 2>/dev/null && fail "a second tools/run --detach must refuse"
+
+"$ROOT/tools/run" --stop 2>/dev/null || fail "tools/run --stop failed"
+left=$(leftovers "$dir" "$redis_port")
+[ -z "$left" ] || fail "processes left behind: $left"
+[ ! -e "$CQRS_STACK_ENV" ] || fail "stack.env still present after --stop"
+[ ! -d "$dir" ] || fail "scratch directory still present"
+echo "detach/stop cycle left nothing behind"
