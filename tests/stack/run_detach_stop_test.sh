@@ -11,7 +11,7 @@ trap '"$ROOT/tools/run" --stop >/dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
 dir=$(cat "$CQRS_RUN_STATE")
 redis_port=${CQRS_REDIS_URL##*:}; redis_port=${redis_port%%/*}
 
-[ "$(psql "$CQRS_PG_URL" -Atc 'select count(*) > 0 from schema_migrations')" = t ] ||
+[ "$(psql "$CQRS_PG_URL" -Atc "select to_regclass('schema_migrations') is not null")" = t ] ||
   fail "psql cannot read the applied migrations"
 [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping)" = PONG ] || fail "redis-cli cannot reach Redis"
 kcat -b "$CQRS_KAFKA_BOOTSTRAP" -L -t events 2>/dev/null | grep -q 'topic "events" with 6 partitions' ||
