@@ -65,11 +65,13 @@ pg_run() {
 start_postgres() {
   local dir=$1 durability=${2:-durable} port opts
   mkdir -p "$dir/pg"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pg"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/pg"; fi
   pg_run "$PG_BIN/initdb" -D "$dir/pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
     >"$dir/pg/initdb.log" 2>&1 || { cat "$dir/pg/initdb.log" >&2; die "initdb failed"; }
   opts="-c listen_addresses=127.0.0.1 -k $dir/pg -c max_connections=300 -c shared_buffers=256MB"
-  [ "$durability" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [ "$durability" = fast ]; then
+    opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
   for _ in 1 2 3 4 5; do
     port=${CQRS_PG_PORT:-$(free_port)}
     if pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
@@ -149,7 +151,7 @@ stop_pid_file() {
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$file"
 }
@@ -159,7 +161,9 @@ stop_pid_file() {
 stop_stack() {
   local dir=$1 file
   [ -d "$dir" ] || return 0
-  for file in "$dir"/engine/*.pid; do [ -e "$file" ] && stop_pid_file "$file"; done
+  for file in "$dir"/engine/*.pid; do
+    if [ -e "$file" ]; then stop_pid_file "$file"; fi
+  done
   stop_pid_file "$dir/kafka/broker.pid"
   stop_pid_file "$dir/redis/redis.pid"
   if [ -f "$dir/pg/data/postmaster.pid" ]; then

@@ -1,0 +1,47 @@
+#pragma once
+
+// librdkafka's C handles, each owned by a unique_ptr with its deleter, so a failing CHECK or an
+// exception in a test never leaks a client or leaves its threads running.
+
+#include <memory>
+
+#include <librdkafka/rdkafka.h>
+
+namespace cqrs::tests::kafka {
+
+namespace detail {
+
+struct client_deleter {
+  // For a consumer this also leaves the group (rd_kafka_destroy closes the consumer first).
+  void operator()(rd_kafka_t* client) const { rd_kafka_destroy(client); }
+};
+struct conf_deleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+struct partition_list_deleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
+};
+struct message_deleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+struct headers_deleter {
+  void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
+};
+struct metadata_deleter {
+  void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
+};
+struct error_deleter {
+  void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
+};
+
+}  // namespace detail
+
+using client_ptr = std::unique_ptr<rd_kafka_t, detail::client_deleter>;
+using conf_ptr = std::unique_ptr<rd_kafka_conf_t, detail::conf_deleter>;
+using partition_list_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t, detail::partition_list_deleter>;
+using message_ptr = std::unique_ptr<rd_kafka_message_t, detail::message_deleter>;
+using headers_ptr = std::unique_ptr<rd_kafka_headers_t, detail::headers_deleter>;
+using metadata_ptr = std::unique_ptr<const rd_kafka_metadata_t, detail::metadata_deleter>;
+using error_ptr = std::unique_ptr<rd_kafka_error_t, detail::error_deleter>;
+
+}  // namespace cqrs::tests::kafka
