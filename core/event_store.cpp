@@ -1,0 +1,164 @@
+#include "core/event_store.hpp"
+
+#include <algorithm>
+
+#include <pqxx/nontransaction>
+
+#include "core/commit_notifier.hpp"
+#include "core/event_store_sql.hpp"
+#include "core/upcasting.hpp"
+
+namespace cqrs::core {
+
+namespace {
+
+std::vector<event_id> ids_for(const std::vector<new_event>& events) {
+  std::vector<event_id> ids;
+  ids.reserve(events.size());
+  for (const auto& event : events) ids.push_back(event.id ? *event.id : event_id::generate());
+  return ids;
+}
+
+}  // namespace
+
+event_store::event_store(store_options options)
+    : options_(std::move(options)), connection_(options_.url, detail::prepare_statements, options_.retry) {}
+
+event_store::~event_store() = default;
+
+template <typename T>
+T event_store::read_only(const std::function<T(pqxx::transaction_base&)>& query) {
+  std::optional<T> answer;
+  connection_.run(statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    answer = query(tx);
+  });
+  return std::move(*answer);
+}
+
+result<append_success> event_store::append(const append_request& request) {
+  if (auto invalid = check_append(request, options_.limits)) return *invalid;
+  const auto ids = ids_for(request.events);
+  std::optional<result<append_success>> outcome;
+  try {
+    // Autocommit: the statement is the transaction, so a reply lost in flight is in doubt.
+    connection_.run(statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
+      pqxx::nontransaction tx(c);
+      outcome = detail::exec_append(tx, request, ids);
+    });
+  } catch (const store_error& failure) {
+    if (auto duplicate = detail::as_duplicate(failure)) return *duplicate;
+    throw;
+  }
+  if (outcome->ok() && options_.notifier != nullptr) options_.notifier->committed();
+  return std::move(*outcome);
+}
+
+result<append_success> event_store::append(const stream_id& stream, expected_version expected,
+                                           std::vector<new_event> events, event_metadata metadata) {
+  return append(append_request{stream, expected, std::move(events), std::move(metadata), std::nullopt, std::nullopt});
+}
+
+result<append_success> event_store::append_in(pqxx::transaction_base& tx, const append_request& request) {
+  if (auto invalid = check_append(request, options_.limits)) return *invalid;
+  try {
+    detail::prepare_append(tx.conn());
+    return detail::exec_append(tx, request, ids_for(request.events));
+  } catch (...) {
+    // Inside an explicit transaction nothing commits before the caller's commit.
+    const store_error failure = detail::to_store_error(std::current_exception(), statement_effect::none_on_failure);
+    if (auto duplicate = detail::as_duplicate(failure)) return *duplicate;
+    throw failure;
+  }
+}
+
+result<stream_batch> event_store::read_stream(const stream_id& stream, stream_version from, std::size_t batch,
+                                              std::optional<timestamp> until) {
+  if (auto invalid = check_batch_size(batch, options_.limits)) return *invalid;
+  const detail::stream_query query{stream.str(), std::max(from, stream_version{1}), batch, until};
+  stream_batch out{read_only<std::vector<recorded_event>>(
+                       [&](pqxx::transaction_base& tx) { return detail::exec_read_stream(tx, query); }),
+                   query.from};
+  if (!out.events.empty()) out.next = stream_version{out.events.back().version.value() + 1};
+  upcast(out.events);
+  return out;
+}
+
+result<log_batch> event_store::read_all(log_position after, std::size_t batch, std::optional<timestamp> until) {
+  return read_log(std::nullopt, after, batch, until);
+}
+
+result<log_batch> event_store::read_category(std::string_view category, log_position after, std::size_t batch,
+                                             std::optional<timestamp> until) {
+  return read_log(category, after, batch, until);
+}
+
+result<log_batch> event_store::read_log(std::optional<std::string_view> category, log_position after,
+                                        std::size_t batch, std::optional<timestamp> until) {
+  if (category && !is_valid_category(*category)) {
+    return make_error(errc::invalid_category, "category must be [A-Za-z][A-Za-z0-9_]*");
+  }
+  if (auto invalid = check_batch_size(batch, options_.limits)) return *invalid;
+  const detail::log_query query{category ? std::optional<std::string>(*category) : std::nullopt, after, batch, until};
+  log_batch out{read_only<std::vector<recorded_event>>(
+                    [&](pqxx::transaction_base& tx) { return detail::exec_read_log(tx, query); }),
+                after};
+  if (!out.events.empty()) out.next = out.events.back().position;
+  upcast(out.events);
+  return out;
+}
+
+result<stream_version> event_store::for_each_stream_batch(const stream_id& stream, stream_version from,
+                                                          std::size_t batch, const stream_handler& handler,
+                                                          std::optional<timestamp> until) {
+  for (;;) {
+    auto next = read_stream(stream, from, batch, until);
+    if (!next) return next.error();
+    if (next.value().events.empty()) return from;
+    handler(next.value());
+    from = next.value().next;
+  }
+}
+
+result<log_position> event_store::for_each_log_batch(std::optional<std::string_view> category, log_position after,
+                                                     std::size_t batch, const log_handler& handler,
+                                                     std::optional<timestamp> until) {
+  for (;;) {
+    auto next = read_log(category, after, batch, until);
+    if (!next) return next.error();
+    if (next.value().events.empty()) return after;
+    handler(next.value());
+    after = next.value().next;
+  }
+}
+
+stream_version event_store::current_version(const stream_id& stream) {
+  return read_only<stream_version>([&](pqxx::transaction_base& tx) { return detail::exec_stream_version(tx, stream.str()); });
+}
+
+log_position event_store::safe_head() {
+  return read_only<log_position>([](pqxx::transaction_base& tx) { return detail::exec_safe_head(tx); });
+}
+
+xmin_lag event_store::measure_xmin_lag() {
+  return read_only<xmin_lag>([](pqxx::transaction_base& tx) { return detail::exec_xmin_lag(tx); });
+}
+
+std::optional<snapshot> event_store::latest_snapshot(const stream_id& stream) {
+  return read_only<std::optional<snapshot>>(
+      [&](pqxx::transaction_base& tx) { return detail::exec_latest_snapshot(tx, stream.str()); });
+}
+
+std::optional<command_outcome> event_store::find_command_outcome(std::string_view idempotency_key) {
+  return read_only<std::optional<command_outcome>>(
+      [&](pqxx::transaction_base& tx) { return detail::exec_find_outcome(tx, idempotency_key); });
+}
+
+void event_store::upcast(std::vector<recorded_event>& events) const {
+  if (options_.upcasters == nullptr) return;
+  for (auto& event : events) {
+    event.schema_version = options_.upcasters->upcast(event.type, event.schema_version, event.payload);
+  }
+}
+
+}  // namespace cqrs::core
