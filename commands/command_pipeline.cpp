@@ -1,0 +1,171 @@
+#include "commands/command_pipeline.hpp"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <pqxx/connection_base>
+#include <pqxx/transaction>
+
+#include "core/commit_notifier.hpp"
+
+namespace cqrs::commands {
+
+// No `default:`: a new code without a name must fail to compile (-Wswitch -Werror).
+std::string_view to_string(errc code) {
+  switch (code) {
+    case errc::version_conflict: return "command.version_conflict";
+    case errc::idempotency_key_reused: return "command.idempotency_key_reused";
+    case errc::invalid_request: return "command.invalid_request";
+  }
+  throw std::invalid_argument("not a commands::errc value");
+}
+
+namespace detail {
+
+namespace {
+
+std::string or_else(const std::string& value, const std::string& fallback) { return value.empty() ? fallback : value; }
+
+std::string hex(const unsigned char* bytes, unsigned int length) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(digits[bytes[i] >> 4]);
+    out.push_back(digits[bytes[i] & 0x0f]);
+  }
+  return out;
+}
+
+// Inserts each claim unless another stream holds it; the first claim held elsewhere, if any.
+// ON CONFLICT DO NOTHING waits for a concurrent claimer's transaction to end, so of two
+// concurrent claims of one value exactly one inserts.
+std::optional<claim_taken> claim_all(pqxx::work& tx, const std::vector<unique_claim>& claims,
+                                     const core::stream_id& owner) {
+  for (const auto& claim : claims) {
+    const auto inserted = tx.exec_params(
+        "INSERT INTO unique_claims (scope, value, stream_id) VALUES ($1, $2, $3) ON CONFLICT (scope, value) DO NOTHING",
+        claim.scope, claim.value, owner.str());
+    if (inserted.affected_rows() == 0) return claim_taken{claim};
+  }
+  return std::nullopt;
+}
+
+claimed_append append_in_transaction(core::event_store& store, const core::append_request& request,
+                                     const std::vector<unique_claim>& claims) {
+  std::optional<claimed_append> out;
+  // Nothing commits before tx.commit(); a lost commit reply raises in_doubt, which is not retried.
+  store.connection().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::work tx(connection);
+    if (auto taken = claim_all(tx, claims, request.stream)) {
+      out = std::move(*taken);
+      return;  // rolled back by tx's destructor
+    }
+    auto appended = store.append_in(tx, request);
+    if (!appended) {
+      out = appended.error();
+      return;
+    }
+    tx.commit();
+    out = std::move(appended).value();
+  });
+  return std::move(*out);
+}
+
+}  // namespace
+
+std::variant<core::event_metadata, invalid_request> metadata_for(const command_context& context) {
+  if (context.actor.empty()) {
+    return invalid_request{core::make_error(core::errc::invalid_metadata, "a command needs an actor")};
+  }
+  const std::string command_id = or_else(context.command_id, core::event_id::generate().to_string());
+  return core::event_metadata{command_id, or_else(context.correlation_id, command_id),
+                              or_else(context.causation_id, command_id), context.actor};
+}
+
+std::string fingerprint(const core::stream_id& target, const schemas::encoded_payload& command) {
+  const std::string text = fmt::format("{}\n{}\n{}\n{}", target.str(), command.type, command.schema_version, command.data);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return "sha256:" + hex(digest.data(), length);
+}
+
+std::string encode_outcome(const std::vector<core::event_id>& event_ids) {
+  boost::json::array ids;
+  for (const auto& id : event_ids) ids.emplace_back(id.to_string());
+  return boost::json::serialize(boost::json::object{{"event_ids", std::move(ids)}});
+}
+
+accepted decode_outcome(const core::command_outcome& stored) {
+  accepted out{stored.version.value_or(core::stream_version{0}), stored.position, {}, true, 0};
+  const auto parsed = boost::json::parse(stored.outcome).as_object();
+  for (const auto& id : parsed.at("event_ids").as_array()) {
+    out.event_ids.push_back(core::event_id::parse(std::string(id.as_string())).value());
+  }
+  return out;
+}
+
+append_refusal classify(core::errc code) {
+  switch (code) {
+    case core::errc::version_conflict: return append_refusal::version_conflict;
+    case core::errc::duplicate_idempotency_key: return append_refusal::duplicate_idempotency_key;
+    case core::errc::invalid_stream_id:
+    case core::errc::invalid_category:
+    case core::errc::empty_event_list:
+    case core::errc::too_many_events:
+    case core::errc::invalid_event_type:
+    case core::errc::invalid_schema_version:
+    case core::errc::invalid_event_id:
+    case core::errc::payload_too_large:
+    case core::errc::append_too_large:
+    case core::errc::invalid_metadata:
+    case core::errc::invalid_expected_version:
+    case core::errc::invalid_log_position:
+    case core::errc::invalid_batch_size:
+    case core::errc::invalid_idempotency_key:
+    case core::errc::duplicate_event_id:  // ids are fresh UUIDs: only a bug could get here
+      return append_refusal::invalid_request;
+  }
+  throw std::invalid_argument("not a core::errc value");
+}
+
+backoff::backoff(const pipeline_options& options)
+    : first_(options.first_backoff), max_(options.max_backoff), random_(std::random_device{}()) {}
+
+void backoff::wait(int attempt) {
+  auto window = first_;
+  for (int i = 1; i < attempt && window < max_; ++i) window *= 2;
+  window = std::min(window, max_);
+  std::uniform_int_distribution<std::int64_t> pick(0, window.count());
+  std::this_thread::sleep_for(std::chrono::microseconds(pick(random_)));
+}
+
+claimed_append append_with_claims(core::event_store& store, const core::append_request& request,
+                                  const std::vector<unique_claim>& claims, core::commit_notifier* notifier) {
+  if (claims.empty()) {
+    auto appended = store.append(request);  // one round trip; the store notifies itself
+    if (!appended) return appended.error();
+    return std::move(appended).value();
+  }
+  auto out = append_in_transaction(store, request, claims);
+  if (notifier != nullptr && std::holds_alternative<core::append_success>(out)) notifier->committed();
+  return out;
+}
+
+bool snapshot_due(core::stream_version from, core::stream_version to, std::int64_t every) {
+  return every > 0 && to.value() / every > from.value() / every;
+}
+
+}  // namespace detail
+
+}  // namespace cqrs::commands

@@ -1,0 +1,229 @@
+#pragma once
+
+// The command pipeline: load the aggregate (latest snapshot, then the events after it), decide,
+// append with the loaded version as the expected version.
+//
+// - A concurrent writer that got there first makes the append fail with a version conflict; the
+//   pipeline then reloads and decides again (the command may now be refused, e.g. for stock), up
+//   to max_attempts decisions with jittered backoff. The caller sees a conflict only when retries
+//   run out, or at once when it gave its own expected version (If-Match) and that no longer holds.
+// - Idempotency: with a key, the first accepted outcome is stored in the append's transaction.
+//   The same key with the same command returns that outcome without appending; with a different
+//   command (or target) it is refused. Rejections and no-op commands store nothing (nothing is
+//   appended), so their retry decides again.
+// - Snapshots: when an append crosses a multiple of snapshot_every, the new state is stored in the
+//   same transaction, so loading reads one snapshot and a tail shorter than snapshot_every.
+// - Every event carries the command id, correlation and causation ids and the actor; the store
+//   stamps the time.
+//
+// Like the event store it runs on, a pipeline belongs to one thread at a time.
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "commands/command_outcome.hpp"
+#include "commands/pipeline_support.hpp"
+#include "commands/stored_aggregate.hpp"
+#include "core/event_store.hpp"
+
+namespace cqrs::commands {
+
+template <typename Command>
+struct command_envelope {
+  core::stream_id target;
+  Command command;
+  command_context context;
+};
+
+// An aggregate as loaded, with how it was loaded (for tests and metrics).
+template <typename State>
+struct loaded_aggregate {
+  State state;
+  core::stream_version version;                        // 0: the stream does not exist
+  std::optional<core::stream_version> snapshot_version;  // the snapshot it started from, if any
+  std::size_t tail_events = 0;                           // events read after the snapshot
+};
+
+template <stored_aggregate A>
+class command_pipeline {
+ public:
+  using state_type = typename A::state_type;
+  using event_type = typename A::event_type;
+  using envelope_type = command_envelope<typename A::command_type>;
+  using outcome_type = command_outcome<typename A::rejection_type>;
+
+  explicit command_pipeline(core::event_store& store, pipeline_options options = {})
+      : store_(store), options_(options) {}
+  command_pipeline(const command_pipeline&) = delete;
+  command_pipeline& operator=(const command_pipeline&) = delete;
+
+  outcome_type handle(const envelope_type& envelope);
+  loaded_aggregate<state_type> load(const core::stream_id& stream);
+
+ private:
+  // A conflict the pipeline may retry (the caller set no expected version of its own).
+  struct retry {
+    core::stream_version actual;
+  };
+  using attempt_result = std::variant<outcome_type, retry>;
+
+  struct request_facts {
+    const core::event_metadata& metadata;
+    const std::string& fingerprint;
+  };
+
+  attempt_result attempt(const envelope_type& envelope, const request_facts& facts, int number);
+  std::optional<outcome_type> known_outcome(const std::string& key, const std::string& fingerprint);
+  core::append_request append_request_for(const envelope_type& envelope, const loaded_aggregate<state_type>& loaded,
+                                          const std::vector<event_type>& events, const request_facts& facts) const;
+  attempt_result interpret(detail::claimed_append appended, const envelope_type& envelope,
+                           const request_facts& facts, int number);
+  std::vector<unique_claim> claims_of(const std::vector<event_type>& events) const;
+  void fold_stored(loaded_aggregate<state_type>& into, const core::recorded_event& e) const;
+
+  core::event_store& store_;
+  pipeline_options options_;
+};
+
+template <stored_aggregate A>
+typename command_pipeline<A>::outcome_type command_pipeline<A>::handle(const envelope_type& envelope) {
+  if (envelope.target.category() != A::category) {
+    return invalid_request{core::make_error(core::errc::invalid_stream_id, "the stream is not of this aggregate's category")};
+  }
+  auto metadata = detail::metadata_for(envelope.context);
+  if (auto* invalid = std::get_if<invalid_request>(&metadata)) return std::move(*invalid);
+  const auto fingerprint = detail::fingerprint(envelope.target, A::encode_command(envelope.command));
+  const request_facts facts{std::get<core::event_metadata>(metadata), fingerprint};
+  detail::backoff pause(options_);
+  for (int number = 1;; ++number) {
+    auto result = attempt(envelope, facts, number);
+    if (auto* done = std::get_if<outcome_type>(&result)) return std::move(*done);
+    if (number >= options_.max_attempts) return version_conflict{std::get<retry>(result).actual, false, number};
+    pause.wait(number);
+  }
+}
+
+template <stored_aggregate A>
+loaded_aggregate<typename A::state_type> command_pipeline<A>::load(const core::stream_id& stream) {
+  loaded_aggregate<state_type> out{A::initial_state(), core::stream_version{0}, std::nullopt, 0};
+  if (auto snap = store_.latest_snapshot(stream)) {
+    if (auto state = A::decode_snapshot(snap->schema_version, snap->state)) {
+      out = {std::move(*state), snap->version, snap->version, 0};
+    }
+  }
+  // A batch shorter than asked for is the end of the stream: no extra read to find out.
+  for (auto from = core::stream_version{out.version.value() + 1};;) {
+    // An error here is a misconfigured batch size: a bug, thrown by value() as logic_error.
+    const auto batch = store_.read_stream(stream, from, options_.read_batch).value();
+    for (const auto& e : batch.events) fold_stored(out, e);
+    if (batch.events.size() < options_.read_batch) return out;
+    from = batch.next;
+  }
+}
+
+template <stored_aggregate A>
+void command_pipeline<A>::fold_stored(loaded_aggregate<state_type>& into, const core::recorded_event& e) const {
+  into.state = A::evolve(std::move(into.state), A::decode_event(e.type, e.schema_version, e.payload));
+  into.version = e.version;
+  ++into.tail_events;
+}
+
+template <stored_aggregate A>
+typename command_pipeline<A>::attempt_result command_pipeline<A>::attempt(const envelope_type& envelope,
+                                                                            const request_facts& facts, int number) {
+  const auto loaded = load(envelope.target);
+  // After the load, on every attempt: a command with the same key commits its outcome and its
+  // events together, so if the key is not found now, the loaded state cannot hold its events
+  // either, and deciding on it is safe (the append then conflicts). Looking up before the load
+  // would let such a command commit in between, and its own effect would refuse the retry.
+  if (envelope.context.idempotency_key) {
+    if (auto known = known_outcome(*envelope.context.idempotency_key, facts.fingerprint)) return std::move(*known);
+  }
+  if (envelope.context.if_match && *envelope.context.if_match != loaded.version) {
+    return outcome_type{version_conflict{loaded.version, true, number}};
+  }
+  auto decision = A::decide(loaded.state, envelope.command);
+  if (!decision.accepted()) return outcome_type{rejected<typename A::rejection_type>{decision.rejection()}};
+  if (decision.events().empty()) return outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}};
+  auto request = append_request_for(envelope, loaded, decision.events(), facts);
+  return interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_.notifier),
+                   envelope, facts, number);
+}
+
+template <stored_aggregate A>
+std::optional<typename command_pipeline<A>::outcome_type> command_pipeline<A>::known_outcome(
+    const std::string& key, const std::string& fingerprint) {
+  const auto stored = store_.find_command_outcome(key);
+  if (!stored) return std::nullopt;
+  if (stored->command_fingerprint != fingerprint) return outcome_type{idempotency_key_reused{key}};
+  return outcome_type{detail::decode_outcome(*stored)};
+}
+
+template <stored_aggregate A>
+core::append_request command_pipeline<A>::append_request_for(const envelope_type& envelope,
+                                                             const loaded_aggregate<state_type>& loaded,
+                                                             const std::vector<event_type>& events,
+                                                             const request_facts& facts) const {
+  core::append_request request{envelope.target, core::expected_version::exact(loaded.version), {}, facts.metadata,
+                               std::nullopt, std::nullopt};
+  std::vector<core::event_id> ids;
+  for (const auto& event : events) {
+    auto encoded = A::encode_event(event);
+    // Ids chosen here so that the stored idempotent outcome can name them.
+    ids.push_back(core::event_id::generate());
+    request.events.push_back(core::new_event{std::move(encoded.type), encoded.schema_version, std::move(encoded.data), ids.back()});
+  }
+  const core::stream_version reached{loaded.version.value() + static_cast<std::int64_t>(events.size())};
+  if (detail::snapshot_due(loaded.version, reached, options_.snapshot_every)) {
+    request.snapshot = core::snapshot_write{A::snapshot_schema_version,
+                                            A::encode_snapshot(core::fold<A>(loaded.state, events))};
+  }
+  if (envelope.context.idempotency_key) {
+    request.outcome = core::command_outcome_write{*envelope.context.idempotency_key, facts.fingerprint,
+                                                  detail::encode_outcome(ids)};
+  }
+  return request;
+}
+
+template <stored_aggregate A>
+typename command_pipeline<A>::attempt_result command_pipeline<A>::interpret(detail::claimed_append appended,
+                                                                              const envelope_type& envelope,
+                                                                              const request_facts& facts, int number) {
+  if (auto* success = std::get_if<core::append_success>(&appended)) {
+    return outcome_type{accepted{success->version, success->last_position(), success->event_ids, false, number}};
+  }
+  if (auto* taken = std::get_if<detail::claim_taken>(&appended)) {
+    return outcome_type{rejected<typename A::rejection_type>{A::claim_refused(taken->claim)}};
+  }
+  const auto& failure = std::get<core::error>(appended);
+  switch (detail::classify(failure.code)) {
+    case detail::append_refusal::version_conflict: {
+      const auto actual = failure.actual_version.value_or(core::stream_version{0});
+      if (envelope.context.if_match) return outcome_type{version_conflict{actual, true, number}};
+      return retry{actual};
+    }
+    case detail::append_refusal::duplicate_idempotency_key:
+      // A concurrent command with the same key committed first: answer as it was answered.
+      if (auto known = known_outcome(*envelope.context.idempotency_key, facts.fingerprint)) return std::move(*known);
+      return retry{core::stream_version{0}};
+    case detail::append_refusal::invalid_request:
+      return outcome_type{invalid_request{failure}};
+  }
+  throw std::logic_error("unhandled append refusal");
+}
+
+template <stored_aggregate A>
+std::vector<unique_claim> command_pipeline<A>::claims_of(const std::vector<event_type>& events) const {
+  std::vector<unique_claim> all;
+  for (const auto& event : events) {
+    for (auto& claim : A::claims(event)) all.push_back(std::move(claim));
+  }
+  return all;
+}
+
+}  // namespace cqrs::commands

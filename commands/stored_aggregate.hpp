@@ -1,0 +1,38 @@
+#pragma once
+
+// What the command pipeline needs of an aggregate beyond core::aggregate: how its events, state
+// snapshots and commands are stored, and which unique claims its events make. All static, all
+// pure. A new aggregate provides these and runs in the pipeline unchanged.
+
+#include <concepts>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/unique_claim.hpp"
+#include "core/aggregate.hpp"
+#include "schemas/contracts/encoded_payload.hpp"
+
+namespace cqrs::commands {
+
+template <typename A>
+concept stored_aggregate =
+    core::aggregate<A> &&
+    requires(const typename A::event_type& event, const typename A::state_type& state,
+             const typename A::command_type& command, const unique_claim& claim, std::string_view text, int version) {
+      { A::encode_event(event) } -> std::same_as<schemas::encoded_payload>;
+      // Reads any registered version of the type (older ones upcast); throws on unknown types.
+      { A::decode_event(text, version, text) } -> std::same_as<typename A::event_type>;
+      { A::snapshot_schema_version } -> std::convertible_to<int>;
+      { A::encode_snapshot(state) } -> std::same_as<std::string>;
+      // Nothing for a snapshot version it no longer reads: the pipeline then replays the stream.
+      { A::decode_snapshot(version, text) } -> std::same_as<std::optional<typename A::state_type>>;
+      // The command's contract form, to recognise a retried command by its idempotency key.
+      { A::encode_command(command) } -> std::same_as<schemas::encoded_payload>;
+      { A::claims(event) } -> std::same_as<std::vector<unique_claim>>;
+      // The rejection when another stream holds the claim.
+      { A::claim_refused(claim) } -> std::same_as<typename A::rejection_type>;
+    };
+
+}  // namespace cqrs::commands

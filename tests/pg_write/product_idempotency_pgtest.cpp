@@ -1,0 +1,114 @@
+// Idempotency keys: the same key with the same command returns the first outcome without
+// appending; with another command it is refused; concurrent retries append once.
+
+#include <doctest/doctest.h>
+
+#include <latch>
+#include <mutex>
+#include <thread>
+
+#include "tests/pg_write/write_fixture.hpp"
+
+using namespace cqrs;
+using namespace cqrs::tests::write;
+using commands::product::product_outcome;
+using commands::product::product_pipeline;
+
+namespace {
+
+schemas::reserve_stock reserve(std::string id, std::int64_t units) {
+  return schemas::reserve_stock{schemas::reservation_id(std::move(id)), schemas::quantity(units)};
+}
+
+core::stream_id created_product(product_pipeline& pipeline, std::string name, std::int64_t stock) {
+  const auto product = product_stream(name);
+  const auto created = pipeline.handle({product, new_product(unique_sku(name), stock), as("setup")});
+  if (!std::holds_alternative<commands::accepted>(created)) throw std::runtime_error("setup failed");
+  return product;
+}
+
+}  // namespace
+
+TEST_CASE("a retried idempotency key appends once and answers as the first time") {
+  auto store = make_store();
+  product_pipeline pipeline(*store);
+  const auto product = created_product(pipeline, "idem", 10);
+  const auto key = "idem-" + run_id();
+
+  const auto first = pipeline.handle({product, reserve("order-1", 2), as("alice", key)});
+  const auto again = pipeline.handle({product, reserve("order-1", 2), as("alice", key)});
+
+  const auto& a = std::get<commands::accepted>(first);
+  const auto& b = std::get<commands::accepted>(again);
+  CHECK_FALSE(a.replayed);
+  CHECK(b.replayed);
+  CHECK(b.version == a.version);
+  CHECK(b.position == a.position);
+  CHECK(b.event_ids == a.event_ids);
+  const auto events = whole_stream(*store, product);
+  CHECK(count_of(events, "product.stock_reserved") == 1);
+  CHECK(pipeline.load(product).state.reserved == 2);
+}
+
+TEST_CASE("without a key the same retry is decided again and refused, which is why keys exist") {
+  auto store = make_store();
+  product_pipeline pipeline(*store);
+  const auto product = created_product(pipeline, "nokey", 10);
+  REQUIRE(std::holds_alternative<commands::accepted>(pipeline.handle({product, reserve("order-1", 2), as("alice")})));
+  const auto again = pipeline.handle({product, reserve("order-1", 2), as("alice")});
+  const auto& refused = std::get<commands::rejected<commands::product::rejection>>(again);
+  CHECK(refused.why.code == commands::product::errc::reservation_id_already_used);
+}
+
+TEST_CASE("the same key with a different command or another product is refused, nothing appended") {
+  auto store = make_store();
+  product_pipeline pipeline(*store);
+  const auto product = created_product(pipeline, "reuse", 10);
+  const auto other = created_product(pipeline, "reuse_other", 10);
+  const auto key = "reuse-" + run_id();
+  REQUIRE(std::holds_alternative<commands::accepted>(pipeline.handle({product, reserve("order-1", 1), as("a", key)})));
+
+  CHECK(std::holds_alternative<commands::idempotency_key_reused>(
+      pipeline.handle({product, reserve("order-1", 3), as("a", key)})));
+  CHECK(std::holds_alternative<commands::idempotency_key_reused>(
+      pipeline.handle({other, reserve("order-1", 1), as("a", key)})));
+  CHECK(whole_stream(*store, product).size() == 2);
+  CHECK(whole_stream(*store, other).size() == 1);
+}
+
+TEST_CASE("eight concurrent retries of one keyed command append once and all get its outcome") {
+  auto setup_store = make_store();
+  product_pipeline setup(*setup_store);
+  const auto product = created_product(setup, "idem8", 10);
+  const auto key = "idem8-" + run_id();
+  constexpr int retries = 8;
+  std::latch start(retries);
+  std::mutex mutex;
+  std::vector<product_outcome> outcomes;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < retries; ++i) {
+    threads.emplace_back([&] {
+      auto store = make_store();
+      (void)store->current_version(product);
+      product_pipeline pipeline(*store);
+      start.arrive_and_wait();
+      auto outcome = pipeline.handle({product, reserve("order-x", 1), as("a", key)});
+      std::lock_guard lock(mutex);
+      outcomes.push_back(std::move(outcome));
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  int original = 0;
+  std::set<std::int64_t> versions;
+  for (const auto& outcome : outcomes) {
+    CAPTURE(outcome.index());
+    REQUIRE(std::holds_alternative<commands::accepted>(outcome));
+    const auto& ok = std::get<commands::accepted>(outcome);
+    original += ok.replayed ? 0 : 1;
+    versions.insert(ok.version.value());
+  }
+  CHECK(original == 1);
+  CHECK(versions.size() == 1);
+  CHECK(count_of(whole_stream(*setup_store, product), "product.stock_reserved") == 1);
+}
