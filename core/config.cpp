@@ -209,9 +209,7 @@ const std::vector<setting_spec>& engine_settings() {
   return specs;
 }
 
-namespace {
-
-kafka_config load_kafka(const settings_source& source) {
+kafka_config load_kafka_config(const settings_source& source) {
   kafka_config kafka;
   kafka.bootstrap = source.required_text("CQRS_KAFKA_BOOTSTRAP");
   kafka.topic = source.text("CQRS_KAFKA_TOPIC", kafka.topic);
@@ -226,14 +224,12 @@ kafka_config load_kafka(const settings_source& source) {
   return kafka;
 }
 
-}  // namespace
-
 engine_config load_engine_config(const settings_source& source) {
   engine_config config;
   config.postgres.url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
   config.postgres.pool_size = static_cast<int>(source.integer("CQRS_PG_POOL_SIZE", config.postgres.pool_size, 1, 256));
   config.redis.url = source.url("CQRS_REDIS_URL", "", {"redis"});
-  config.kafka = load_kafka(source);
+  config.kafka = load_kafka_config(source);
   config.http.host = source.text("CQRS_HTTP_HOST", config.http.host);
   config.http.port = static_cast<std::uint16_t>(source.integer("CQRS_HTTP_PORT", config.http.port, 1, 65535));
   config.http.threads = static_cast<int>(source.integer("CQRS_HTTP_THREADS", config.http.threads, 1, 64));

@@ -112,6 +112,9 @@ struct engine_config {
 // Every setting the engine's processes read; the single list behind --help and the README.
 const std::vector<setting_spec>& engine_settings();
 
+// The Kafka part alone, for processes that need Kafka but not every other service (the relay).
+kafka_config load_kafka_config(const settings_source& source);
+
 engine_config load_engine_config(const settings_source& source);
 
 }  // namespace cqrs::core

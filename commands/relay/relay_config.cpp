@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -62,27 +60,6 @@ core::log_position load_start(const core::settings_source& source) {
   return parsed.value();
 }
 
-std::string read_text_file(const std::string& path, const char* variable) {
-  std::ifstream in(path);
-  if (!in) throw core::config_error(variable, fmt::format("cannot read '{}'", path));
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-// The same reading as core's engine configuration (which also insists on Redis, which the relay
-// does not use).
-core::kafka_config load_kafka(const core::settings_source& source) {
-  core::kafka_config kafka;
-  kafka.bootstrap = source.required_text("CQRS_KAFKA_BOOTSTRAP");
-  kafka.topic = source.text("CQRS_KAFKA_TOPIC", kafka.topic);
-  if (const auto file = source.raw("CQRS_KAFKA_PROPERTIES_FILE")) {
-    kafka.properties = core::parse_properties(read_text_file(*file, "CQRS_KAFKA_PROPERTIES_FILE"), "CQRS_KAFKA_PROPERTIES_FILE");
-  }
-  for (auto& pair : source.pairs("CQRS_KAFKA_PROPERTIES")) kafka.properties.push_back(std::move(pair));
-  return kafka;
-}
-
 std::size_t count(const core::settings_source& source, const char* variable, std::int64_t fallback, std::int64_t min,
                   std::int64_t max) {
   return static_cast<std::size_t>(source.integer(variable, fallback, min, max));
@@ -91,7 +68,7 @@ std::size_t count(const core::settings_source& source, const char* variable, std
 relay_options load_options(const core::settings_source& source) {
   relay_options o;
   o.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
-  o.kafka = load_kafka(source);
+  o.kafka = core::load_kafka_config(source);
   o.name = load_name(source);
   o.batch = count(source, "CQRS_RELAY_BATCH", 2000, 1, 10000);
   o.poll = source.milliseconds("CQRS_RELAY_POLL_MS", o.poll, 1ms, 60000ms);
