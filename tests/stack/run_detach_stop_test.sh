@@ -19,6 +19,10 @@ kcat -b "$CQRS_KAFKA_BOOTSTRAP" -L -t events 2>/dev/null | grep -q 'topic "event
 [ "$CQRS_HTTP_URL" = "http://127.0.0.1:18080" ] || fail "CQRS_HTTP_URL does not follow CQRS_HTTP_PORT"
 [ -n "$CQRS_JWT_SECRET" ] || fail "no generated secret"
 
+kill -0 "$(cat "$dir/engine/relay.pid")" 2>/dev/null || fail "the relay is not running"
+for _ in $(seq 1 50); do [ -s "$dir/engine/relay.metrics" ] && break; sleep 0.1; done
+grep -q '^cqrs_relay' "$dir/engine/relay.metrics" || fail "the relay publishes no metrics"
+
 "$ROOT/tools/run" --detach 2>/dev/null && fail "a second tools/run --detach must refuse"
 
 "$ROOT/tools/run" --stop 2>/dev/null || fail "tools/run --stop failed"

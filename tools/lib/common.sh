@@ -133,6 +133,24 @@ apply_migrations() {
     { cat "$dir/migrate.log" >&2; die "migrations failed"; }
 }
 
+# start_engine_process DIR NAME BINARY [ARGS...]: one of the engine's processes, detached from
+# the terminal (setsid), with its pid in DIR/engine/NAME.pid and its log in DIR/engine/NAME.log.
+start_engine_process() {
+  local dir=$1 name=$2; shift 2
+  mkdir -p "$dir/engine"
+  (set -a; . "$dir/stack.env"; exec setsid "$@" >"$dir/engine/$name.log" 2>&1 </dev/null) &
+  echo $! >"$dir/engine/$name.pid"
+  sleep 0.3
+  kill -0 "$(cat "$dir/engine/$name.pid")" 2>/dev/null || { cat "$dir/engine/$name.log" >&2; die "$name exited at start"; }
+}
+
+# The engine's processes on a started stack: the relay now; the gateway and projectors with their issues.
+start_engine() {
+  local dir=$1
+  start_engine_process "$dir" relay "$CQRS_ROOT/build/commands/relay/cqrs-relay" \
+    --relay-metrics-file "$dir/engine/relay.metrics"
+}
+
 # start_stack DIR [durable|fast]: everything the engine needs, settings written to DIR/stack.env.
 start_stack() {
   local dir=$1 durability=${2:-durable}
