@@ -3,9 +3,10 @@
 // The event store on PostgreSQL: the engine's only source of truth (schema and reasoning in
 // docs/event-store.md, schema in schemas/migrations/0001_event_store.sql).
 //
-// - append: all events or none, under an expected version; one round trip, one transaction (an
-//   autocommit call of cqrs_append_events). A mismatch is a version_conflict value carrying the
-//   actual version. Writers of one stream serialise on its row in `streams`; writers of different
+// - append: all events or none, under an expected version; one round trip, one transaction (one
+//   autocommit INSERT statement). A mismatch is a version_conflict value carrying the actual
+//   version (read with a second query, on that path only). The unique (stream_id, stream_version)
+//   index is the concurrency check: writers of one stream serialise on it; writers of different
 //   streams never wait for each other.
 // - read_all / read_category: the global log in (xid, seq) order, only below the readers' xmin
 //   watermark, so that nothing can ever appear behind a reader. Batches by keyset: memory is one
@@ -62,8 +63,10 @@ class event_store {
                                 event_metadata metadata = {});
 
   // Appends inside the caller's transaction, on any connection: the caller commits (and notifies,
-  // if it wants tailing readers woken). No retries here. After duplicate_event_id or
-  // duplicate_idempotency_key the transaction is aborted and must be rolled back.
+  // if it wants tailing readers woken). The append runs under a savepoint: a version_conflict,
+  // duplicate_event_id or duplicate_idempotency_key writes nothing and leaves the caller's
+  // transaction usable. No retries of failures here (only "any" / "stream exists" try again on a
+  // taken version, as append does).
   result<append_success> append_in(pqxx::transaction_base& tx, const append_request& request);
 
   // One batch of the stream from version `from` (inclusive), at most `batch` events, optionally

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <pqxx/binarystring>
 #include <pqxx/connection_base>
+#include <pqxx/dbtransaction>
+#include <pqxx/except>
 #include <pqxx/result>
 #include <pqxx/transaction_base>
 
@@ -15,14 +17,76 @@ namespace cqrs::core::detail {
 
 namespace {
 
-// Binary bytea parameters need no escaping; a NULL snapshot or outcome is signalled by its
-// companion parameter instead, since libpqxx 6.4 cannot pass a NULL binary value in the same call.
+// The append is one plain prepared statement: no function call, no row per stream. The unique
+// (stream_id, stream_version) index is the concurrency check: the events go at versions base + 1 ..
+// base + n, and a version that a concurrent writer took raises a unique violation (after waiting
+// for that writer's transaction, so writers of one stream serialise and writers of different
+// streams never wait for each other). base is the expected version for "no stream" and exact
+// expectations, which must see version base committed (EXISTS); for "any" and "stream exists" it
+// is the stream's current max. No row back means the expectation does not hold.
+// recorded_at is clock_timestamp(), taken after the statement's snapshot saw the previous version
+// committed, so that within a stream recorded_at never decreases.
+constexpr const char* insert_one_event =
+    "INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload,"
+    " command_id, correlation_id, causation_id, actor, recorded_at) ";
+constexpr const char* one_event_values =
+    "$3::uuid, $4::text, $5::integer, $6::bytea, $7::text, $8::text, $9::text, $10::text, clock_timestamp()";
+
+// The hot path: one event at an exact version (or no stream, $2 = 0).
+const std::string append_one_exact_sql = std::string(insert_one_event) + "SELECT $1::text, $2::bigint + 1, " +
+                                         one_event_values +
+                                         " WHERE $2::bigint = 0 OR EXISTS (SELECT 1 FROM events"
+                                         " WHERE stream_id = $1::text AND stream_version = $2::bigint)"
+                                         " RETURNING stream_version, xid, seq";
+
+// One event after the stream's current max: any ($2 = -1) or stream exists ($2 = -2).
+const std::string append_one_latest_sql =
+    std::string(insert_one_event) + "SELECT $1::text, m.v + 1, " + one_event_values +
+    " FROM (SELECT coalesce(max(stream_version), 0) AS v FROM events WHERE stream_id = $1::text) m"
+    " WHERE $2::bigint = -1 OR m.v > 0 RETURNING stream_version, xid, seq";
+
+// Everything else: several events, a snapshot, a command outcome, any expectation ($2: -1 any,
+// -2 stream exists, 0 no stream, n exactly n). Payloads arrive concatenated in one binary bytea
+// with their lengths, which spares the hex encoding of a bytea[] literal. The snapshot ($12 not
+// NULL) and the outcome ($14 not NULL) are written only when the events are: one statement, all
+// or nothing. libpqxx 6.4 cannot pass a NULL binary value, hence the companion parameters.
 constexpr const char* append_sql =
-    "SELECT o_status, o_version, o_xid, o_seq FROM cqrs_append_events("
-    "$1::text, $2::bigint, $3::text[], $4::integer[], $5::uuid[], $6::bytea, $7::integer[], "
-    "$8::text, $9::text, $10::text, $11::text, "
-    "$12::integer, CASE WHEN $12 IS NULL THEN NULL ELSE $13::bytea END, "
-    "$14::text, $15::text, CASE WHEN $14 IS NULL THEN NULL ELSE $16::bytea END)";
+    "WITH base AS ("
+    "  SELECT CASE WHEN $2::bigint >= 0 THEN $2::bigint"
+    "   ELSE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1::text) END AS v"
+    "), checked AS ("
+    "  SELECT v, clock_timestamp() AS at FROM base"
+    "   WHERE CASE WHEN $2::bigint > 0 THEN EXISTS (SELECT 1 FROM events"
+    "                WHERE stream_id = $1::text AND stream_version = $2::bigint)"
+    "              WHEN $2::bigint = -2 THEN v > 0 ELSE true END"
+    "), input AS ("
+    "  SELECT t.i, t.len, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off"
+    "    FROM unnest($7::integer[]) WITH ORDINALITY AS t(len, i)"
+    "), inserted AS ("
+    "  INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload,"
+    "                      command_id, correlation_id, causation_id, actor, recorded_at)"
+    "  SELECT $1::text, c.v + input.i, ($5::uuid[])[input.i], ($3::text[])[input.i],"
+    "         ($4::integer[])[input.i], substring($6::bytea FROM input.off + 1 FOR input.len),"
+    "         $8::text, $9::text, $10::text, $11::text, c.at"
+    "    FROM checked c, input ORDER BY input.i"
+    "  RETURNING stream_version, xid, seq"
+    "), snapshot AS ("
+    "  INSERT INTO snapshots (stream_id, stream_version, schema_version, state)"
+    "  SELECT $1::text, max(stream_version), $12::integer, $13::bytea FROM inserted"
+    "  HAVING $12::integer IS NOT NULL AND count(*) > 0"
+    "), outcome AS ("
+    "  INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id,"
+    "                                stream_version, xid, seq)"
+    "  SELECT $14::text, $15::text, $16::bytea, $1::text, stream_version, xid, seq FROM inserted"
+    "   WHERE $14::text IS NOT NULL ORDER BY stream_version DESC LIMIT 1"
+    ") "
+    "SELECT stream_version, xid, seq FROM inserted ORDER BY stream_version";
+
+// "any" and "stream exists" retry on a taken version (nothing was written, so it is safe); each
+// retry means another writer committed. Past this many the stream is too hot: a transient failure.
+constexpr int max_append_attempts = 100;
+
+constexpr std::string_view stream_version_key = "events_stream_version_key";
 
 constexpr std::string_view event_columns =
     "seq, xid, stream_id, stream_version, event_id, event_type, schema_version, payload, command_id, "
@@ -50,14 +114,17 @@ void prepare_log_reads(pqxx::connection_base& c) {
   c.prepare("cqrs_read_category_until", select_events("category = $4 AND " + after + until_parameter(5), "xid, seq"));
 }
 
-// A stream needs no watermark: its row lock makes version n + 1 start after version n committed.
+// A stream needs no watermark: version n + 1 is inserted only by a statement that saw version n
+// committed (its EXISTS check or its max), so n + 1 never commits before n.
 void prepare_stream_reads(pqxx::connection_base& c) {
   const std::string from = "stream_id = $1 AND stream_version >= $2";
   c.prepare("cqrs_read_stream", select_events(from, "stream_version"));
   c.prepare("cqrs_read_stream_until", select_events(from + until_parameter(4), "stream_version"));
 }
 
-constexpr const char* stream_version_sql = "SELECT version FROM streams WHERE stream_id = $1";
+// A backward scan of the unique (stream_id, stream_version) index.
+constexpr const char* stream_version_sql =
+    "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1";
 constexpr const char* safe_head_sql =
     "SELECT xid, seq FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
     " ORDER BY xid DESC, seq DESC LIMIT 1";
@@ -150,25 +217,6 @@ std::string int_array_literal(const std::vector<std::string>& numbers) {
   return out + "}";
 }
 
-pqxx::result exec_append_statement(pqxx::transaction_base& tx, const append_request& request,
-                                   const std::vector<event_id>& ids) {
-  const auto& events = request.events;
-  const auto& meta = request.metadata;
-  const auto& snap = request.snapshot;
-  const auto& outcome = request.outcome;
-  std::vector<std::string> schema_versions;
-  for (const auto& event : events) schema_versions.push_back(std::to_string(event.schema_version));
-  return tx.exec_prepared(
-      "cqrs_append", request.stream.str(), wire(request.expected),
-      column_literal(events, [](const new_event& e) { return e.type; }), int_array_literal(schema_versions),
-      ids_literal(ids), concatenated_payloads(events), int_array_literal(payload_lengths(events)), meta.command_id,
-      meta.correlation_id, meta.causation_id, meta.actor,
-      snap ? std::optional<int>(snap->schema_version) : std::nullopt, pqxx::binarystring(snap ? snap->state : std::string()),
-      outcome ? std::optional<std::string>(outcome->idempotency_key) : std::nullopt,
-      outcome ? std::optional<std::string>(outcome->command_fingerprint) : std::nullopt,
-      pqxx::binarystring(outcome ? outcome->outcome : std::string()));
-}
-
 log_position position_of(const pqxx::field& xid, const pqxx::field& seq) {
   return log_position{xid.as<std::uint64_t>(), seq.as<std::uint64_t>()};
 }
@@ -195,17 +243,108 @@ std::vector<recorded_event> decode_events(const pqxx::result& rows) {
   return events;
 }
 
+pqxx::result exec_append_many(pqxx::transaction_base& tx, const append_request& request,
+                              const std::vector<event_id>& ids) {
+  const auto& events = request.events;
+  const auto& meta = request.metadata;
+  const auto& snap = request.snapshot;
+  const auto& outcome = request.outcome;
+  std::vector<std::string> schema_versions;
+  for (const auto& event : events) schema_versions.push_back(std::to_string(event.schema_version));
+  return tx.exec_prepared(
+      "cqrs_append", request.stream.str(), wire(request.expected),
+      column_literal(events, [](const new_event& e) { return e.type; }), int_array_literal(schema_versions),
+      ids_literal(ids), concatenated_payloads(events), int_array_literal(payload_lengths(events)), meta.command_id,
+      meta.correlation_id, meta.causation_id, meta.actor,
+      snap ? std::optional<int>(snap->schema_version) : std::nullopt, pqxx::binarystring(snap ? snap->state : std::string()),
+      outcome ? std::optional<std::string>(outcome->idempotency_key) : std::nullopt,
+      outcome ? std::optional<std::string>(outcome->command_fingerprint) : std::nullopt,
+      pqxx::binarystring(outcome ? outcome->outcome : std::string()));
+}
+
+bool is_exact_or_new(const expected_version& expected) {
+  return expected.kind() == expected_version::form::exact || expected.kind() == expected_version::form::no_stream;
+}
+
+pqxx::result exec_append_one(pqxx::transaction_base& tx, const append_request& request, const event_id& id) {
+  const auto& event = request.events.front();
+  const auto& meta = request.metadata;
+  return tx.exec_prepared(is_exact_or_new(request.expected) ? "cqrs_append_one_exact" : "cqrs_append_one_latest",
+                          request.stream.str(), wire(request.expected), id.to_string(), event.type,
+                          event.schema_version, pqxx::binarystring(event.payload), meta.command_id,
+                          meta.correlation_id, meta.causation_id, meta.actor);
+}
+
+pqxx::result exec_append_statement(pqxx::transaction_base& tx, const append_request& request,
+                                   const std::vector<event_id>& ids) {
+  if (request.events.size() == 1 && !request.snapshot && !request.outcome) return exec_append_one(tx, request, ids.front());
+  return exec_append_many(tx, request, ids);
+}
+
+// Whether the first line of a PostgreSQL error names `constraint` ("... violates unique constraint
+// \"name\""; quoted in every message language). Only the first line: the DETAIL line after it
+// quotes key values, which are the caller's data.
+bool names_constraint(std::string_view message, std::string_view constraint) {
+  const std::string quoted = fmt::format("\"{}\"", constraint);
+  return message.substr(0, message.find('\n')).find(quoted) != std::string_view::npos;
+}
+
+bool is_taken_version(const pqxx::sql_error& failure) {
+  return dynamic_cast<const pqxx::unique_violation*>(&failure) != nullptr &&
+         names_constraint(failure.what(), stream_version_key);
+}
+
+// One attempt: the inserted rows (empty if the expectation did not hold), or nullopt if a
+// concurrent writer took one of the versions. Either way nothing was written when no row is back.
+// Inside a transaction block the attempt runs under a savepoint (sent by hand: libpqxx 6.4's
+// subtransaction issues no SAVEPOINT before exec_prepared), so that a failed attempt rolls back
+// only itself and the caller's transaction goes on.
+std::optional<pqxx::result> try_append(pqxx::transaction_base& tx, const append_request& request,
+                                       const std::vector<event_id>& ids) {
+  const bool in_block = dynamic_cast<pqxx::dbtransaction*>(&tx) != nullptr;
+  if (in_block) tx.exec("SAVEPOINT cqrs_append");
+  try {
+    auto rows = exec_append_statement(tx, request, ids);
+    if (in_block) tx.exec("RELEASE SAVEPOINT cqrs_append");
+    return rows;
+  } catch (const pqxx::sql_error& failure) {
+    if (in_block) tx.exec("ROLLBACK TO SAVEPOINT cqrs_append");
+    if (is_taken_version(failure)) return std::nullopt;
+    throw;
+  }
+}
+
+bool accepts(const expected_version& expected, stream_version actual) {
+  switch (expected.kind()) {
+    case expected_version::form::any: return true;
+    case expected_version::form::stream_exists: return actual.value() > 0;
+    case expected_version::form::no_stream: return actual.value() == 0;
+    case expected_version::form::exact: return actual == expected.version();
+  }
+  std::abort();
+}
+
+append_success success_of(const pqxx::result& rows, const std::vector<event_id>& ids) {
+  append_success success{stream_version{rows[rows.size() - 1][0].as<std::int64_t>()}, {}, ids};
+  for (const auto& row : rows) success.positions.push_back(position_of(row[1], row[2]));
+  return success;
+}
+
 std::int64_t micros(const timestamp& t) { return t.time_since_epoch().count(); }
 
 }  // namespace
 
-void prepare_append(pqxx::connection_base& connection) { connection.prepare("cqrs_append", append_sql); }
+void prepare_append(pqxx::connection_base& connection) {
+  connection.prepare("cqrs_append_one_exact", append_one_exact_sql);
+  connection.prepare("cqrs_append_one_latest", append_one_latest_sql);
+  connection.prepare("cqrs_append", append_sql);
+  connection.prepare("cqrs_stream_version", stream_version_sql);
+}
 
 void prepare_statements(pqxx::connection_base& connection) {
   prepare_append(connection);
   prepare_log_reads(connection);
   prepare_stream_reads(connection);
-  connection.prepare("cqrs_stream_version", stream_version_sql);
   connection.prepare("cqrs_safe_head", safe_head_sql);
   connection.prepare("cqrs_xmin_lag", xmin_lag_sql);
   connection.prepare("cqrs_latest_snapshot", latest_snapshot_sql);
@@ -214,27 +353,32 @@ void prepare_statements(pqxx::connection_base& connection) {
 
 result<append_success> exec_append(pqxx::transaction_base& tx, const append_request& request,
                                    const std::vector<event_id>& ids) {
-  const pqxx::result rows = exec_append_statement(tx, request, ids);
-  if (rows.empty()) throw store_error(failure_kind::unexpected, "cqrs_append_events returned no row", "", "cqrs_append");
-  if (rows.size() == 1 && rows[0][0].as<int>() == 1) {
-    const stream_version actual{rows[0][1].as<std::int64_t>()};
-    return error{errc::version_conflict,
-                 fmt::format("stream {} is at version {}, expected {}", request.stream.str(), actual.value(),
-                             request.expected.to_string()),
-                 actual};
+  for (int attempt = 1; attempt <= max_append_attempts; ++attempt) {
+    const auto rows = try_append(tx, request, ids);
+    if (rows && !rows->empty()) return success_of(*rows, ids);
+    // Nothing was written. The actual version explains why, unless the stream moved meanwhile so
+    // that it now meets the expectation: then try again, so a reported version always conflicts.
+    // (After a taken version it is at least that version, committed: the unique check waited.)
+    const stream_version actual = exec_stream_version(tx, request.stream.str());
+    if (!accepts(request.expected, actual)) {
+      return error{errc::version_conflict,
+                   fmt::format("stream {} is at version {}, expected {}", request.stream.str(), actual.value(),
+                               request.expected.to_string()),
+                   actual};
+    }
   }
-  append_success success{stream_version{rows[rows.size() - 1][1].as<std::int64_t>()}, {}, ids};
-  for (const auto& row : rows) success.positions.push_back(position_of(row[2], row[3]));
-  return success;
+  throw store_error(failure_kind::transient,
+                    fmt::format("stream {} kept moving: no append after {} attempts", request.stream.str(),
+                                max_append_attempts),
+                    "40001", "cqrs_append");
 }
 
 std::optional<error> as_duplicate(const store_error& failure) {
   if (failure.sqlstate() != "23505") return std::nullopt;
-  const std::string_view message = failure.what();
-  if (message.find("events_event_id_key") != std::string_view::npos) {
+  if (names_constraint(failure.what(), "events_event_id_key")) {
     return make_error(errc::duplicate_event_id, "an event with one of these ids is already stored");
   }
-  if (message.find("command_outcomes_pkey") != std::string_view::npos) {
+  if (names_constraint(failure.what(), "command_outcomes_pkey")) {
     return make_error(errc::duplicate_idempotency_key, "a command outcome with this idempotency key is already stored");
   }
   return std::nullopt;
@@ -257,8 +401,7 @@ std::vector<recorded_event> exec_read_stream(pqxx::transaction_base& tx, const s
 }
 
 stream_version exec_stream_version(pqxx::transaction_base& tx, std::string_view stream) {
-  const auto rows = tx.exec_prepared("cqrs_stream_version", std::string(stream));
-  return stream_version{rows.empty() ? 0 : rows[0][0].as<std::int64_t>()};
+  return stream_version{tx.exec_prepared1("cqrs_stream_version", std::string(stream))[0].as<std::int64_t>()};
 }
 
 log_position exec_safe_head(pqxx::transaction_base& tx) {

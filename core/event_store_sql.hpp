@@ -33,10 +33,13 @@ struct stream_query {
 
 // Declares every statement on `connection`. Repeating it is harmless (same definitions).
 void prepare_statements(pqxx::connection_base& connection);
-// Declares only the append, for transactions on connections the store did not open.
+// Declares only the append's statements, for transactions on connections the store did not open.
 void prepare_append(pqxx::connection_base& connection);
 
-// Runs cqrs_append_events for `request` with the given event ids: the events, or a conflict.
+// Appends `request` with the given event ids in one INSERT statement: the events, or a conflict
+// carrying the actual version. "any" and "stream exists" try again (boundedly) when a concurrent
+// writer took a version. In a transaction block (a dbtransaction) each attempt runs under a
+// savepoint, so neither a conflict nor a duplicate aborts the caller's transaction.
 result<append_success> exec_append(pqxx::transaction_base& tx, const append_request& request,
                                    const std::vector<event_id>& ids);
 

@@ -7,13 +7,6 @@
 -- commit order: the global log is ordered by (xid, seq) instead (see docs/event-store.md).
 CREATE SEQUENCE IF NOT EXISTS event_seq AS bigint;
 
--- One row per stream. Its row lock is what serialises writers of one stream; writers of
--- different streams touch different rows and never wait for each other.
-CREATE TABLE IF NOT EXISTS streams (
-  stream_id text PRIMARY KEY,
-  version bigint NOT NULL CHECK (version >= 1)
-);
-
 CREATE TABLE IF NOT EXISTS events (
   seq bigint NOT NULL DEFAULT nextval('event_seq'),
   -- The writing (top-level) transaction: every xid below a snapshot's xmin is finished, which
@@ -41,6 +34,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_category_idx ON events (category, xid, seq);
 CREATE INDEX IF NOT EXISTS events_recorded_at_idx ON events (recorded_at);
 
+-- Each stream and its version, for listings and lag figures (projection status, benchmarks).
+-- Appends do not maintain anything per stream: the unique (stream_id, stream_version) index is
+-- the concurrency check (docs/event-store.md), and a stream's version is its highest event.
+CREATE OR REPLACE VIEW streams (stream_id, version) AS
+  SELECT stream_id, max(stream_version) FROM events GROUP BY stream_id;
+
 -- Snapshots of a stream's state at a version, written in the append that reaches that version.
 CREATE TABLE IF NOT EXISTS snapshots (
   stream_id text NOT NULL,
@@ -66,21 +65,16 @@ CREATE TABLE IF NOT EXISTS command_outcomes (
   CONSTRAINT command_outcomes_pkey PRIMARY KEY (idempotency_key)
 );
 
--- Appends events to one stream in one statement, so that an autocommit call is one round trip
--- and one transaction. Payloads arrive concatenated in one binary bytea with their lengths,
--- which spares the hex encoding of a bytea[] literal.
+-- An append for scripts and psql (the e2e tests use it). The store does not call it: it appends
+-- with plain prepared statements (core/event_store_sql.cpp), which cost far less than a PL/pgSQL
+-- call. Same rules as the store: the events go at versions max + 1 .. max + n of the stream, the
+-- unique (stream_id, stream_version) index refuses a version a concurrent writer took, and then
+-- "any" and "stream exists" try again on the new max, while an exact expectation has lost.
 --
 -- p_expected: -1 any, -2 stream exists, 0 no stream, n > 0 exactly n.
 -- Returns one row per event (status 0, its stream version, xid and seq), or a single conflict row
--- (status 1, the actual stream version, NULL xid and seq) having written nothing. A reported
--- actual version always contradicts the expectation: if the stream moved between the failed
--- check and the look-up, the check runs again.
---
--- Written for speed (the append benchmark compares it to a bare INSERT): one statement per
--- step, no nested function call, and a single-event path without unnest or window functions.
---
--- Deliberately no NOTIFY here: pg_notify takes a database-wide lock held through the commit's
--- WAL flush, which would serialise all appends. Writers notify after commit, coalesced.
+-- (status 1, the actual stream version, NULL xid and seq) having written nothing.
+-- No NOTIFY here either (docs/event-store.md: it would serialise commits).
 CREATE OR REPLACE FUNCTION cqrs_append_events(
   p_stream text, p_expected bigint,
   p_types text[], p_schema_versions integer[], p_event_ids uuid[],
@@ -92,78 +86,59 @@ RETURNS TABLE (o_status smallint, o_version bigint, o_xid xid8, o_seq bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
   v_count integer := cardinality(p_types);
-  v_new bigint;
-  v_actual bigint;
-  v_now timestamptz;
+  v_base bigint;
+  v_versions bigint[];
+  v_xids xid8[];
+  v_seqs bigint[];
+  v_constraint text;
 BEGIN
   IF v_count IS NULL OR v_count = 0 OR cardinality(p_schema_versions) <> v_count
      OR cardinality(p_event_ids) <> v_count OR cardinality(p_payload_lengths) <> v_count THEN
     RAISE EXCEPTION 'cqrs_append_events: event arrays are empty or of different lengths'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-
-  -- Advance the stream row; its row lock serialises writers of this stream until commit.
-  LOOP
-    IF p_expected = -1 THEN
-      INSERT INTO streams AS s (stream_id, version) VALUES (p_stream, v_count)
-      ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_count
-      RETURNING s.version INTO v_new;
-    ELSIF p_expected = 0 THEN
-      -- ON CONFLICT waits for a concurrent creator to finish, so a lost race is a conflict.
-      INSERT INTO streams AS s (stream_id, version) VALUES (p_stream, v_count)
-      ON CONFLICT DO NOTHING RETURNING s.version INTO v_new;
-    ELSE
-      -- READ COMMITTED re-checks the WHERE against the newest version after waiting for the lock.
-      UPDATE streams s SET version = s.version + v_count
-       WHERE s.stream_id = p_stream AND (p_expected = -2 OR s.version = p_expected)
-      RETURNING s.version INTO v_new;
-    END IF;
-    EXIT WHEN v_new IS NOT NULL;
-    SELECT coalesce(max(s.version), 0) INTO v_actual FROM streams s WHERE s.stream_id = p_stream;
-    IF (p_expected = -2 AND v_actual = 0) OR (p_expected >= 0 AND v_actual <> p_expected) THEN
-      RETURN QUERY SELECT 1::smallint, v_actual, NULL::xid8, NULL::bigint;
+  FOR attempt IN 1..100 LOOP
+    SELECT coalesce(max(e.stream_version), 0) INTO v_base FROM events e WHERE e.stream_id = p_stream;
+    IF (p_expected = -2 AND v_base = 0) OR (p_expected >= 0 AND v_base <> p_expected) THEN
+      RETURN QUERY SELECT 1::smallint, v_base, NULL::xid8, NULL::bigint;
       RETURN;
     END IF;
+    BEGIN
+      WITH input AS (
+        SELECT t.i, t.len, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off
+          FROM unnest(p_payload_lengths) WITH ORDINALITY AS t(len, i)
+      ), inserted AS (
+        INSERT INTO events AS e (stream_id, stream_version, event_id, event_type, schema_version,
+                                 payload, command_id, correlation_id, causation_id, actor, recorded_at)
+        SELECT p_stream, v_base + input.i, p_event_ids[input.i], p_types[input.i],
+               p_schema_versions[input.i], substring(p_payloads FROM input.off + 1 FOR input.len),
+               p_command_id, p_correlation_id, p_causation_id, p_actor, clock_timestamp()
+          FROM input ORDER BY input.i
+        RETURNING e.stream_version, e.xid, e.seq
+      )
+      SELECT array_agg(i.stream_version ORDER BY i.stream_version), array_agg(i.xid ORDER BY i.stream_version),
+             array_agg(i.seq ORDER BY i.stream_version)
+        INTO v_versions, v_xids, v_seqs FROM inserted i;
+      IF p_snapshot_state IS NOT NULL THEN
+        INSERT INTO snapshots (stream_id, stream_version, schema_version, state)
+        VALUES (p_stream, v_base + v_count, p_snapshot_schema_version, p_snapshot_state);
+      END IF;
+      IF p_idempotency_key IS NOT NULL THEN
+        INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id,
+                                      stream_version, xid, seq)
+        VALUES (p_idempotency_key, p_command_fingerprint, p_outcome, p_stream, v_base + v_count,
+                v_xids[v_count], v_seqs[v_count]);
+      END IF;
+      RETURN QUERY SELECT 0::smallint, u.v, u.x, u.s FROM unnest(v_versions, v_xids, v_seqs) AS u(v, x, s);
+      RETURN;
+    EXCEPTION WHEN unique_violation THEN
+      GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+      IF v_constraint IS DISTINCT FROM 'events_stream_version_key' THEN
+        RAISE;
+      END IF;
+      -- A concurrent writer took one of the versions (and committed): look again.
+    END;
   END LOOP;
-  -- Taken once the stream row is locked, so that within a stream recorded_at never decreases
-  -- (now() is the transaction's start, which may precede a competitor's commit).
-  v_now := clock_timestamp();
-
-  IF v_count = 1 THEN
-    INSERT INTO events AS e (stream_id, stream_version, event_id, event_type, schema_version,
-                             payload, command_id, correlation_id, causation_id, actor, recorded_at)
-    VALUES (p_stream, v_new, p_event_ids[1], p_types[1], p_schema_versions[1], p_payloads,
-            p_command_id, p_correlation_id, p_causation_id, p_actor, v_now)
-    RETURNING 0::smallint, e.stream_version, e.xid, e.seq INTO o_status, o_version, o_xid, o_seq;
-    RETURN NEXT;
-  ELSE
-    RETURN QUERY
-    WITH input AS (
-      SELECT t.i, t.len, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off
-        FROM unnest(p_payload_lengths) WITH ORDINALITY AS t(len, i)
-    ), inserted AS (
-      INSERT INTO events AS e (stream_id, stream_version, event_id, event_type, schema_version,
-                               payload, command_id, correlation_id, causation_id, actor, recorded_at)
-      SELECT p_stream, v_new - v_count + input.i, p_event_ids[input.i], p_types[input.i],
-             p_schema_versions[input.i], substring(p_payloads FROM input.off + 1 FOR input.len),
-             p_command_id, p_correlation_id, p_causation_id, p_actor, v_now
-        FROM input ORDER BY input.i
-      RETURNING e.stream_version, e.xid, e.seq
-    )
-    SELECT 0::smallint, inserted.stream_version, inserted.xid, inserted.seq
-      FROM inserted ORDER BY inserted.stream_version;
-  END IF;
-
-  IF p_snapshot_state IS NOT NULL THEN
-    INSERT INTO snapshots (stream_id, stream_version, schema_version, state)
-    VALUES (p_stream, v_new, p_snapshot_schema_version, p_snapshot_state);
-  END IF;
-  IF p_idempotency_key IS NOT NULL THEN
-    -- The outcome points at the command's last event, whose seq is known only now.
-    INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id,
-                                  stream_version, xid, seq)
-    SELECT p_idempotency_key, p_command_fingerprint, p_outcome, p_stream, v_new, e.xid, e.seq
-      FROM events e WHERE e.stream_id = p_stream AND e.stream_version = v_new;
-  END IF;
+  RAISE EXCEPTION 'cqrs_append_events: stream % kept moving', p_stream USING ERRCODE = 'serialization_failure';
 END;
 $$;

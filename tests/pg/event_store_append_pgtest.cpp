@@ -195,10 +195,13 @@ TEST_CASE("an append whose connection is lost mid-statement is reported in doubt
   const auto stream = stream_in(unique_category("doubt"), "a");
   REQUIRE(store->append(stream, expected_version::no_stream(), one_event()).ok());
 
-  // Hold the stream's row so that the next append waits inside its statement.
+  // Hold the stream's next version (inserted, not committed) so that the next append waits
+  // inside its statement, on the unique (stream_id, stream_version) index.
   pqxx::connection holder_connection(cqrs::tests::pg_url());
   pqxx::work holder(holder_connection);
-  holder.exec_params("SELECT 1 FROM streams WHERE stream_id = $1 FOR UPDATE", stream.str());
+  holder.exec_params("INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload)"
+                     " VALUES ($1, 2, gen_random_uuid(), 'held', 1, '')",
+                     stream.str());
 
   auto pending = std::async(std::launch::async, [&] {
     try {
@@ -215,7 +218,7 @@ TEST_CASE("an append whose connection is lost mid-statement is reported in doubt
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     pqxx::nontransaction killer(killer_connection);
     terminated = killer.exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                             " WHERE wait_event_type = 'Lock' AND query LIKE '%cqrs_append_events%'"
+                             " WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO events%'"
                              " AND pid <> pg_backend_pid()")[0][0].as<int>();
   }
   REQUIRE(terminated == 1);

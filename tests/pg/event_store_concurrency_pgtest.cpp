@@ -87,8 +87,8 @@ TEST_CASE("32 writers on one stream with exact expected versions: contiguous, co
 }
 
 TEST_CASE("writers of different streams do not wait for each other") {
-  // A transaction holding one stream's row must not block an append to another stream of the
-  // same category: no table or category lock.
+  // A transaction holding one stream's next version (inserted, not committed) must not block an
+  // append to another stream of the same category: no table or category lock.
   auto holder = cqrs::tests::make_store();
   auto other = cqrs::tests::make_store();
   const auto category = cqrs::tests::unique_category("independent");
@@ -98,7 +98,7 @@ TEST_CASE("writers of different streams do not wait for each other") {
 
   pqxx::work tx(holder->connection().get());
   REQUIRE(holder->append_in(tx, append_request{held, expected_version::exact(stream_version{1}), {cqrs::tests::make_event("e", "2")}}).ok());
-  // The held stream's row stays locked until tx ends; the other stream's append goes through.
+  // The held stream's version 2 stays uncommitted until tx ends; the other stream's append goes through.
   const auto started = std::chrono::steady_clock::now();
   CHECK(other->append(free, expected_version::no_stream(), {cqrs::tests::make_event("e", "1")}).ok());
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
