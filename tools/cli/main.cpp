@@ -18,7 +18,10 @@ namespace {
 using cqrs::tools::cli::subcommand;
 
 std::vector<subcommand> all_subcommands() {
-  return {cqrs::tools::cli::migrate_subcommand(), cqrs::tools::cli::config_subcommand()};
+  return {cqrs::tools::cli::migrate_subcommand(), cqrs::tools::cli::config_subcommand(),
+          cqrs::tools::cli::replay_subcommand(),  cqrs::tools::cli::state_subcommand(),
+          cqrs::tools::cli::rebuild_subcommand(), cqrs::tools::cli::projections_subcommand(),
+          cqrs::tools::cli::projector_subcommand(), cqrs::tools::cli::dead_letters_subcommand()};
 }
 
 void print_usage(std::ostream& out, const std::vector<subcommand>& subcommands) {

@@ -21,5 +21,11 @@ struct subcommand {
 
 subcommand migrate_subcommand();
 subcommand config_subcommand();
+subcommand replay_subcommand();
+subcommand state_subcommand();
+subcommand rebuild_subcommand();
+subcommand projections_subcommand();
+subcommand projector_subcommand();
+subcommand dead_letters_subcommand();
 
 }  // namespace cqrs::tools::cli

@@ -1,0 +1,127 @@
+#include "projections/pg_target.hpp"
+
+#include <pqxx/pqxx>
+
+namespace cqrs::projections {
+
+namespace detail {
+
+std::string live_model_in(pqxx::transaction_base& tx, const std::string& projection) {
+  const auto rows =
+      tx.exec_params("SELECT model FROM projection_live_models WHERE projection = $1 FOR SHARE", projection);
+  if (rows.empty()) throw std::runtime_error("projection " + projection + " has no live model row");
+  return rows[0][0].as<std::string>();
+}
+
+std::int64_t lock_applied_version(pqxx::transaction_base& tx, const std::string& model, const std::string& stream) {
+  // Insert-then-lock: two first applies of a new stream serialise on the row instead of both
+  // seeing "none" and applying twice.
+  tx.exec_params(
+      "INSERT INTO projection_stream_versions (model, stream_id, version) VALUES ($1, $2, 0) "
+      "ON CONFLICT DO NOTHING",
+      model, stream);
+  const auto rows = tx.exec_params(
+      "SELECT version FROM projection_stream_versions WHERE model = $1 AND stream_id = $2 FOR UPDATE", model, stream);
+  return rows[0][0].as<std::int64_t>();
+}
+
+void set_applied_version(pqxx::transaction_base& tx, const std::string& model, const std::string& stream,
+                         std::int64_t version) {
+  tx.exec_params("UPDATE projection_stream_versions SET version = $3 WHERE model = $1 AND stream_id = $2", model,
+                 stream, version);
+}
+
+}  // namespace detail
+
+pg_target::pg_target(std::string url, core::event_store& store, const pg_projection& projection)
+    : connection_(std::move(url)), store_(store), projection_(projection) {
+  ensure_live_row();
+}
+
+void pg_target::ensure_live_row() {
+  pqxx::work tx(connection_.get());
+  tx.exec_params("INSERT INTO projection_live_models (projection, model) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                 info().name, info().initial_model());
+  tx.commit();
+}
+
+apply_counts pg_target::apply_one(pqxx::transaction_base& tx, const std::string& model,
+                                  const core::recorded_event& event) {
+  apply_counts counts;
+  const auto& stream = event.stream.str();
+  const auto last = detail::lock_applied_version(tx, model, stream);
+  if (event.version.value() <= last) {
+    counts.duplicates = 1;
+    return counts;
+  }
+  // A gap: pull the missing versions from the store and apply them first, in this transaction.
+  for (const auto& missing :
+       detail::missing_events(store_, event.stream, core::stream_version{last + 1}, event.version)) {
+    projection_.apply(tx, model, missing);
+    ++counts.filled;
+  }
+  projection_.apply(tx, model, event);
+  detail::set_applied_version(tx, model, stream, event.version.value());
+  counts.applied = counts.filled + 1;
+  return counts;
+}
+
+apply_counts pg_target::apply(std::span<const core::recorded_event> events, const std::optional<std::string>& model) {
+  pqxx::work tx(connection_.get());
+  const auto target_model = model ? *model : detail::live_model_in(tx, info().name);
+  apply_counts counts;
+  for (const auto& event : events) counts += apply_one(tx, target_model, event);
+  tx.commit();
+  return counts;
+}
+
+void pg_target::force_apply(const core::recorded_event& event) {
+  pqxx::work tx(connection_.get());
+  const auto model = detail::live_model_in(tx, info().name);
+  const auto last = detail::lock_applied_version(tx, model, event.stream.str());
+  projection_.apply(tx, model, event);
+  detail::set_applied_version(tx, model, event.stream.str(), std::max(last, event.version.value()));
+  tx.commit();
+}
+
+void pg_target::skip(const core::recorded_event& event) {
+  pqxx::work tx(connection_.get());
+  const auto model = detail::live_model_in(tx, info().name);
+  const auto last = detail::lock_applied_version(tx, model, event.stream.str());
+  if (event.version.value() <= last) return;
+  for (const auto& missing :
+       detail::missing_events(store_, event.stream, core::stream_version{last + 1}, event.version)) {
+    projection_.apply(tx, model, missing);
+  }
+  detail::set_applied_version(tx, model, event.stream.str(), event.version.value());
+  tx.commit();
+}
+
+std::string pg_target::live_model() {
+  pqxx::work tx(connection_.get());
+  return detail::live_model_in(tx, info().name);
+}
+
+void pg_target::switch_live(const std::string& model) {
+  pqxx::work tx(connection_.get());
+  tx.exec_params("UPDATE projection_live_models SET model = $2, switched_at = now() WHERE projection = $1", info().name,
+                 model);
+  tx.commit();
+}
+
+void pg_target::drop_model(const std::string& model) {
+  pqxx::work tx(connection_.get());
+  projection_.drop_model(tx, model);
+  tx.exec_params("DELETE FROM projection_stream_versions WHERE model = $1", model);
+  tx.commit();
+}
+
+core::stream_version pg_target::applied_version(const core::stream_id& stream) {
+  pqxx::work tx(connection_.get());
+  const auto model = detail::live_model_in(tx, info().name);
+  const auto rows = tx.exec_params("SELECT version FROM projection_stream_versions WHERE model = $1 AND stream_id = $2",
+                                   model, stream.str());
+  return core::stream_version{rows.empty() ? 0 : rows[0][0].as<std::int64_t>()};
+}
+
+}  // namespace cqrs::projections

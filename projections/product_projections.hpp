@@ -1,0 +1,84 @@
+#pragma once
+
+// The Product read models:
+// - product_detail (Redis): hash `product:<id>` (sku, name, description, price_minor, currency,
+//   on_hand, reserved, available, discontinued, version) and `sku:<sku>` -> id.
+// - product_catalog (PostgreSQL): product_catalog_rows behind the product_catalog view, with
+//   full-text search, filters and keyset pagination (product_catalog_query), and the
+//   product_low_stock view.
+// The category is a parameter so that tests can project their own isolated categories.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "projections/projection.hpp"
+#include "projections/redis_client.hpp"
+#include "schemas/contracts/product_events.hpp"
+
+namespace cqrs::projections {
+
+class product_detail_projection final : public redis_projection {
+ public:
+  // Tests pass their own category and name, to be isolated from other runs on the same servers.
+  explicit product_detail_projection(std::string category = "product", std::string name = "product_detail");
+  const projection_info& info() const override { return info_; }
+  std::vector<redis_op> changes(const core::recorded_event& event) const override;
+
+ private:
+  projection_info info_;
+};
+
+class product_catalog_projection final : public pg_projection {
+ public:
+  explicit product_catalog_projection(std::string category = "product", std::string name = "product_catalog");
+  const projection_info& info() const override { return info_; }
+  void apply(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event) const override;
+  void drop_model(pqxx::transaction_base& tx, const std::string& model) const override;
+
+ private:
+  projection_info info_;
+};
+
+// Readers. Each resolves the live model and reads it in one atomic step (a Lua script), so a
+// concurrent rebuild switch never shows a half-built or dropped model.
+using product_fields = std::map<std::string, std::string>;
+std::optional<product_fields> read_product_detail(redis_client& client, const std::string& product_id,
+                                                  const std::string& projection = "product_detail");
+std::optional<std::string> find_product_id_by_sku(redis_client& client, const std::string& sku,
+                                                  const std::string& projection = "product_detail");
+
+struct catalog_query {
+  std::optional<std::string> text;  // full-text search over name and description
+  std::optional<std::int64_t> min_price_minor;
+  std::optional<std::int64_t> max_price_minor;
+  bool in_stock_only = false;
+  bool include_discontinued = false;
+  std::optional<std::string> after_product_id;  // keyset pagination: ids strictly after this one
+  int limit = 50;
+  std::string projection = "product_catalog";  // whose live model to read
+};
+
+struct catalog_entry {
+  std::string product_id;
+  std::string sku;
+  std::string name;
+  std::int64_t price_minor = 0;
+  std::string currency;
+  std::int64_t available = 0;
+  bool discontinued = false;
+};
+
+std::vector<catalog_entry> query_catalog(pqxx::transaction_base& tx, const catalog_query& query);
+
+namespace detail {
+// The id part of `category-id`.
+std::string entity_id(const core::stream_id& stream);
+// The event decoded when it is a Product event, nothing for other types; an undecodable payload
+// is a handler_error (poison).
+std::optional<schemas::product_event> decode_if_product(const core::recorded_event& event);
+}  // namespace detail
+
+}  // namespace cqrs::projections

@@ -1,0 +1,94 @@
+#pragma once
+
+// A projector process's engine: consumes the events topic in a consumer group with manual
+// commits and feeds every message to the projections of its stream's category. Several
+// projectors share the partitions; a dead one's partitions move to the survivors, which get its
+// uncommitted messages again: harmless, as every target applies each stream version once.
+//
+// Offsets are committed only for messages already applied (commit after apply), and per-
+// partition log positions are published to projection_checkpoints at the same moments.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/events.hpp"
+#include "core/log.hpp"
+#include "projections/catalog.hpp"
+#include "projections/dead_letters.hpp"
+#include "projections/kafka_handles.hpp"
+#include "projections/watermark_watcher.hpp"
+
+namespace cqrs::projections {
+
+struct projector_config {
+  std::string bootstrap;
+  std::string topic = "events";
+  std::string group = "cqrs-projections";
+  core::key_values kafka_properties;  // passed through to librdkafka
+  std::string pg_url;                 // checkpoints and dead letters
+  int max_attempts = 3;               // handler attempts before an event is dead-lettered
+  bool halt_on_poison = false;        // stop instead of dead-lettering
+  std::chrono::milliseconds commit_interval{1000};
+};
+
+struct projector_stats {
+  std::uint64_t messages = 0;
+  std::uint64_t ignored = 0;  // other categories, or not an event message
+  apply_counts counts;
+  std::uint64_t dead_lettered = 0;
+};
+
+// A message that is not an event in the relay's format (commands/relay/message_format.hpp).
+std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t& message);
+
+class projector {
+ public:
+  projector(projector_config config, const target_set& targets, core::logger log);
+  ~projector();
+  projector(const projector&) = delete;
+  projector& operator=(const projector&) = delete;
+
+  // Polls until `stop` is set; commits what was applied before returning.
+  void run(const std::atomic<bool>& stop);
+  // One poll; returns whether a message was handled (tests drive it step by step).
+  bool poll_once(std::chrono::milliseconds timeout);
+  // Publishes checkpoints (projection_checkpoints), then commits the applied offsets.
+  // `check_idle`: also record idle partitions as caught up (not inside a rebalance).
+  void commit(bool check_idle = true);
+
+  const projector_stats& stats() const { return stats_; }
+
+ private:
+  struct partition_progress {
+    std::string position;
+    std::int64_t offset = 0;
+  };
+
+  void handle(const rd_kafka_message_t& message);
+  void apply_to(projection_target& target, const core::recorded_event& event);
+  void save_checkpoints(bool check_idle);
+  // Assigned partitions whose every message up to a sampled high watermark is applied, with the
+  // sample's time.
+  std::map<std::int32_t, std::string> caught_up_partitions();
+  static void on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque);
+
+  projector_config config_;
+  const target_set& targets_;
+  core::logger log_;
+  dead_letter_store dead_letters_;
+  core::pg_connection checkpoints_;
+  watermark_watcher watermarks_;
+  detail::client_ptr consumer_;
+  std::map<std::int32_t, partition_progress> progress_;
+  projector_stats stats_;
+  std::chrono::steady_clock::time_point last_commit_;
+};
+
+}  // namespace cqrs::projections

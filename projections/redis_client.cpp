@@ -1,0 +1,140 @@
+#include "projections/redis_client.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace cqrs::projections {
+
+namespace {
+
+int parse_number(std::string_view text, std::string_view url) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) {
+    throw std::invalid_argument(fmt::format("bad number '{}' in Redis URL '{}'", text, url));
+  }
+  return value;
+}
+
+redis_reply convert(const redisReply* raw) {
+  redis_reply reply;
+  switch (raw->type) {
+    case REDIS_REPLY_INTEGER:
+      reply.type = redis_reply::kind::integer;
+      reply.integer = raw->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      reply.type = redis_reply::kind::text;
+      break;
+    case REDIS_REPLY_STATUS:
+      reply.type = redis_reply::kind::status;
+      break;
+    case REDIS_REPLY_ERROR:
+      reply.type = redis_reply::kind::error;
+      break;
+    case REDIS_REPLY_ARRAY:
+      reply.type = redis_reply::kind::array;
+      break;
+    default:
+      reply.type = redis_reply::kind::nil;
+      break;
+  }
+  if (raw->str != nullptr) reply.text.assign(raw->str, raw->len);
+  for (std::size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(convert(raw->element[i]));
+  return reply;
+}
+
+struct reply_deleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
+
+}  // namespace
+
+redis_endpoint parse_redis_url(std::string_view url) {
+  constexpr std::string_view scheme = "redis://";
+  if (!url.starts_with(scheme)) throw std::invalid_argument(fmt::format("not a redis:// URL: '{}'", url));
+  std::string_view rest = url.substr(scheme.size());
+  redis_endpoint endpoint;
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (slash + 1 < rest.size()) endpoint.database = parse_number(rest.substr(slash + 1), url);
+    rest = rest.substr(0, slash);
+  }
+  if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    endpoint.port = parse_number(rest.substr(colon + 1), url);
+    rest = rest.substr(0, colon);
+  }
+  if (!rest.empty()) endpoint.host = std::string(rest);
+  return endpoint;
+}
+
+redis_client::redis_client(std::string_view url) {
+  const auto endpoint = parse_redis_url(url);
+  context_.reset(redisConnect(endpoint.host.c_str(), endpoint.port));
+  if (!context_ || context_->err != 0) fail("connect");
+  if (endpoint.database != 0) checked({"SELECT", std::to_string(endpoint.database)});
+}
+
+void redis_client::fail(std::string_view what) const {
+  const std::string reason = context_ ? context_->errstr : "out of memory";
+  throw redis_error(fmt::format("redis {}: {}", what, reason));
+}
+
+void redis_client::append(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  if (redisAppendCommandArgv(context_.get(), static_cast<int>(args.size()), argv.data(), lengths.data()) != REDIS_OK) {
+    fail("append");
+  }
+}
+
+redis_reply redis_client::read_reply() {
+  void* raw = nullptr;
+  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail("read");
+  const reply_ptr owned(static_cast<redisReply*>(raw));
+  return convert(owned.get());
+}
+
+redis_reply redis_client::command(const std::vector<std::string>& args) {
+  append(args);
+  return read_reply();
+}
+
+redis_reply redis_client::checked(const std::vector<std::string>& args) {
+  auto reply = command(args);
+  if (reply.is_error()) throw redis_error(fmt::format("redis {}: {}", args.empty() ? "" : args.front(), reply.text));
+  return reply;
+}
+
+const std::string& redis_script::sha(redis_client& client) {
+  if (sha_.empty()) sha_ = client.checked({"SCRIPT", "LOAD", source_}).text;
+  return sha_;
+}
+
+std::vector<std::string> redis_script::evalsha_args(const std::vector<std::string>& keys,
+                                                    const std::vector<std::string>& args) const {
+  std::vector<std::string> all{"EVALSHA", sha_, std::to_string(keys.size())};
+  all.insert(all.end(), keys.begin(), keys.end());
+  all.insert(all.end(), args.begin(), args.end());
+  return all;
+}
+
+redis_reply redis_script::run(redis_client& client, const std::vector<std::string>& keys,
+                              const std::vector<std::string>& args) {
+  sha(client);
+  auto reply = client.command(evalsha_args(keys, args));
+  if (reply.is_error() && reply.text.starts_with("NOSCRIPT")) {
+    sha_.clear();
+    sha(client);
+    reply = client.command(evalsha_args(keys, args));
+  }
+  if (reply.is_error()) throw redis_error("redis script: " + reply.text);
+  return reply;
+}
+
+}  // namespace cqrs::projections

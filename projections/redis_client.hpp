@@ -1,0 +1,85 @@
+#pragma once
+
+// A small synchronous Redis client over hiredis: one connection, owned (RAII), for one thread at
+// a time. Commands are argument vectors (binary-safe); replies are plain values. A lost or
+// refused connection is a redis_error (infrastructure); an error reply is a value the caller
+// inspects (e.g. NOSCRIPT).
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+namespace cqrs::projections {
+
+class redis_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct redis_endpoint {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int database = 0;
+};
+
+// redis://host:port/db (port and db optional). Throws std::invalid_argument.
+redis_endpoint parse_redis_url(std::string_view url);
+
+struct redis_reply {
+  enum class kind { nil, integer, text, status, array, error };
+
+  kind type = kind::nil;
+  std::int64_t integer = 0;
+  std::string text;  // string, status and error replies
+  std::vector<redis_reply> elements;
+
+  bool is_error() const { return type == kind::error; }
+};
+
+class redis_client {
+ public:
+  explicit redis_client(std::string_view url);
+  redis_client(const redis_client&) = delete;
+  redis_client& operator=(const redis_client&) = delete;
+
+  // One round trip. Throws redis_error when the connection fails.
+  redis_reply command(const std::vector<std::string>& args);
+  // Same, but an error reply is thrown too: for commands that must not fail.
+  redis_reply checked(const std::vector<std::string>& args);
+
+  // Pipelining: queue commands, then read as many replies, in order.
+  void append(const std::vector<std::string>& args);
+  redis_reply read_reply();
+
+ private:
+  struct context_deleter {
+    void operator()(redisContext* context) const { redisFree(context); }
+  };
+  [[noreturn]] void fail(std::string_view what) const;
+
+  std::unique_ptr<redisContext, context_deleter> context_;
+};
+
+// Loads a Lua script once and runs it by its SHA1, loading it again after NOSCRIPT (a restarted
+// or flushed server).
+class redis_script {
+ public:
+  explicit redis_script(std::string source) : source_(std::move(source)) {}
+
+  const std::string& sha(redis_client& client);
+  redis_reply run(redis_client& client, const std::vector<std::string>& keys, const std::vector<std::string>& args);
+  // EVALSHA arguments, for pipelining after sha() has loaded the script.
+  std::vector<std::string> evalsha_args(const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args) const;
+
+ private:
+  std::string source_;
+  std::string sha_;
+};
+
+}  // namespace cqrs::projections

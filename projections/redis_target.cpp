@@ -1,0 +1,167 @@
+#include "projections/redis_target.hpp"
+
+#include <fmt/format.h>
+
+namespace cqrs::projections {
+
+namespace {
+
+// ARGV: explicit model ('' = live), initial model, stream id, version, force ('1'/'0'), then
+// each change as: word count n, command, key, n - 2 arguments.
+// Returns {status, last applied}: 0 duplicate, 1 applied, 2 gap (nothing changed).
+constexpr const char* apply_script = R"lua(
+local model = ARGV[1]
+if model == '' then
+  model = redis.call('GET', KEYS[1])
+  if not model then
+    model = ARGV[2]
+    redis.call('SET', KEYS[1], model)
+  end
+end
+local applied = model .. ':applied'
+local last = tonumber(redis.call('HGET', applied, ARGV[3]) or '0')
+local version = tonumber(ARGV[4])
+if ARGV[5] ~= '1' then
+  if version <= last then return {0, last} end
+  if version > last + 1 then return {2, last} end
+end
+local i = 6
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local args = {}
+  for j = i + 3, i + n do args[#args + 1] = ARGV[j] end
+  redis.call(ARGV[i + 1], model .. ':' .. ARGV[i + 2], unpack(args))
+  i = i + n + 1
+end
+if version > last then redis.call('HSET', applied, ARGV[3], ARGV[4]) end
+return {1, math.max(version, last)}
+)lua";
+
+}  // namespace
+
+std::string redis_live_pointer_key(std::string_view projection) {
+  return fmt::format("cqrs:projection:{}:live", projection);
+}
+
+redis_target::redis_target(redis_client& client, core::event_store& store, const redis_projection& projection)
+    : client_(client),
+      store_(store),
+      projection_(projection),
+      script_(apply_script),
+      pointer_key_(redis_live_pointer_key(projection.info().name)) {}
+
+std::vector<std::string> redis_target::script_args(const core::recorded_event& event,
+                                                   const std::optional<std::string>& model, mode how) const {
+  std::vector<std::string> args{model.value_or(""), info().initial_model(), event.stream.str(),
+                                std::to_string(event.version.value()), how == mode::force ? "1" : "0"};
+  if (how == mode::skip) return args;
+  for (auto& op : how == mode::force ? projection_.changes(event) : changes_unless_applied(event, model)) {
+    args.push_back(std::to_string(op.args.size() + 2));
+    args.push_back(std::move(op.command));
+    args.push_back(std::move(op.key));
+    for (auto& arg : op.args) args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+std::vector<redis_op> redis_target::changes_unless_applied(const core::recorded_event& event,
+                                                           const std::optional<std::string>& model) const {
+  try {
+    return projection_.changes(event);
+  } catch (const handler_error&) {
+    // Changes are computed before the script checks versions: a dead-lettered (skipped) event
+    // delivered again must count as the duplicate it is, not fail again.
+    const auto reply = client_.checked({"HGET", model.value_or(current_live()) + ":applied", event.stream.str()});
+    if (reply.type != redis_reply::kind::nil && std::stoll(reply.text) >= event.version.value()) return {};
+    throw;
+  }
+}
+
+std::string redis_target::current_live() const {
+  const auto reply = client_.checked({"GET", pointer_key_});
+  return reply.type == redis_reply::kind::nil ? info().initial_model() : reply.text;
+}
+
+redis_target::outcome redis_target::parse(const redis_reply& reply) {
+  if (reply.is_error()) throw redis_error("redis apply script: " + reply.text);
+  if (reply.elements.size() != 2) throw redis_error("redis apply script: unexpected reply");
+  return {static_cast<status>(reply.elements[0].integer), core::stream_version{reply.elements[1].integer}};
+}
+
+redis_target::outcome redis_target::run_one(const core::recorded_event& event, const std::optional<std::string>& model,
+                                            mode how) {
+  return parse(script_.run(client_, {pointer_key_}, script_args(event, model, how)));
+}
+
+apply_counts redis_target::fill_and_apply(const core::recorded_event& event, const std::optional<std::string>& model) {
+  apply_counts counts;
+  const auto first = run_one(event, model);
+  if (first.result != status::gap) {
+    (first.result == status::applied ? counts.applied : counts.duplicates) += 1;
+    return counts;
+  }
+  const auto next = core::stream_version{first.last.value() + 1};
+  for (const auto& missing : detail::missing_events(store_, event.stream, next, event.version)) {
+    if (run_one(missing, model).result == status::applied) ++counts.filled;
+  }
+  if (run_one(event, model).result != status::applied) throw redis_error("redis apply: stream still has a gap");
+  counts.applied += counts.filled + 1;
+  return counts;
+}
+
+apply_counts redis_target::apply(std::span<const core::recorded_event> events,
+                                 const std::optional<std::string>& model) {
+  // Pipelined: one round trip for the batch; the rare gaps are then filled one by one, in order.
+  // Every argument list is built before anything is sent, and every reply read before any is
+  // judged, so a throwing handler or a failing script never leaves replies queued on the link.
+  script_.sha(client_);
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& event : events)
+    commands.push_back(script_.evalsha_args({pointer_key_}, script_args(event, model, mode::normal)));
+  for (const auto& command : commands) client_.append(command);
+  std::vector<redis_reply> replies;
+  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(client_.read_reply());
+  std::vector<outcome> outcomes;
+  for (const auto& reply : replies) outcomes.push_back(parse(reply));
+  apply_counts counts;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (outcomes[i].result == status::gap)
+      counts += fill_and_apply(events[i], model);
+    else
+      (outcomes[i].result == status::applied ? counts.applied : counts.duplicates) += 1;
+  }
+  return counts;
+}
+
+void redis_target::force_apply(const core::recorded_event& event) { run_one(event, std::nullopt, mode::force); }
+
+void redis_target::skip(const core::recorded_event& event) {
+  const auto first = run_one(event, std::nullopt, mode::skip);
+  if (first.result != status::gap) return;
+  apply(detail::missing_events(store_, event.stream, core::stream_version{first.last.value() + 1}, event.version),
+        std::nullopt);
+  run_one(event, std::nullopt, mode::skip);
+}
+
+std::string redis_target::live_model() { return current_live(); }
+
+void redis_target::switch_live(const std::string& model) { client_.checked({"SET", pointer_key_, model}); }
+
+void redis_target::drop_model(const std::string& model) {
+  // SCAN + UNLINK in small steps: never one long blocking command on a live server.
+  std::string cursor = "0";
+  do {
+    const auto reply = client_.checked({"SCAN", cursor, "MATCH", model + ":*", "COUNT", "1000"});
+    cursor = reply.elements.at(0).text;
+    std::vector<std::string> unlink{"UNLINK"};
+    for (const auto& key : reply.elements.at(1).elements) unlink.push_back(key.text);
+    if (unlink.size() > 1) client_.checked(unlink);
+  } while (cursor != "0");
+}
+
+core::stream_version redis_target::applied_version(const core::stream_id& stream) {
+  const auto reply = client_.checked({"HGET", live_model() + ":applied", stream.str()});
+  return core::stream_version{reply.type == redis_reply::kind::nil ? 0 : std::stoll(reply.text)};
+}
+
+}  // namespace cqrs::projections

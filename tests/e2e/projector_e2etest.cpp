@@ -1,0 +1,266 @@
+#include <atomic>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <pqxx/pqxx>
+
+#include "projections/dead_letters.hpp"
+#include "projections/product_projections.hpp"
+#include "projections/projector.hpp"
+#include "projections/read_your_writes.hpp"
+#include "projections/rebuild.hpp"
+#include "tests/e2e/publish.hpp"
+#include "tests/kafka/kafka_client.hpp"
+#include "tests/redis/projection_fixture.hpp"
+#include "tests/support/stack.hpp"
+
+using namespace cqrs;
+using namespace std::chrono_literals;
+using cqrs::tests::projection_world;
+
+namespace {
+
+projections::projector_config config_for(const std::string& group) {
+  projections::projector_config config;
+  config.bootstrap = tests::kafka_bootstrap();
+  config.topic = tests::events_topic();
+  config.group = group + "_" + tests::run_id();
+  config.pg_url = tests::pg_url();
+  config.commit_interval = 200ms;
+  return config;
+}
+
+core::logger quiet() { return core::logger("projector", core::log_level::error); }
+
+std::vector<std::string> seed(projection_world& world, int from, int to, std::vector<core::recorded_event>& out) {
+  std::vector<std::string> ids;
+  for (int p = from; p < to; ++p) {
+    ids.push_back("p" + std::to_string(p));
+    auto events = world.append(ids.back(), {tests::created("SKU-" + ids.back(), p), tests::reserved("r", 1),
+                                            tests::committed("r", 1), tests::restocked(2)});
+    out.insert(out.end(), events.begin(), events.end());
+  }
+  return ids;
+}
+
+// Polls until every listed product shows its last version in both models, or 30 s pass.
+bool wait_until_applied(const std::function<void()>& poll, projection_world& world, const std::vector<std::string>& ids,
+                        const std::string& version) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (poll) poll();
+    bool all = true;
+    for (const auto& id : ids) {
+      const auto d = projections::read_product_detail(world.redis(), id, world.detail_name());
+      all = all && d && d->at("version") == version &&
+            world.catalog().applied_version(world.stream(id)).value() == std::stoll(version);
+      if (!all) break;
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+void rebuild_both(projection_world& world) {
+  projections::rebuild(world.detail(), world.store(), {});
+  projections::rebuild(world.catalog(), world.store(), {});
+}
+
+}  // namespace
+
+TEST_CASE("a projector applies published events once, whatever is sent twice, and equals a rebuild") {
+  projection_world world("e2eonce");
+  std::vector<core::recorded_event> events;
+  const auto ids = seed(world, 0, 20, events);
+  tests::publish(events);
+  tests::publish(events);
+  projection_world consumer("e2eonce");
+  projections::projector projector(config_for("once"), consumer.targets(), quiet());
+  REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, ids, "4"));
+  for (int i = 0; i < 50; ++i) projector.poll_once(20ms);  // drain the re-sent copies
+  projector.commit();
+  CHECK(projector.stats().counts.applied == 2 * events.size());
+  const auto redis_live = world.redis_digest(ids);
+  const auto pg_live = world.pg_digest(ids);
+  rebuild_both(world);
+  CHECK(world.redis_digest(ids) == redis_live);
+  CHECK(world.pg_digest(ids) == pg_live);
+}
+
+TEST_CASE("events missing from the topic are read from the event store, never skipped") {
+  projection_world world("e2egap");
+  std::vector<core::recorded_event> events;
+  const auto ids = seed(world, 0, 5, events);
+  std::vector<core::recorded_event> last_only;
+  for (const auto& e : events) {
+    if (e.version.value() == 4) last_only.push_back(e);
+  }
+  tests::publish(last_only);  // as if retention had dropped versions 1..3
+  projection_world consumer("e2egap");
+  projections::projector projector(config_for("gap"), consumer.targets(), quiet());
+  REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, ids, "4"));
+  CHECK(projector.stats().counts.filled == 2 * 3 * ids.size());
+  const auto live = world.redis_digest(ids);
+  rebuild_both(world);
+  CHECK(world.redis_digest(ids) == live);
+}
+
+TEST_CASE("two projectors in one group split the partitions and a survivor takes over a dead one's") {
+  projection_world world("e2egroup");
+  std::atomic<bool> a_dead = false;
+  std::atomic<bool> stop = false;
+  std::atomic<std::uint64_t> a_applied = 0;
+  std::atomic<std::uint64_t> b_applied = 0;
+  const auto group = config_for("group");
+  std::thread a([&] {
+    projection_world mine("e2egroup");
+    projections::projector p(group, mine.targets(), quiet());
+    while (!a_dead) {
+      p.poll_once(50ms);
+      a_applied = p.stats().counts.applied;
+    }
+    // Dies without committing what it applied last: the survivor gets those messages again.
+  });
+  std::thread b([&] {
+    projection_world mine("e2egroup");
+    projections::projector p(group, mine.targets(), quiet());
+    p.run(stop);
+    b_applied = p.stats().counts.applied;
+  });
+  std::this_thread::sleep_for(8s);  // both joined: partitions split
+  std::vector<core::recorded_event> first;
+  const auto ids1 = seed(world, 0, 30, first);
+  tests::publish(first);
+  CHECK(wait_until_applied({}, world, ids1, "4"));
+  a_dead = true;
+  a.join();
+  std::vector<core::recorded_event> second;
+  const auto ids2 = seed(world, 30, 60, second);
+  tests::publish(second);
+  const bool all_applied = wait_until_applied({}, world, ids2, "4");
+  stop = true;
+  b.join();
+  REQUIRE(all_applied);
+  CHECK(a_applied > 0);
+  CHECK(b_applied > 0);
+  auto ids = ids1;
+  ids.insert(ids.end(), ids2.begin(), ids2.end());
+  const auto redis_live = world.redis_digest(ids);
+  const auto pg_live = world.pg_digest(ids);
+  rebuild_both(world);
+  CHECK(world.redis_digest(ids) == redis_live);
+  CHECK(world.pg_digest(ids) == pg_live);
+}
+
+namespace {
+
+// A projection that cannot apply one event until "fixed": a poison event with a cure.
+class flaky_projection final : public projections::redis_projection {
+ public:
+  flaky_projection(std::string category, std::string name) : inner_(std::move(category), std::move(name)) {}
+  const projections::projection_info& info() const override { return inner_.info(); }
+  std::vector<projections::redis_op> changes(const core::recorded_event& event) const override {
+    if (broken && event.stream.str().ends_with("-poison") && event.version.value() == 2) {
+      throw projections::handler_error(event, "cannot apply this yet");
+    }
+    return inner_.changes(event);
+  }
+  std::atomic<bool> broken = true;
+
+ private:
+  projections::product_detail_projection inner_;
+};
+
+}  // namespace
+
+TEST_CASE("a poison event goes to dead letters, the rest keeps flowing, and a retry applies it once fixed") {
+  projection_world world("e2epoison");
+  std::vector<core::recorded_event> events;
+  const auto poison =
+      world.append("poison", {tests::created("SKU-poison", 1), tests::restocked(10), tests::restocked(100)});
+  events.insert(events.end(), poison.begin(), poison.end());
+  const auto ids = seed(world, 0, 5, events);
+  tests::publish(events);
+
+  projections::redis_client redis(tests::redis_url());
+  // A set holding only the flaky projection: a new projection needs no runtime change.
+  projections::projection_set only;
+  auto holder = std::make_unique<flaky_projection>(world.category(), world.detail_name());
+  auto* flaky_ptr = holder.get();
+  only.redis.push_back(std::move(holder));
+  const projections::target_set flaky_targets(only, redis, world.store(), tests::pg_url());
+  projections::projector projector(config_for("poison"), flaky_targets, quiet());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (projector.stats().counts.applied < 22 && std::chrono::steady_clock::now() < deadline)
+    projector.poll_once(100ms);
+  CHECK(projector.stats().dead_lettered == 1);
+  const auto after = projections::read_product_detail(redis, "poison", world.detail_name()).value();
+  CHECK(after.at("on_hand") == "101");  // version 3 applied, version 2 not
+  CHECK(after.at("version") == "3");
+
+  projections::dead_letter_store letters(tests::pg_url());
+  const auto open = letters.list(world.detail_name(), true);
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].stream_version == 2);
+  std::string error;
+  CHECK(letters.retry(open[0].id, *flaky_targets.all().front(), world.store(), error) ==
+        projections::retry_outcome::still_failing);
+  flaky_ptr->broken = false;
+  CHECK(letters.retry(open[0].id, *flaky_targets.all().front(), world.store(), error) ==
+        projections::retry_outcome::applied);
+  CHECK(letters.retry(open[0].id, *flaky_targets.all().front(), world.store(), error) ==
+        projections::retry_outcome::not_open);
+  CHECK(projections::read_product_detail(redis, "poison", world.detail_name()).value().at("on_hand") == "111");
+}
+
+namespace {
+
+int topic_partitions() {
+  tests::kafka::delivery_tally tally;
+  const auto producer = tests::kafka::make_producer(tests::kafka_bootstrap(), tally);
+  const auto metadata = tests::kafka::fetch_metadata(producer.get());
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (metadata->topics[i].topic == tests::events_topic()) return metadata->topics[i].partition_cnt;
+  }
+  return 0;
+}
+
+bool applied_through(const projections::read_your_writes_source& source, core::log_position position) {
+  pqxx::connection connection(tests::pg_url());
+  pqxx::work tx(connection);
+  return projections::has_applied_through(tx, source, position);
+}
+
+}  // namespace
+
+TEST_CASE("read-your-writes: a position counts only once every partition has passed it or is idle") {
+  projection_world world("e2eryw");
+  std::vector<core::recorded_event> events;
+  seed(world, 0, 3, events);
+  const auto last = events.back().position;
+  const projections::read_your_writes_source source{world.detail_name(), "ryw_" + tests::run_id(),
+                                                    tests::events_topic(), topic_partitions()};
+  REQUIRE(source.partitions > 0);
+  {
+    pqxx::connection connection(tests::pg_url());
+    pqxx::work tx(connection);
+    tx.exec_params("INSERT INTO relay_checkpoints (relay_name, topic, xid, seq) VALUES ($1, $2, $3::text::xid8, $4)",
+                   source.relay_name, source.topic, std::to_string(last.xid()), static_cast<std::int64_t>(last.seq()));
+    tx.commit();
+  }
+  CHECK_FALSE(applied_through(source, last));
+  tests::publish(events);
+  projection_world consumer("e2eryw");
+  projections::projector projector(config_for("ryw"), consumer.targets(), quiet());
+  bool reached = false;
+  const auto deadline = std::chrono::steady_clock::now() + 40s;
+  while (!reached && std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < 20; ++i) projector.poll_once(20ms);
+    projector.commit();
+    reached = applied_through(source, last);
+  }
+  CHECK(reached);
+  CHECK(projections::read_product_detail(world.redis(), "p2", world.detail_name()).value().at("version") == "4");
+  // Past what the relay has published: never applied yet, whatever the partitions say.
+  CHECK_FALSE(applied_through(source, core::log_position(last.xid(), last.seq() + 1)));
+}

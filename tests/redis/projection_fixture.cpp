@@ -1,0 +1,113 @@
+#include "tests/redis/projection_fixture.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "projections/product_projections.hpp"
+#include "schemas/contracts/catalog.hpp"
+#include "schemas/contracts/product_codec.hpp"
+#include "tests/support/stack.hpp"
+
+namespace cqrs::tests {
+
+const std::string& run_id() {
+  static const std::string id = [] {
+    std::random_device device;
+    std::mt19937_64 generator((static_cast<std::uint64_t>(device()) << 32) | device());
+    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string text;
+    for (int i = 0; i < 10; ++i) text.push_back(alphabet[generator() % 36]);
+    return text;
+  }();
+  return id;
+}
+
+projection_world::projection_world(const std::string& prefix)
+    : category_(prefix + "_" + run_id()), detail_name_("detail_" + category_), catalog_name_("catalog_" + category_) {
+  schemas::register_upcasters(upcasters_);
+  core::store_options options;
+  options.url = pg_url();
+  options.upcasters = &upcasters_;
+  store_ = std::make_unique<core::event_store>(options);
+  redis_ = std::make_unique<projections::redis_client>(redis_url());
+  projections_.redis.push_back(std::make_unique<projections::product_detail_projection>(category_, detail_name_));
+  projections_.postgres.push_back(std::make_unique<projections::product_catalog_projection>(category_, catalog_name_));
+  targets_ = std::make_unique<projections::target_set>(projections_, *redis_, *store_, pg_url());
+}
+
+core::stream_id projection_world::stream(const std::string& id) const {
+  return core::stream_id::parse(category_ + "-" + id).value();
+}
+
+std::vector<core::recorded_event> projection_world::append(const std::string& id,
+                                                           const std::vector<schemas::product_event>& events) {
+  std::vector<core::new_event> batch;
+  for (const auto& event : events) {
+    auto encoded = schemas::encode(event);
+    batch.push_back({encoded.type, encoded.schema_version, encoded.data, std::nullopt});
+  }
+  const auto before = store_->current_version(stream(id));
+  (void)store_->append(stream(id), core::expected_version::any(), std::move(batch)).value();
+  auto all = whole_stream(id);
+  all.erase(all.begin(), all.begin() + before.value());
+  return all;
+}
+
+std::vector<core::recorded_event> projection_world::whole_stream(const std::string& id) {
+  std::vector<core::recorded_event> all;
+  const auto end = store_->for_each_stream_batch(
+      stream(id), core::stream_version{1}, 100,
+      [&](const core::stream_batch& b) { all.insert(all.end(), b.events.begin(), b.events.end()); });
+  (void)end.value();
+  return all;
+}
+
+std::string projection_world::redis_digest(const std::vector<std::string>& ids) {
+  std::string digest;
+  for (const auto& id : ids) {
+    const auto fields = projections::read_product_detail(*redis_, id, detail_name_);
+    digest += id + (fields ? "" : " missing") + "\n";
+    if (!fields) continue;
+    for (const auto& [key, value] : *fields) digest += fmt::format("  {}={}\n", key, value);
+    const auto by_sku = projections::find_product_id_by_sku(*redis_, fields->at("sku"), detail_name_);
+    digest += "  by_sku=" + by_sku.value_or("none") + "\n";
+  }
+  return digest;
+}
+
+std::string projection_world::pg_digest(const std::vector<std::string>& ids) {
+  pqxx::connection connection(pg_url());
+  pqxx::work tx(connection);
+  std::string digest;
+  for (const auto& id : ids) {
+    const auto rows = tx.exec_params(
+        "SELECT r.product_id, r.sku, r.name, r.description, r.price_minor, r.currency, r.on_hand, r.reserved, "
+        "r.available, r.discontinued, r.stream_version, r.search::text FROM product_catalog_rows r "
+        "JOIN projection_live_models l ON l.projection = $1 AND l.model = r.model WHERE r.product_id = $2",
+        catalog_name_, id);
+    digest += id + (rows.empty() ? " missing" : "") + "\n";
+    for (const auto& row : rows) {
+      for (const auto& field : row) digest += fmt::format("  {}\n", field.c_str());
+    }
+  }
+  return digest;
+}
+
+schemas::product_created created(const std::string& sku, std::int64_t stock, std::int64_t price) {
+  return {schemas::sku(sku), "Name " + sku, "A fine description of " + sku,
+          schemas::money{price, schemas::currency_code("EUR")}, stock};
+}
+schemas::product_restocked restocked(std::int64_t n) { return {schemas::quantity(n)}; }
+schemas::stock_reserved reserved(const std::string& reservation, std::int64_t n) {
+  return {schemas::reservation_id(reservation), schemas::quantity(n)};
+}
+schemas::reservation_committed committed(const std::string& reservation, std::int64_t n) {
+  return {schemas::reservation_id(reservation), schemas::quantity(n)};
+}
+schemas::reservation_released released(const std::string& reservation, std::int64_t n) {
+  return {schemas::reservation_id(reservation), schemas::quantity(n)};
+}
+
+}  // namespace cqrs::tests

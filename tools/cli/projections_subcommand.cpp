@@ -1,0 +1,122 @@
+// cqrs projections: list the projections with their live model, lag and checkpoints.
+// cqrs projector: run a projector process (consumer group member) until SIGTERM or SIGINT.
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "projections/projector.hpp"
+#include "projections/status.hpp"
+#include "tools/cli/subcommand.hpp"
+
+namespace cqrs::tools::cli {
+
+namespace {
+
+projections::runtime_settings runtime_settings_from(const core::settings_source& source) {
+  return {source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}), source.url("CQRS_REDIS_URL", "", {"redis"}),
+          source.text("CQRS_PROJECTION_CATEGORY", "product")};
+}
+
+std::vector<core::setting_spec> runtime_specs() {
+  return {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
+          {"CQRS_REDIS_URL", "", "Redis URL (redis://host:port/db)"},
+          {"CQRS_PROJECTION_CATEGORY", "product", "stream category the projections read (tests use their own)"},
+          {"CQRS_LOG_LEVEL", "info", "debug, info, warn or error"}};
+}
+
+boost::json::object to_json(const projections::projection_status& s) {
+  boost::json::array partitions;
+  for (const auto& c : s.checkpoints) {
+    partitions.push_back({{"partition", c.partition},
+                          {"log_position", c.log_position},
+                          {"offset", c.offset},
+                          {"updated_at", c.updated_at}});
+  }
+  return {{"name", s.info.name},
+          {"version", s.info.version},
+          {"target", projections::to_string(s.info.target)},
+          {"category", s.info.category},
+          {"live_model", s.live_model},
+          {"rebuild_needed", s.rebuild_needed},
+          {"lag_events", s.lag_events},
+          {"checkpoints", std::move(partitions)}};
+}
+
+int run_list(const core::settings_source& source) {
+  const auto settings = runtime_settings_from(source);
+  projections::runtime rt(settings);
+  for (const auto& status : projections::projections_status(rt, settings.pg_url)) {
+    std::cout << boost::json::serialize(to_json(status)) << "\n";
+  }
+  return 0;
+}
+
+// Blocks SIGTERM and SIGINT in every thread (librdkafka's included, created later) and turns
+// their arrival into `stop`: no global state, no async-signal-safety puzzles.
+class signal_stop {
+ public:
+  signal_stop() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    waiter_ = std::thread([this] {
+      int signal = 0;
+      sigwait(&set_, &signal);
+      stop_ = true;
+    });
+  }
+  ~signal_stop() {
+    if (!stop_) pthread_kill(waiter_.native_handle(), SIGTERM);
+    waiter_.join();
+  }
+  const std::atomic<bool>& flag() const { return stop_; }
+
+ private:
+  sigset_t set_{};
+  std::atomic<bool> stop_ = false;
+  std::thread waiter_;
+};
+
+int run_projector(const core::settings_source& source) {
+  const signal_stop stop;
+  const core::logger log("projector", source.level("CQRS_LOG_LEVEL", core::log_level::info));
+  projections::runtime rt(runtime_settings_from(source));
+  projections::projector_config config;
+  config.bootstrap = source.required_text("CQRS_KAFKA_BOOTSTRAP");
+  config.topic = source.text("CQRS_KAFKA_TOPIC", "events");
+  config.group = source.text("CQRS_PROJECTOR_GROUP", "cqrs-projections");
+  config.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
+  config.max_attempts = static_cast<int>(source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100));
+  config.halt_on_poison = source.boolean("CQRS_PROJECTOR_HALT_ON_POISON", false);
+  projections::projector projector(config, rt.targets(), log);
+  log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
+  projector.run(stop.flag());
+  log.info("projector stopped",
+           {{"messages", projector.stats().messages}, {"applied", projector.stats().counts.applied}});
+  return 0;
+}
+
+}  // namespace
+
+subcommand projections_subcommand() {
+  return {"projections", "list the projections: live model, lag in events, per-partition checkpoints (JSON lines)",
+          runtime_specs(), run_list};
+}
+
+subcommand projector_subcommand() {
+  auto specs = runtime_specs();
+  specs.insert(specs.end(), {{"CQRS_KAFKA_BOOTSTRAP", "", "Kafka bootstrap servers"},
+                             {"CQRS_KAFKA_TOPIC", "events", "the events topic"},
+                             {"CQRS_PROJECTOR_GROUP", "cqrs-projections", "consumer group"},
+                             {"CQRS_PROJECTOR_MAX_ATTEMPTS", "3", "handler attempts before dead-lettering"},
+                             {"CQRS_PROJECTOR_HALT_ON_POISON", "false", "true: stop on a poison event"}});
+  return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
+          run_projector};
+}
+
+}  // namespace cqrs::tools::cli
