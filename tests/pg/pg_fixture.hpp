@@ -1,6 +1,7 @@
 #pragma once
 
-// Shared helpers of the pg suite: unique names per run, stores, events.
+// Shared helpers of the pg suite: unique names per run, stores, events. run_id() and
+// whole_stream() come from tests/support/pg_helpers.hpp (shared with the pg_write suite).
 
 #include <memory>
 #include <string>
@@ -8,11 +9,9 @@
 #include <vector>
 
 #include "core/event_store.hpp"
+#include "tests/support/pg_helpers.hpp"
 
 namespace cqrs::tests {
-
-// Random per process: `[a-z0-9]{10}`, usable inside a category.
-const std::string& run_id();
 
 // A category of its own for one test: `<prefix>_<run id>`.
 std::string unique_category(std::string_view prefix);
@@ -24,9 +23,6 @@ core::store_options store_options_for_tests();
 std::unique_ptr<core::event_store> make_store(core::store_options options = store_options_for_tests());
 
 core::new_event make_event(std::string type, std::string payload);
-
-// Every event of a stream, read in batches of 100.
-std::vector<core::recorded_event> whole_stream(core::event_store& store, const core::stream_id& stream);
 
 // Every event of a category in log order, read in batches of 100.
 std::vector<core::recorded_event> whole_category(core::event_store& store, std::string_view category);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <random>
 
 #include "schemas/contracts/catalog.hpp"
 #include "tests/support/stack.hpp"
@@ -21,18 +20,6 @@ const core::upcaster_registry& upcasters() {
 }
 
 }  // namespace
-
-const std::string& run_id() {
-  static const std::string id = [] {
-    std::random_device device;
-    std::mt19937_64 generator(static_cast<std::uint64_t>(device()) << 32 | device());
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::string text;
-    for (int i = 0; i < 10; ++i) text.push_back(alphabet[generator() % 36]);
-    return text;
-  }();
-  return id;
-}
 
 core::stream_id product_stream(std::string_view name) {
   return core::stream_id::parse("product-" + run_id() + "_" + std::string(name)).value();
@@ -61,15 +48,6 @@ commands::command_context as(std::string actor, std::optional<std::string> idemp
 schemas::create_product new_product(std::string sku, std::int64_t stock) {
   return schemas::create_product{schemas::sku(std::move(sku)), "Teapot", "Holds tea",
                                  schemas::money{1999, schemas::currency_code("EUR")}, stock};
-}
-
-std::vector<core::recorded_event> whole_stream(core::event_store& store, const core::stream_id& stream) {
-  std::vector<core::recorded_event> all;
-  const auto end = store.for_each_stream_batch(stream, core::stream_version{1}, 1000, [&](const core::stream_batch& b) {
-    all.insert(all.end(), b.events.begin(), b.events.end());
-  });
-  (void)end.value();
-  return all;
 }
 
 std::size_t count_of(const std::vector<core::recorded_event>& events, std::string_view type) {

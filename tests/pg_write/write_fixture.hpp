@@ -1,7 +1,8 @@
 #pragma once
 
 // Shared helpers of the pg_write suite: names unique to this run (so reruns on one database pass),
-// stores, command contexts, and reading a stream back.
+// stores, command contexts, and reading a stream back. run_id() and whole_stream() are the ones of
+// tests/support/pg_helpers.hpp (shared with the pg suite).
 
 #include <memory>
 #include <optional>
@@ -11,11 +12,12 @@
 
 #include "commands/product/product_pipeline.hpp"
 #include "core/event_store.hpp"
+#include "tests/support/pg_helpers.hpp"
 
 namespace cqrs::tests::write {
 
 // Random per process: `[a-z0-9]{10}`.
-const std::string& run_id();
+using tests::run_id;
 
 // `product-<run id>_<name>`.
 core::stream_id product_stream(std::string_view name);
@@ -31,7 +33,7 @@ commands::command_context as(std::string actor, std::optional<std::string> idemp
 schemas::create_product new_product(std::string sku, std::int64_t stock);
 
 // Every event of the stream, in version order.
-std::vector<core::recorded_event> whole_stream(core::event_store& store, const core::stream_id& stream);
+using tests::whole_stream;
 
 // How many events of the stream have this type.
 std::size_t count_of(const std::vector<core::recorded_event>& events, std::string_view type);

@@ -75,18 +75,11 @@ TEST_CASE("kill -9 of the relay at random moments loses nothing; resends lie aft
   sessions.push_back({now_ms(), checkpoint});
   relay_process survivor(settings, log_path(name));
   std::this_thread::sleep_for(500ms);
-  const auto appended = writer.stop();
-  std::size_t total = 0;
-  for (const auto& [stream, count] : appended) total += static_cast<std::size_t>(count);
-  const auto& messages = watch.collect_until(total, 30s);
-  survivor.signal(SIGTERM);
-  CHECK(survivor.wait(15s) == 0);
-
-  const auto check = check_delivery(messages, appended);
-  CHECK(watch.distinct_events() == total);
-  CHECK(check.problems.empty());
-  for (const auto& problem : check.problems) MESSAGE(problem);
-  CHECK(resent_before_checkpoint(messages, sessions) == 0);
-  MESSAGE(total << " events appended, " << messages.size() << " messages, " << check.duplicates
-                << " resends after checkpoints, " << kills << " kills");
+  const auto [collected, check] = finish_delivery(writer, watch, 30s, [&] {
+    survivor.signal(SIGTERM);
+    CHECK(survivor.wait(15s) == 0);
+  });
+  CHECK(resent_before_checkpoint(collected.messages, sessions) == 0);
+  MESSAGE(collected.total << " events appended, " << collected.messages.size() << " messages, " << check.duplicates
+                          << " resends after checkpoints, " << kills << " kills");
 }

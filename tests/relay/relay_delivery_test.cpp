@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 #include <pqxx/transaction>
 
-#include "commands/relay/relay.hpp"
 #include "core/commit_notifier.hpp"
 #include "tests/relay/relay_test_support.hpp"
 #include "tests/support/stack.hpp"
@@ -70,10 +69,7 @@ std::map<std::string, std::int64_t> expected_streams(const std::string& category
 TEST_CASE("every event of 16 concurrent writers with delayed commits reaches Kafka, in order per stream") {
   const auto category = unique_name("relaycc");
   topic_watch watch(category + "-");
-  core::metrics_registry registry;
-  auto options = relay_options_for(category);
-  commands::relay::relay relay(options, core::logger("relay-test", core::log_level::warn), registry);
-  std::jthread relay_thread([&](std::stop_token stop) { relay.run(stop); });
+  running_relay relay(relay_options_for(category), core::log_level::warn);
   std::atomic<int> failures{0};
   {
     core::commit_notifier notifier(tests::pg_url());
@@ -83,18 +79,14 @@ TEST_CASE("every event of 16 concurrent writers with delayed commits reaches Kaf
   REQUIRE(failures == 0);
   const std::size_t total = writer_count * appends_per_writer * events_per_append;
   const auto& messages = watch.collect_until(total, 30s);
-  relay_thread.request_stop();
-  relay_thread.join();
+  relay.stop();
 
-  const auto check = check_delivery(messages, expected_streams(category));
-  CHECK(watch.distinct_events() == total);
-  CHECK(check.problems.empty());
-  for (const auto& problem : check.problems) MESSAGE(problem);
+  const auto check = check_complete_delivery(watch, expected_streams(category), total);
   CHECK(check.duplicates == 0);  // no crash, no failure: nothing is sent twice
   // The relay saved a checkpoint at or after its last event on the way out.
   const auto last = std::max_element(messages.begin(), messages.end(),
                                      [](const auto& a, const auto& b) { return a.position < b.position; });
   REQUIRE(last != messages.end());
   CHECK(last->position <= saved_checkpoint(category));
-  CHECK(registry.render().find("cqrs_relay_events_total{relay=\"" + category + "\"}") != std::string::npos);
+  CHECK(relay.registry().render().find("cqrs_relay_events_total{relay=\"" + category + "\"}") != std::string::npos);
 }

@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include "commands/relay/relay.hpp"
 #include "tests/relay/relay_test_support.hpp"
 
 using namespace cqrs;
@@ -65,25 +64,14 @@ TEST_CASE("a permanently failed delivery restarts the producer from the checkpoi
   auto options = relay_options_for(name);
   options.kafka.bootstrap = kafka.bootstraps();
   options.kafka.topic = in_process_cluster::topic;
-  core::metrics_registry registry;
-  commands::relay::relay relay(options, core::logger("relay-test", core::log_level::error), registry);
-  std::jthread relay_thread([&](std::stop_token stop) { relay.run(stop); });
+  running_relay relay(options);
   steady_writer writer(name, 6, 300);
   std::this_thread::sleep_for(700ms);
   kafka.refuse_produce_requests(3);
   const auto failures = fmt::format("cqrs_relay_errors_total{{relay=\"{}\",kind=\"delivery\"}}", name);
-  CHECK(eventually([&] { return registry.render().find(failures + " 0\n") == std::string::npos; }, 10s));
+  CHECK(eventually([&] { return relay.registry().render().find(failures + " 0\n") == std::string::npos; }, 10s));
   std::this_thread::sleep_for(1500ms);
-  const auto appended = writer.stop();
-  std::size_t total = 0;
-  for (const auto& [stream, count] : appended) total += static_cast<std::size_t>(count);
-  const auto& messages = watch.collect_until(total, 30s);
-  relay_thread.request_stop();
-  relay_thread.join();
-
-  const auto check = check_delivery(messages, appended);
-  CHECK(watch.distinct_events() == total);
-  CHECK(check.problems.empty());
-  for (const auto& problem : check.problems) MESSAGE(problem);
-  MESSAGE(total << " events, " << messages.size() << " messages, " << check.duplicates << " resends after the failure");
+  const auto [collected, check] = finish_delivery(writer, watch, 30s, [&] { relay.stop(); });
+  MESSAGE(collected.total << " events, " << collected.messages.size() << " messages, " << check.duplicates
+                          << " resends after the failure");
 }

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <thread>
 
-#include "commands/relay/relay.hpp"
 #include "tests/relay/relay_test_support.hpp"
 #include "tests/support/stack.hpp"
 
@@ -48,9 +47,7 @@ class brokers_down {
 TEST_CASE("with every broker down for 10 s during appends, the relay catches up in order and loses nothing") {
   const auto name = unique_name("relaydown");
   topic_watch watch(name + "-");
-  core::metrics_registry registry;
-  commands::relay::relay relay(relay_options_for(name), core::logger("relay-test", core::log_level::error), registry);
-  std::jthread relay_thread([&](std::stop_token stop) { relay.run(stop); });
+  running_relay relay(relay_options_for(name));
   steady_writer writer(name, 8, 300);
   std::this_thread::sleep_for(1s);
   {
@@ -61,16 +58,7 @@ TEST_CASE("with every broker down for 10 s during appends, the relay catches up 
     CHECK(writer.appended_so_far() - before >= 300 * 9);
   }
   std::this_thread::sleep_for(1s);
-  const auto appended = writer.stop();
-  std::size_t total = 0;
-  for (const auto& [stream, count] : appended) total += static_cast<std::size_t>(count);
-  const auto& messages = watch.collect_until(total, 40s);
-  relay_thread.request_stop();
-  relay_thread.join();
-
-  const auto check = check_delivery(messages, appended);
-  CHECK(watch.distinct_events() == total);
-  CHECK(check.problems.empty());
-  for (const auto& problem : check.problems) MESSAGE(problem);
-  MESSAGE(total << " events appended, " << messages.size() << " messages, " << check.duplicates << " resends");
+  const auto [collected, check] = finish_delivery(writer, watch, 40s, [&] { relay.stop(); });
+  MESSAGE(collected.total << " events appended, " << collected.messages.size() << " messages, " << check.duplicates
+                          << " resends");
 }

@@ -12,7 +12,6 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
-#include "commands/relay/relay.hpp"
 #include "tests/relay/relay_test_support.hpp"
 #include "tests/support/stack.hpp"
 
@@ -54,18 +53,11 @@ TEST_CASE("of two relays exactly one publishes, and killing it hands over within
   CHECK(handover < 5.0);
 
   std::this_thread::sleep_for(500ms);
-  const auto appended = writer.stop();
-  std::size_t total = 0;
-  for (const auto& [stream, count] : appended) total += static_cast<std::size_t>(count);
-  const auto& messages = watch.collect_until(total, 30s);
-  second.signal(SIGTERM);
-  CHECK(second.wait(15s) == 0);
-
-  const auto check = check_delivery(messages, appended);
-  CHECK(watch.distinct_events() == total);
-  CHECK(check.problems.empty());
-  for (const auto& problem : check.problems) MESSAGE(problem);
-  MESSAGE("handover after " << handover << " s; " << total << " events, " << check.duplicates << " resends");
+  const auto [collected, check] = finish_delivery(writer, watch, 30s, [&] {
+    second.signal(SIGTERM);
+    CHECK(second.wait(15s) == 0);
+  });
+  MESSAGE("handover after " << handover << " s; " << collected.total << " events, " << check.duplicates << " resends");
 }
 
 namespace {
@@ -91,9 +83,8 @@ bool metric_is(const core::metrics_registry& registry, const std::string& sample
 TEST_CASE("a leader whose lock session ends stops, counts the loss, and publishes again once it leads again") {
   const auto name = unique_name("relaylock");
   topic_watch watch(name + "-");
-  core::metrics_registry registry;
-  commands::relay::relay relay(relay_options_for(name), core::logger("relay-test", core::log_level::error), registry);
-  std::jthread relay_thread([&](std::stop_token stop) { relay.run(stop); });
+  running_relay relay(relay_options_for(name));
+  const auto& registry = relay.registry();
   steady_writer writer(name, 4, 300);
   const auto leader = fmt::format("cqrs_relay_leader{{relay=\"{}\"}} 1", name);
   REQUIRE(eventually([&] { return metric_is(registry, leader); }, 10s));
@@ -103,15 +94,5 @@ TEST_CASE("a leader whose lock session ends stops, counts the loss, and publishe
   CHECK(eventually([&] { return metric_is(registry, losses); }, 5s));
   CHECK(eventually([&] { return metric_is(registry, leader); }, 5s));  // no one else: it leads again
   std::this_thread::sleep_for(500ms);
-  const auto appended = writer.stop();
-  std::size_t total = 0;
-  for (const auto& [stream, count] : appended) total += static_cast<std::size_t>(count);
-  const auto& messages = watch.collect_until(total, 30s);
-  relay_thread.request_stop();
-  relay_thread.join();
-
-  const auto check = check_delivery(messages, appended);
-  CHECK(watch.distinct_events() == total);
-  CHECK(check.problems.empty());
-  for (const auto& problem : check.problems) MESSAGE(problem);
+  finish_delivery(writer, watch, 30s, [&] { relay.stop(); });
 }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <tuple>
 
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -262,6 +263,36 @@ std::map<std::string, std::int64_t> steady_writer::stop() {
   if (state_->thread.joinable()) state_->thread.join();
   if (state_->failure) std::rethrow_exception(state_->failure);
   return state_->appended;
+}
+
+delivery_check check_complete_delivery(const topic_watch& watch, const std::map<std::string, std::int64_t>& expected,
+                                       std::size_t total) {
+  const auto check = check_delivery(watch.messages(), expected);
+  CHECK(watch.distinct_events() == total);
+  CHECK(check.problems.empty());
+  for (const auto& problem : check.problems) MESSAGE(problem);
+  return check;
+}
+
+delivery_outcome finish_delivery(steady_writer& writer, topic_watch& watch, std::chrono::seconds limit,
+                                 const std::function<void()>& stop_relay) {
+  delivery_outcome outcome;
+  auto& collected = outcome.collected;
+  collected.appended = writer.stop();
+  for (const auto& [stream, count] : collected.appended) collected.total += static_cast<std::size_t>(count);
+  collected.messages = watch.collect_until(collected.total, limit);
+  stop_relay();
+  outcome.check = check_complete_delivery(watch, collected.appended, collected.total);
+  return outcome;
+}
+
+running_relay::running_relay(commands::relay::relay_options options, core::log_level level)
+    : relay_(std::move(options), core::logger("relay-test", level), registry_),
+      thread_([this](std::stop_token stop) { relay_.run(stop); }) {}
+
+void running_relay::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
 }
 
 relay_process::relay_process(const std::vector<std::pair<std::string, std::string>>& settings, std::string log_file)

@@ -15,13 +15,17 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <thread>
 #include <vector>
 
 #include <librdkafka/rdkafka.h>
 
 #include "commands/relay/kafka_handles.hpp"
+#include "commands/relay/relay.hpp"
 #include "commands/relay/relay_config.hpp"
 #include "core/event_store.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
 
 namespace cqrs::tests::relay {
 
@@ -97,6 +101,49 @@ class steady_writer {
  private:
   struct state;
   std::unique_ptr<state> state_;
+};
+
+// What a steady_writer appended, and what a topic_watch collected of it.
+struct collected_events {
+  std::map<std::string, std::int64_t> appended;  // stream -> events appended
+  std::size_t total = 0;                          // events appended
+  std::vector<relayed_message> messages;          // what the watch collected
+};
+
+// The checks of a complete delivery, as doctest CHECKs: `watch` saw `total` distinct events, and
+// every stream of `expected` (stream -> number of events appended) arrived complete and in version
+// order once resends are dropped; each problem found is reported. Returns the check.
+delivery_check check_complete_delivery(const topic_watch& watch, const std::map<std::string, std::int64_t>& expected,
+                                       std::size_t total);
+
+// What finish_delivery collected and found.
+struct delivery_outcome {
+  collected_events collected;
+  delivery_check check;
+};
+
+// The end of a test with a steady_writer: stops `writer`, collects from `watch` until every event
+// it appended has arrived or `limit` passed, calls `stop_relay`, then checks that everything
+// appended was delivered (check_complete_delivery).
+delivery_outcome finish_delivery(steady_writer& writer, topic_watch& watch, std::chrono::seconds limit,
+                                 const std::function<void()>& stop_relay);
+
+// A commands::relay::relay running in this process on a thread of its own, with a metrics
+// registry of its own and a logger at `level`; stop() or the destructor stops it and waits.
+class running_relay {
+ public:
+  explicit running_relay(commands::relay::relay_options options, core::log_level level = core::log_level::error);
+  running_relay(const running_relay&) = delete;
+  running_relay& operator=(const running_relay&) = delete;
+
+  core::metrics_registry& registry() { return registry_; }
+  // Requests the stop and waits for run() to return.
+  void stop();
+
+ private:
+  core::metrics_registry registry_;
+  commands::relay::relay relay_;
+  std::jthread thread_;
 };
 
 // A cqrs-relay child process with the stack's environment plus `settings`, its stderr in a file.
