@@ -20,6 +20,7 @@ kcat -b "$CQRS_KAFKA_BOOTSTRAP" -L -t events 2>/dev/null | grep -q 'topic "event
 [ -n "$CQRS_JWT_SECRET" ] || fail "no generated secret"
 
 kill -0 "$(cat "$dir/engine/relay.pid")" 2>/dev/null || fail "the relay is not running"
+kill -0 "$(cat "$dir/engine/projector.pid")" 2>/dev/null || fail "the projector is not running"
 for _ in $(seq 1 50); do [ -s "$dir/engine/relay.metrics" ] && break; sleep 0.1; done
 grep -q '^cqrs_relay' "$dir/engine/relay.metrics" || fail "the relay publishes no metrics"
 

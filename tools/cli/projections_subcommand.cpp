@@ -87,8 +87,10 @@ int run_projector(const core::settings_source& source) {
   const core::logger log("projector", source.level("CQRS_LOG_LEVEL", core::log_level::info));
   projections::runtime rt(runtime_settings_from(source));
   projections::projector_config config;
-  config.bootstrap = source.required_text("CQRS_KAFKA_BOOTSTRAP");
-  config.topic = source.text("CQRS_KAFKA_TOPIC", "events");
+  auto kafka = core::load_kafka_config(source);
+  config.bootstrap = std::move(kafka.bootstrap);
+  config.topic = std::move(kafka.topic);
+  config.kafka_properties = std::move(kafka.properties);
   config.group = source.text("CQRS_PROJECTOR_GROUP", "cqrs-projections");
   config.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
   config.max_attempts = static_cast<int>(source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100));
@@ -112,6 +114,8 @@ subcommand projector_subcommand() {
   auto specs = runtime_specs();
   specs.insert(specs.end(), {{"CQRS_KAFKA_BOOTSTRAP", "", "Kafka bootstrap servers"},
                              {"CQRS_KAFKA_TOPIC", "events", "the events topic"},
+                             {"CQRS_KAFKA_PROPERTIES", "", "extra librdkafka properties, key=value,key=value"},
+                             {"CQRS_KAFKA_PROPERTIES_FILE", "", "file of librdkafka properties, one key=value a line"},
                              {"CQRS_PROJECTOR_GROUP", "cqrs-projections", "consumer group"},
                              {"CQRS_PROJECTOR_MAX_ATTEMPTS", "3", "handler attempts before dead-lettering"},
                              {"CQRS_PROJECTOR_HALT_ON_POISON", "false", "true: stop on a poison event"}});

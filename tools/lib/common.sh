@@ -11,7 +11,7 @@ CQRS_PACKAGES=(
   librdkafka-dev libpqxx-dev libhiredis-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev
-  postgresql-15 redis-server kcat procps
+  postgresql-15 redis-server kcat procps jq
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -144,11 +144,14 @@ start_engine_process() {
   kill -0 "$(cat "$dir/engine/$name.pid")" 2>/dev/null || { cat "$dir/engine/$name.log" >&2; die "$name exited at start"; }
 }
 
-# The engine's processes on a started stack: the relay now; the gateway and projectors with their issues.
+# The engine's processes on a started stack: the relay and a projector; the gateway with its issue.
 start_engine() {
   local dir=$1
   start_engine_process "$dir" relay "$CQRS_ROOT/build/commands/relay/cqrs-relay" \
     --relay-metrics-file "$dir/engine/relay.metrics"
+  # The projector's command line names the stack's directory, so a stop finds it like the others.
+  start_engine_process "$dir" projector "$CQRS_ROOT/build/tools/cli/cqrs" projector \
+    --projector-group "cqrs-projections"
 }
 
 # start_stack DIR [durable|fast]: everything the engine needs, settings written to DIR/stack.env.
