@@ -28,6 +28,14 @@ std::string flag_name(std::string_view env_name) {
 settings_source::settings_source(std::map<std::string, std::string> env, std::map<std::string, std::string> flags)
     : env_(std::move(env)), flags_(std::move(flags)) {}
 
+settings_source::settings_source(std::map<std::string, std::string> env, std::map<std::string, std::string> flags,
+                                 const std::vector<setting_spec>& specs)
+    : settings_source(std::move(env), std::move(flags)) {
+  for (const auto& spec : specs) {
+    if (spec.kind != spec_kind::setting) flag_only_.push_back(spec.env);
+  }
+}
+
 namespace {
 
 std::map<std::string, std::string> environment_map(const char* const* envp) {
@@ -44,9 +52,32 @@ po::options_description flag_description(const std::vector<setting_spec>& specs)
   po::options_description description;
   description.add_options()("help,h", "show this help");
   for (const auto& spec : specs) {
-    description.add_options()(flag_name(spec.env).c_str(), po::value<std::string>(), spec.help.c_str());
+    const auto name = flag_name(spec.env);
+    if (spec.kind == spec_kind::flag) {
+      description.add_options()(name.c_str(), po::bool_switch(), spec.help.c_str());
+    } else {
+      description.add_options()(name.c_str(), po::value<std::string>(), spec.help.c_str());
+    }
   }
   return description;
+}
+
+po::positional_options_description positional_description(const std::vector<setting_spec>& specs) {
+  po::positional_options_description positional;
+  for (const auto& spec : specs) {
+    if (spec.kind == spec_kind::positional) positional.add(flag_name(spec.env).c_str(), 1);
+  }
+  return positional;
+}
+
+// The value a parsed flag stands for: switches read "true" when given and are absent otherwise.
+std::optional<std::string> flag_value(const po::variables_map& parsed, const setting_spec& spec) {
+  const auto name = flag_name(spec.env);
+  if (parsed.count(name) == 0) return std::nullopt;
+  if (spec.kind == spec_kind::flag) {
+    return parsed[name].as<bool>() ? std::optional<std::string>("true") : std::nullopt;
+  }
+  return parsed[name].as<std::string>();
 }
 
 }  // namespace
@@ -55,16 +86,19 @@ settings_source settings_source::from_command_line(int argc, const char* const* 
                                                    const std::vector<setting_spec>& specs) {
   po::variables_map parsed;
   try {
-    po::store(po::command_line_parser(argc, argv).options(flag_description(specs)).run(), parsed);
+    po::store(po::command_line_parser(argc, argv)
+                  .options(flag_description(specs))
+                  .positional(positional_description(specs))
+                  .run(),
+              parsed);
   } catch (const po::error& e) {
     throw config_error("command line", e.what());
   }
   std::map<std::string, std::string> flags;
   for (const auto& spec : specs) {
-    const auto name = flag_name(spec.env);
-    if (parsed.count(name) != 0) flags.emplace(spec.env, parsed[name].as<std::string>());
+    if (auto value = flag_value(parsed, spec)) flags.emplace(spec.env, std::move(*value));
   }
-  settings_source source(environment_map(envp), std::move(flags));
+  settings_source source(environment_map(envp), std::move(flags), specs);
   source.help_ = parsed.count("help") != 0;
   return source;
 }
@@ -72,6 +106,7 @@ settings_source settings_source::from_command_line(int argc, const char* const* 
 std::optional<std::string> settings_source::raw(std::string_view env_name) const {
   const std::string key(env_name);
   if (auto it = flags_.find(key); it != flags_.end() && !it->second.empty()) return it->second;
+  if (std::find(flag_only_.begin(), flag_only_.end(), key) != flag_only_.end()) return std::nullopt;
   if (auto it = env_.find(key); it != env_.end() && !it->second.empty()) return it->second;
   return std::nullopt;
 }
@@ -182,11 +217,26 @@ key_values parse_properties(std::string_view text, std::string_view variable) {
   return result;
 }
 
+namespace {
+
+// Where --help says a spec comes from besides its flag.
+std::string help_source(const setting_spec& spec) {
+  switch (spec.kind) {
+    case spec_kind::setting: return spec.env;
+    case spec_kind::option: return "(flag only)";
+    case spec_kind::flag: return "(switch)";
+    case spec_kind::positional: return "(or first argument)";
+  }
+  std::abort();
+}
+
+}  // namespace
+
 std::string settings_help(std::string_view program, std::string_view summary, const std::vector<setting_spec>& specs) {
-  std::string out = fmt::format("Usage: {} [--flag value ...]\n{}\n\nSettings (flag, environment variable, default):\n",
+  std::string out = fmt::format("Usage: {} [--flag value ...]\n{}\n\nSettings (flag, environment variable or kind, default):\n",
                                 program, summary);
   for (const auto& spec : specs) {
-    out += fmt::format("  --{:<24} {:<28} {}\n      {}\n", flag_name(spec.env), spec.env,
+    out += fmt::format("  --{:<24} {:<28} {}\n      {}\n", flag_name(spec.env), help_source(spec),
                        spec.default_text.empty() ? "(none)" : spec.default_text, spec.help);
   }
   return out;

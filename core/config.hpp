@@ -28,11 +28,23 @@ class config_error : public std::runtime_error {
   std::string variable_;
 };
 
-// A documented setting: its environment name, default shown in --help, and meaning.
+// How a spec is given. Settings come from the environment or a flag; the arguments of one command
+// line (what to replay, which projection to rebuild) are flags only, never read from the
+// environment, where a stray CQRS_ALL=true would silently widen an operator's command.
+enum class spec_kind {
+  setting,     // CQRS_NAME in the environment, or --name VALUE
+  option,      // --name VALUE only
+  flag,        // --name, a switch without a value (reads as "true")
+  positional,  // the first bare argument, or --name VALUE
+};
+
+// A documented setting: its name (an environment variable for settings; the key of the flag
+// for the others), default shown in --help, meaning and kind.
 struct setting_spec {
   std::string env;
   std::string default_text;
   std::string help;
+  spec_kind kind = spec_kind::setting;
 };
 
 // CQRS_HTTP_PORT -> http-port
@@ -43,6 +55,8 @@ using key_values = std::vector<std::pair<std::string, std::string>>;
 class settings_source {
  public:
   settings_source(std::map<std::string, std::string> env, std::map<std::string, std::string> flags);
+  settings_source(std::map<std::string, std::string> env, std::map<std::string, std::string> flags,
+                  const std::vector<setting_spec>& specs);
 
   // Reads flags (`--name value` or `--name=value`) for the given specs from argv and the
   // variables from `envp`. Throws config_error for unknown flags or a missing flag value.
@@ -69,6 +83,7 @@ class settings_source {
  private:
   std::map<std::string, std::string> env_;
   std::map<std::string, std::string> flags_;
+  std::vector<std::string> flag_only_;  // names never read from the environment
   bool help_ = false;
 };
 

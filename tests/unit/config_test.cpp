@@ -123,3 +123,35 @@ TEST_CASE("every engine setting appears in the help text") {
     CHECK(help.find("--" + flag_name(spec.env)) != std::string::npos);
   }
 }
+
+TEST_CASE("command arguments are flags only: switches, options and one positional, never the environment") {
+  const std::vector<setting_spec> specs = {{"CQRS_PG_URL", "", "url"},
+                                           {"CQRS_STREAM", "", "stream", spec_kind::positional},
+                                           {"CQRS_ALL", "", "everything", spec_kind::flag},
+                                           {"CQRS_FORMAT", "json", "format", spec_kind::option}};
+  const char* env[] = {"CQRS_PG_URL=postgresql://h/db", "CQRS_ALL=true", "CQRS_FORMAT=table", "CQRS_STREAM=x-1",
+                       nullptr};
+  const char* none[] = {"prog", nullptr};
+  const auto from_env = settings_source::from_command_line(1, none, env, specs);
+  CHECK(from_env.raw("CQRS_PG_URL") == "postgresql://h/db");
+  CHECK_FALSE(from_env.raw("CQRS_ALL").has_value());
+  CHECK_FALSE(from_env.raw("CQRS_FORMAT").has_value());
+  CHECK_FALSE(from_env.raw("CQRS_STREAM").has_value());
+  CHECK_FALSE(from_env.boolean("CQRS_ALL", false));
+
+  const char* argv[] = {"prog", "product-7", "--all", "--format", "table", nullptr};
+  const auto given = settings_source::from_command_line(5, argv, env, specs);
+  CHECK(given.raw("CQRS_STREAM") == "product-7");
+  CHECK(given.boolean("CQRS_ALL", false));
+  CHECK(given.raw("CQRS_FORMAT") == "table");
+
+  const char* named[] = {"prog", "--stream", "product-8", nullptr};
+  CHECK(settings_source::from_command_line(3, named, env, specs).raw("CQRS_STREAM") == "product-8");
+  const char* two[] = {"prog", "a-1", "b-2", nullptr};
+  CHECK_THROWS_AS(settings_source::from_command_line(3, two, env, specs), config_error);
+
+  const auto help = settings_help("prog", "test", specs);
+  CHECK(help.find("(switch)") != std::string::npos);
+  CHECK(help.find("(flag only)") != std::string::npos);
+  CHECK(help.find("(or first argument)") != std::string::npos);
+}
