@@ -76,8 +76,9 @@ retry_outcome dead_letter_store::retry(std::int64_t id, projection_target& targe
     error = e.what();
     return retry_outcome::still_failing;
   }
-  // Not atomic with a Redis change: a crash here leaves the letter open, and a second retry
-  // would apply it twice. Documented in docs/projections.md.
+  // Not atomic with the target's change: a crash here leaves the letter open. A second retry is
+  // then a no-op in Redis (force_apply marks each forced event in its script); in PostgreSQL it
+  // would apply again (see docs/projections.md).
   set_status(id, "retried");
   return retry_outcome::applied;
 }

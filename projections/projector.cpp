@@ -47,6 +47,12 @@ detail::conf_ptr consumer_conf(const projector_config& config, void* opaque) {
   return conf;
 }
 
+core::store_options store_options_for(const std::string& url) {
+  core::store_options options;
+  options.url = url;
+  return options;
+}
+
 }  // namespace
 
 std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t& message) {
@@ -70,14 +76,27 @@ std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t&
   return event;
 }
 
+projector::projector(projector_config config, const target_set& targets, core::logger log,
+                     core::metrics_registry& registry)
+    : projector(std::move(config), targets, std::move(log), nullptr, &registry) {}
+
 projector::projector(projector_config config, const target_set& targets, core::logger log)
+    : projector(std::move(config), targets, std::move(log), std::make_unique<core::metrics_registry>(), nullptr) {}
+
+projector::projector(projector_config config, const target_set& targets, core::logger log,
+                     std::unique_ptr<core::metrics_registry> own, core::metrics_registry* shared)
     : config_(std::move(config)),
       targets_(targets),
       log_(std::move(log)),
+      own_registry_(std::move(own)),
+      registry_(shared != nullptr ? *shared : *own_registry_),
+      metrics_(make_projection_metrics(registry_, targets_)),
+      store_(store_options_for(config_.pg_url)),
       dead_letters_(config_.pg_url),
       checkpoints_(config_.pg_url),
       watermarks_(config_),
-      last_commit_(std::chrono::steady_clock::now()) {
+      last_commit_(std::chrono::steady_clock::now()),
+      last_metrics_(last_commit_) {
   auto conf = consumer_conf(config_, this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
   std::array<char, 512> error{};
@@ -100,6 +119,7 @@ void projector::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kaf
                              void* opaque) {
   auto* self = static_cast<projector*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->expect_checkpointed_offsets(*partitions);
     rd_kafka_assign(client, partitions);
     return;
   }
@@ -107,15 +127,19 @@ void projector::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kaf
   // no broker queries for idle partitions here, inside the rebalance.
   self->commit(false);
   self->progress_.clear();
+  self->next_offset_.clear();
   rd_kafka_assign(client, nullptr);
 }
 
 void projector::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     poll_once(std::chrono::milliseconds(200));
-    if (std::chrono::steady_clock::now() - last_commit_ >= config_.commit_interval) commit();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_commit_ >= config_.commit_interval) commit();
+    if (now - last_metrics_ >= config_.metrics_interval) report_metrics();
   }
   commit();
+  report_metrics();
 }
 
 bool projector::poll_once(std::chrono::milliseconds timeout) {
@@ -132,6 +156,7 @@ bool projector::poll_once(std::chrono::milliseconds timeout) {
 
 void projector::handle(const rd_kafka_message_t& message) {
   ++stats_.messages;
+  check_offset_jump(message);
   const auto event = event_from_message(message);
   if (!event) {
     ++stats_.ignored;
@@ -155,7 +180,7 @@ void projector::apply_to(projection_target& target, const core::recorded_event& 
   std::map<std::string, int> failures;  // per failing stream version: a gap fill may meet other poison
   for (;;) {
     try {
-      stats_.counts += target.apply(std::span(&event, 1));
+      count(target, event, target.apply(std::span(&event, 1)));
       return;
     } catch (const handler_error& e) {
       const auto key = fmt::format("{}@{}", e.event().stream.str(), e.event().version.value());
@@ -168,9 +193,19 @@ void projector::apply_to(projection_target& target, const core::recorded_event& 
       dead_letters_.record(target.info().name, e.event(), e.what(), failures[key]);
       target.skip(e.event());
       ++stats_.dead_lettered;
+      metrics_.at(target.info().name).dead_lettered.increment();
       if (e.event().stream == event.stream && e.event().version >= event.version) return;
     }
   }
+}
+
+void projector::count(projection_target& target, const core::recorded_event& event, const apply_counts& counts) {
+  stats_.counts += counts;
+  auto& metrics = metrics_.at(target.info().name);
+  metrics.applied.increment(static_cast<double>(counts.applied));
+  metrics.duplicates.increment(static_cast<double>(counts.duplicates));
+  auto& newest = newest_applied_[target.info().name];
+  newest = std::max(newest, event.recorded_at);
 }
 
 void projector::commit(bool check_idle) {
@@ -224,6 +259,124 @@ void projector::save_checkpoints(bool check_idle) {
     }
   }
   tx.commit();
+}
+
+void projector::report_metrics() {
+  last_metrics_ = std::chrono::steady_clock::now();
+  update_lag();
+  if (config_.metrics_file.empty()) return;
+  if (!write_metrics_file(registry_, config_.metrics_file)) {
+    log_.warn("cannot write the metrics file", {{"path", config_.metrics_file}});
+  }
+}
+
+// Lag in Kafka messages, from the local consume positions (no broker round trip) and the
+// watcher's latest high watermarks: approximate by a sampling interval, and shared by every
+// projection (one consumer feeds them all). Seconds: the age of the newest event applied, which
+// says how stale the model is while it lags; 0 once caught up (an idle log is not lag).
+void projector::update_lag() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  const detail::partition_list_ptr positions(raw);
+  rd_kafka_position(consumer_.get(), positions.get());
+  const auto samples = watermarks_.latest();
+  std::int64_t behind = 0;
+  for (int i = 0; i < positions->cnt; ++i) {
+    const auto it = samples.find(positions->elems[i].partition);
+    if (it == samples.end() || it->second.high < 0) continue;
+    const auto at = std::max(positions->elems[i].offset, it->second.committed);
+    behind += std::max<std::int64_t>(0, it->second.high - std::max<std::int64_t>(at, 0));
+  }
+  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  for (auto& [name, metrics] : metrics_) {
+    metrics.lag_events.set(static_cast<double>(behind));
+    const auto newest = newest_applied_.find(name);
+    const bool stale = behind > 0 && newest != newest_applied_.end();
+    metrics.lag_seconds.set(stale ? std::chrono::duration<double>(now - newest->second).count() : 0.0);
+  }
+}
+
+// The offset every projection has applied on each newly assigned partition, so that a consumer
+// starting beyond it (a reset, or a fresh group reading from the latest) is noticed.
+// Runs inside librdkafka's rebalance callback: nothing may throw through its C frames.
+void projector::expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions) {
+  next_offset_.clear();
+  try {
+    for (int i = 0; i < partitions.cnt; ++i) {
+      const auto offset = checkpointed_offset(partitions.elems[i].partition);
+      if (offset) next_offset_[partitions.elems[i].partition] = *offset + 1;
+    }
+  } catch (const std::exception& e) {
+    // Jumps at the start of this assignment go unnoticed (later ones are still caught); the
+    // per-stream gap fill still covers every stream that gets another event.
+    log_.error("cannot read checkpointed offsets", {{"error", e.what()}});
+  }
+}
+
+// The lowest offset applied by this projector's projections on the partition; none when no
+// projection has recorded one (a new projection starts wherever the group does: rebuild fills it).
+std::optional<std::int64_t> projector::checkpointed_offset(std::int32_t partition) {
+  pqxx::read_transaction tx(checkpoints_.get());
+  std::optional<std::int64_t> lowest;
+  for (const auto& target : targets_.all()) {
+    const auto rows = tx.exec_params(
+        "SELECT kafka_offset FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2 "
+        "AND kafka_offset >= 0",
+        target->info().name, partition);
+    if (rows.empty()) continue;
+    const auto offset = rows[0][0].as<std::int64_t>();
+    lowest = lowest ? std::min(*lowest, offset) : offset;
+  }
+  return lowest;
+}
+
+void projector::check_offset_jump(const rd_kafka_message_t& message) {
+  const auto expected = next_offset_.find(message.partition);
+  const bool jumped = expected != next_offset_.end() && message.offset > expected->second;
+  if (jumped) {
+    log_.warn("kafka offset jumped: catching up from the event store",
+              {{"partition", message.partition}, {"expected", expected->second}, {"offset", message.offset}});
+  }
+  next_offset_[message.partition] = message.offset + 1;
+  if (jumped) recover_partition(message.partition);
+}
+
+void projector::recover_partition(std::int32_t partition) {
+  ++stats_.recoveries;
+  for (const auto& target : targets_.all()) {
+    catch_up_from_store(*target, recovery_start(*target, partition));
+    metrics_.at(target->info().name).recoveries.increment();
+  }
+}
+
+// Everything on the partition up to its checkpointed log position is applied, and the relay
+// publishes in log order, so the skipped messages all lie after it in the log.
+core::log_position projector::recovery_start(const projection_target& target, std::int32_t partition) {
+  std::string token;
+  if (const auto it = progress_.find(partition); it != progress_.end()) token = it->second.position;
+  if (token.empty()) {
+    pqxx::read_transaction tx(checkpoints_.get());
+    const auto rows = tx.exec_params(
+        "SELECT log_position FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2",
+        target.info().name, partition);
+    if (!rows.empty()) token = rows[0][0].as<std::string>();
+  }
+  const auto position = core::log_position::parse(token);
+  // An unreadable checkpoint cannot bound the loss: start from the beginning (slow, never wrong).
+  return position.ok() ? position.value() : core::log_position{};
+}
+
+// The whole category after `after`, from the gap-free reader: other partitions' streams come
+// along too, harmlessly (already applied versions are no-ops, later ones still arrive by Kafka).
+void projector::catch_up_from_store(projection_target& target, core::log_position after) {
+  auto at = after;
+  for (;;) {
+    auto batch = store_.read_category(target.info().category, at, store_.limits().max_batch);
+    if (!batch.ok()) throw std::runtime_error("offset jump recovery: " + batch.error().detail);
+    if (batch.value().events.empty()) return;
+    for (const auto& event : batch.value().events) apply_to(target, event);
+    at = batch.value().next;
+  }
 }
 
 }  // namespace cqrs::projections

@@ -7,21 +7,34 @@
 //
 // Offsets are committed only for messages already applied (commit after apply), and per-
 // partition log positions are published to projection_checkpoints at the same moments.
+//
+// Offset jumps: Kafka keeps little (the embedded broker ~5 MiB a partition), so a committed
+// offset can fall out of retention and auto.offset.reset moves the consumer past messages never
+// applied; a fresh group with auto.offset.reset=latest does the same. A quiet stream's lost
+// events would then never be asked for (no later version of it arrives to reveal the gap). So
+// the first message of a partition after assignment is compared with the projections' checkpointed
+// offset, and every later one with its predecessor; on a jump, every projection catches up its
+// whole category from the event store after the partition's checkpointed log position, applying
+// idempotently (the per-stream applied version makes events already applied no-ops).
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "core/config.hpp"
+#include "core/event_store.hpp"
 #include "core/events.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "projections/catalog.hpp"
 #include "projections/dead_letters.hpp"
 #include "projections/kafka_handles.hpp"
+#include "projections/projector_metrics.hpp"
 #include "projections/watermark_watcher.hpp"
 
 namespace cqrs::projections {
@@ -35,6 +48,8 @@ struct projector_config {
   int max_attempts = 3;               // handler attempts before an event is dead-lettered
   bool halt_on_poison = false;        // stop instead of dead-lettering
   std::chrono::milliseconds commit_interval{1000};
+  std::string metrics_file;  // Prometheus text written here every metrics_interval, if set
+  std::chrono::milliseconds metrics_interval{1000};
 };
 
 struct projector_stats {
@@ -42,6 +57,7 @@ struct projector_stats {
   std::uint64_t ignored = 0;  // other categories, or not an event message
   apply_counts counts;
   std::uint64_t dead_lettered = 0;
+  std::uint64_t recoveries = 0;  // offset jumps caught up from the event store
 };
 
 // A message that is not an event in the relay's format (commands/relay/message_format.hpp).
@@ -49,6 +65,8 @@ std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t&
 
 class projector {
  public:
+  // Metrics go to `registry` (the process's), or to a registry of the projector's own.
+  projector(projector_config config, const target_set& targets, core::logger log, core::metrics_registry& registry);
   projector(projector_config config, const target_set& targets, core::logger log);
   ~projector();
   projector(const projector&) = delete;
@@ -62,7 +80,11 @@ class projector {
   // `check_idle`: also record idle partitions as caught up (not inside a rebalance).
   void commit(bool check_idle = true);
 
+  // Updates the lag gauges and writes the metrics file (if configured); run() calls it.
+  void report_metrics();
+
   const projector_stats& stats() const { return stats_; }
+  core::metrics_registry& registry() { return registry_; }
 
  private:
   struct partition_progress {
@@ -70,7 +92,18 @@ class projector {
     std::int64_t offset = 0;
   };
 
+  projector(projector_config config, const target_set& targets, core::logger log,
+            std::unique_ptr<core::metrics_registry> own, core::metrics_registry* shared);
   void handle(const rd_kafka_message_t& message);
+  void count(projection_target& target, const core::recorded_event& event, const apply_counts& counts);
+  void update_lag();
+  // Offset jump recovery (see the header comment).
+  void expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions);
+  std::optional<std::int64_t> checkpointed_offset(std::int32_t partition);
+  void check_offset_jump(const rd_kafka_message_t& message);
+  void recover_partition(std::int32_t partition);
+  core::log_position recovery_start(const projection_target& target, std::int32_t partition);
+  void catch_up_from_store(projection_target& target, core::log_position after);
   void apply_to(projection_target& target, const core::recorded_event& event);
   void save_checkpoints(bool check_idle);
   // Assigned partitions whose every message up to a sampled high watermark is applied, with the
@@ -82,13 +115,20 @@ class projector {
   projector_config config_;
   const target_set& targets_;
   core::logger log_;
+  std::unique_ptr<core::metrics_registry> own_registry_;
+  core::metrics_registry& registry_;
+  std::map<std::string, projection_metrics> metrics_;
+  std::map<std::string, core::timestamp> newest_applied_;  // recorded_at, per projection
+  core::event_store store_;  // offset jump recovery: no upcasters, like the Kafka messages
   dead_letter_store dead_letters_;
   core::pg_connection checkpoints_;
   watermark_watcher watermarks_;
   detail::client_ptr consumer_;
   std::map<std::int32_t, partition_progress> progress_;
+  std::map<std::int32_t, std::int64_t> next_offset_;  // expected next offset per assigned partition
   projector_stats stats_;
   std::chrono::steady_clock::time_point last_commit_;
+  std::chrono::steady_clock::time_point last_metrics_;
 };
 
 }  // namespace cqrs::projections

@@ -9,6 +9,10 @@ namespace {
 // ARGV: explicit model ('' = live), initial model, stream id, version, force ('1'/'0'), then
 // each change as: word count n, command, key, n - 2 arguments.
 // Returns {status, last applied}: 0 duplicate, 1 applied, 2 gap (nothing changed).
+// A forced apply (a dead-letter retry) ignores the applied version, which the skipped event
+// already passed, so it is made once-only by its own mark: `<model>:forced` holds
+// `<stream>@<version>` for each one done, set in the same script as the change. A retry that
+// crashed before marking its letter retried is then a no-op when run again.
 constexpr const char* apply_script = R"lua(
 local model = ARGV[1]
 if model == '' then
@@ -24,6 +28,8 @@ local version = tonumber(ARGV[4])
 if ARGV[5] ~= '1' then
   if version <= last then return {0, last} end
   if version > last + 1 then return {2, last} end
+elseif redis.call('HSETNX', model .. ':forced', ARGV[3] .. '@' .. ARGV[4], '1') == 0 then
+  return {0, last}
 end
 local i = 6
 while i <= #ARGV do

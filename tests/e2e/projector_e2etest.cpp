@@ -1,7 +1,12 @@
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <thread>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <pqxx/pqxx>
 
 #include "projections/dead_letters.hpp"
@@ -263,4 +268,82 @@ TEST_CASE("read-your-writes: a position counts only once every partition has pas
   CHECK(projections::read_product_detail(world.redis(), "p2", world.detail_name()).value().at("version") == "4");
   // Past what the relay has published: never applied yet, whatever the partitions say.
   CHECK_FALSE(applied_through(source, core::log_position(last.xid(), last.seq() + 1)));
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The value of the series `name{projection="<projection>"}` in Prometheus text; none if absent.
+std::optional<double> metric(const std::string& text, const std::string& name, const std::string& projection) {
+  const auto series = fmt::format("{}{{projection=\"{}\"}} ", name, projection);
+  const auto at = text.find(series);
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size(), text.find('\n', at) - at - series.size()));
+}
+
+}  // namespace
+
+TEST_CASE("the projector writes its counters and lag per projection as Prometheus text") {
+  projection_world world("e2emetrics");
+  std::vector<core::recorded_event> events;
+  const auto ids = seed(world, 0, 5, events);
+  tests::publish(events);
+  projection_world consumer("e2emetrics");
+  auto config = config_for("metrics");
+  config.metrics_file = "/tmp/cqrs-projector-metrics-" + tests::run_id() + ".prom";
+  projections::projector projector(config, consumer.targets(), quiet());
+  REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, ids, "4"));
+  projector.report_metrics();
+  const auto text = read_text(config.metrics_file);
+  std::filesystem::remove(config.metrics_file);
+  for (const auto& name : {world.detail_name(), world.catalog_name()}) {
+    CAPTURE(name);
+    CHECK(metric(text, "cqrs_projection_events_applied_total", name) == static_cast<double>(events.size()));
+    CHECK(metric(text, "cqrs_projection_events_dead_lettered_total", name) == 0.0);
+    const auto lag = metric(text, "cqrs_projection_lag_events", name);
+    REQUIRE(lag.has_value());
+    CHECK(*lag >= 0.0);  // other tests' messages on the shared topic may still be ahead
+    const auto seconds = metric(text, "cqrs_projection_lag_seconds", name);
+    REQUIRE(seconds.has_value());
+    CHECK(*seconds >= 0.0);
+    CHECK(*seconds < 600.0);
+  }
+  CHECK(text.find("# TYPE cqrs_projection_events_applied_total counter") != std::string::npos);
+}
+
+TEST_CASE("after an offset jump a quiet stream's skipped events are caught up from the event store") {
+  projection_world world("e2ereset");
+  const auto first = world.append("busy", {tests::created("SKU-busy", 1), tests::restocked(1)});
+  tests::publish(first);
+  {
+    // A projector applies the busy stream and checkpoints its partition.
+    projection_world consumer("e2ereset");
+    projections::projector projector(config_for("reset_before"), consumer.targets(), quiet());
+    REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, {"busy"}, "2"));
+    projector.commit();
+  }
+  // Published while no projector runs; the quiet stream never gets another event.
+  tests::publish(world.append("quiet", {tests::created("SKU-quiet", 5), tests::restocked(1), tests::restocked(1)}));
+  tests::publish(world.append("busy", {tests::restocked(1)}));
+  // A consumer starting past them, as after a reset to the latest offset (retention lost them).
+  auto config = config_for("reset_after");
+  config.kafka_properties = {{"auto.offset.reset", "latest"}};
+  projection_world consumer("e2ereset");
+  projections::projector projector(config, consumer.targets(), quiet());
+  const auto deadline = std::chrono::steady_clock::now() + 40s;
+  bool applied = false;
+  while (!applied && std::chrono::steady_clock::now() < deadline) {
+    // Keep the busy stream going until a message of it arrives past the jump.
+    tests::publish(world.append("busy", {tests::restocked(1)}));
+    for (int i = 0; i < 10; ++i) projector.poll_once(100ms);
+    applied = world.detail().applied_version(world.stream("quiet")).value() == 3 &&
+              world.catalog().applied_version(world.stream("quiet")).value() == 3;
+  }
+  CHECK(applied);
+  CHECK(projector.stats().recoveries >= 1);
+  CHECK(projections::read_product_detail(world.redis(), "quiet", world.detail_name()).value().at("on_hand") == "7");
 }

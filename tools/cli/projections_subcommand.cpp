@@ -95,11 +95,14 @@ int run_projector(const core::settings_source& source) {
   config.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
   config.max_attempts = static_cast<int>(source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100));
   config.halt_on_poison = source.boolean("CQRS_PROJECTOR_HALT_ON_POISON", false);
-  projections::projector projector(config, rt.targets(), log);
+  config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
+  core::metrics_registry registry;  // the process's: the gateway will expose it later
+  projections::projector projector(config, rt.targets(), log, registry);
   log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
   projector.run(stop.flag());
-  log.info("projector stopped",
-           {{"messages", projector.stats().messages}, {"applied", projector.stats().counts.applied}});
+  log.info("projector stopped", {{"messages", projector.stats().messages},
+                                 {"applied", projector.stats().counts.applied},
+                                 {"recoveries", projector.stats().recoveries}});
   return 0;
 }
 
@@ -118,7 +121,9 @@ subcommand projector_subcommand() {
                              {"CQRS_KAFKA_PROPERTIES_FILE", "", "file of librdkafka properties, one key=value a line"},
                              {"CQRS_PROJECTOR_GROUP", "cqrs-projections", "consumer group"},
                              {"CQRS_PROJECTOR_MAX_ATTEMPTS", "3", "handler attempts before dead-lettering"},
-                             {"CQRS_PROJECTOR_HALT_ON_POISON", "false", "true: stop on a poison event"}});
+                             {"CQRS_PROJECTOR_HALT_ON_POISON", "false", "true: stop on a poison event"},
+                             {"CQRS_PROJECTOR_METRICS_FILE", "",
+                              "write Prometheus text metrics here every second (none if empty)"}});
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
           run_projector};
 }

@@ -1,0 +1,51 @@
+#include "projections/projector_metrics.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+namespace cqrs::projections {
+
+namespace {
+
+core::metric_labels labels(const std::string& projection) { return {{"projection", projection}}; }
+
+}  // namespace
+
+projection_metrics::projection_metrics(core::metrics_registry& registry, const std::string& projection)
+    : applied(registry.make_counter("cqrs_projection_events_applied_total",
+                                    "Events that changed the projection's read model", labels(projection))),
+      duplicates(registry.make_counter("cqrs_projection_events_duplicate_total",
+                                       "Redelivered events that changed nothing", labels(projection))),
+      dead_lettered(registry.make_counter("cqrs_projection_events_dead_lettered_total",
+                                          "Events recorded as dead letters and skipped", labels(projection))),
+      recoveries(registry.make_counter("cqrs_projection_offset_recoveries_total",
+                                       "Kafka offset jumps caught up from the event store", labels(projection))),
+      lag_events(registry.make_gauge("cqrs_projection_lag_events",
+                                     "Kafka messages not yet applied on the projector's partitions",
+                                     labels(projection))),
+      lag_seconds(registry.make_gauge("cqrs_projection_lag_seconds",
+                                      "Age of the newest applied event while lagging, 0 when caught up",
+                                      labels(projection))) {}
+
+std::map<std::string, projection_metrics> make_projection_metrics(core::metrics_registry& registry,
+                                                                   const target_set& targets) {
+  std::map<std::string, projection_metrics> metrics;
+  for (const auto& target : targets.all()) metrics.try_emplace(target->info().name, registry, target->info().name);
+  return metrics;
+}
+
+bool write_metrics_file(const core::metrics_registry& registry, const std::string& path) {
+  const std::filesystem::path target(path);
+  const auto temporary = target.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << registry.render();
+    if (!out) return false;
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, target, error);
+  return !error;
+}
+
+}  // namespace cqrs::projections

@@ -1,0 +1,34 @@
+#pragma once
+
+// A projector's metrics, one series per projection (label `projection`), in the process's
+// registry (core/metrics.hpp). The projector writes them as Prometheus text to a file every
+// second (CQRS_PROJECTOR_METRICS_FILE); the gateway will expose the registry later.
+
+#include <map>
+#include <string>
+
+#include "core/metrics.hpp"
+#include "projections/catalog.hpp"
+
+namespace cqrs::projections {
+
+struct projection_metrics {
+  projection_metrics(core::metrics_registry& registry, const std::string& projection);
+
+  core::counter& applied;        // events that took effect (store gap fills included)
+  core::counter& duplicates;     // redelivered events that changed nothing
+  core::counter& dead_lettered;  // events given up on
+  core::counter& recoveries;     // offset jumps recovered from the event store
+  core::gauge& lag_events;       // Kafka messages not yet applied on the assigned partitions
+  core::gauge& lag_seconds;      // age of the newest applied event while lagging, else 0
+};
+
+// One entry per target, by projection name.
+std::map<std::string, projection_metrics> make_projection_metrics(core::metrics_registry& registry,
+                                                                   const target_set& targets);
+
+// Written to a temporary file and renamed, so a scraper never reads half a file. False when the
+// file could not be written (the caller logs; metrics never stop a projector).
+bool write_metrics_file(const core::metrics_registry& registry, const std::string& path);
+
+}  // namespace cqrs::projections
