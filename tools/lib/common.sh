@@ -151,7 +151,7 @@ start_engine() {
     --relay-metrics-file "$dir/engine/relay.metrics"
   # The projector's command line names the stack's directory, so a stop finds it like the others.
   start_engine_process "$dir" projector "$CQRS_ROOT/build/tools/cli/cqrs" projector \
-    --projector-group "cqrs-projections"
+    --projector-group "cqrs-projections" --projector-metrics-file "$dir/engine/projector.metrics"
 }
 
 # start_stack DIR [durable|fast]: everything the engine needs, settings written to DIR/stack.env.
