@@ -63,7 +63,7 @@ pg_digest() {
 redis_live=$(redis_digest)
 pg_live=$(pg_digest)
 [ "$(wc -l <<<"$pg_live")" -eq 20 ] || fail "catalog has $(wc -l <<<"$pg_live") products"
-"$CQRS" rebuild --all true >/dev/null
+"$CQRS" rebuild --all >/dev/null
 [ "$(redis_digest)" = "$redis_live" ] || fail "Redis model differs from a rebuild"
 [ "$(pg_digest)" = "$pg_live" ] || fail "PostgreSQL model differs from a rebuild"
 grep -q '"rebuild_needed":false' <("$CQRS" projections) || fail "projections listing"

@@ -85,10 +85,10 @@ subcommand dead_letters_subcommand() {
           "list, retry or discard events a projection could not apply",
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
            {"CQRS_REDIS_URL", "", "Redis URL, for retries into Redis projections"},
-           {"CQRS_ACTION", "list", "list, retry or discard"},
-           {"CQRS_ID", "", "the dead letter's id (retry, discard)"},
-           {"CQRS_PROJECTION", "", "list: only this projection's letters"},
-           {"CQRS_INCLUDE_CLOSED", "false", "list: true to include retried and discarded letters"},
+           {"CQRS_ACTION", "list", "list, retry or discard", core::spec_kind::positional},
+           {"CQRS_ID", "", "the dead letter's id (retry, discard)", core::spec_kind::option},
+           {"CQRS_PROJECTION", "", "list: only this projection's letters", core::spec_kind::option},
+           {"CQRS_INCLUDE_CLOSED", "", "list: include retried and discarded letters", core::spec_kind::flag},
            {"CQRS_PROJECTION_CATEGORY", "product", "stream category the projections read (tests use their own)"}},
           run_dead_letters};
 }

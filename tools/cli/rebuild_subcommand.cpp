@@ -71,7 +71,7 @@ int run_rebuild(const core::settings_source& source) {
   const auto name = source.raw("CQRS_PROJECTION");
   const bool all = source.boolean("CQRS_ALL", false);
   if (name.has_value() == all)
-    throw core::config_error("command line", "give exactly one of --projection NAME, --all true");
+    throw core::config_error("command line", "give exactly one of a projection name, --all");
   projections::runtime rt({source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}),
                            source.url("CQRS_REDIS_URL", "", {"redis"}),
                            source.text("CQRS_PROJECTION_CATEGORY", "product")});
@@ -94,10 +94,10 @@ subcommand rebuild_subcommand() {
           "rebuild projections from the event store without downtime (shadow model, atomic switch)",
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
            {"CQRS_REDIS_URL", "", "Redis URL (redis://host:port/db)"},
-           {"CQRS_PROJECTION", "", "the projection to rebuild"},
-           {"CQRS_ALL", "false", "true: rebuild every projection"},
-           {"CQRS_DRY_RUN", "false", "true: say what would be done, change nothing"},
-           {"CQRS_BATCH_SIZE", "2000", "events per batch, 1..10000"},
+           {"CQRS_PROJECTION", "", "the projection to rebuild", core::spec_kind::positional},
+           {"CQRS_ALL", "", "rebuild every projection", core::spec_kind::flag},
+           {"CQRS_DRY_RUN", "", "say what would be done, change nothing", core::spec_kind::flag},
+           {"CQRS_BATCH_SIZE", "2000", "events per batch, 1..10000", core::spec_kind::option},
            {"CQRS_PROJECTION_CATEGORY", "product", "stream category the projections read (tests use their own)"}},
           run_rebuild};
 }

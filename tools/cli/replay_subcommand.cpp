@@ -48,7 +48,7 @@ void read_scope(const core::settings_source& source, replay_request& request) {
   const auto category = source.raw("CQRS_CATEGORY");
   const bool all = source.boolean("CQRS_ALL", false);
   if (static_cast<int>(stream.has_value()) + static_cast<int>(category.has_value()) + static_cast<int>(all) != 1) {
-    throw core::config_error("command line", "give exactly one of --stream S, --category C, --all true");
+    throw core::config_error("command line", "give exactly one of --stream S, --category C, --all");
   }
   if (stream) {
     auto parsed = core::stream_id::parse(*stream);
@@ -161,14 +161,14 @@ subcommand replay_subcommand() {
   return {"replay",
           "print stored events as JSON lines (or a table): one stream, a category or the whole log",
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-           {"CQRS_STREAM", "", "replay this stream (category-id)"},
-           {"CQRS_CATEGORY", "", "replay this category, in log order"},
-           {"CQRS_ALL", "false", "true: replay the whole log"},
-           {"CQRS_FROM_POSITION", "", "first log position to print (inclusive, 32 hex digits)"},
-           {"CQRS_TO_POSITION", "", "last log position to print (inclusive)"},
-           {"CQRS_UNTIL", "", "only events recorded at or before this time (2026-01-31T12:00:00Z)"},
-           {"CQRS_FORMAT", "json", "json (one object per line) or table"},
-           {"CQRS_BATCH_SIZE", "1000", "events per read, 1..10000"}},
+           {"CQRS_STREAM", "", "replay this stream (category-id)", core::spec_kind::option},
+           {"CQRS_CATEGORY", "", "replay this category, in log order", core::spec_kind::option},
+           {"CQRS_ALL", "", "replay the whole log", core::spec_kind::flag},
+           {"CQRS_FROM_POSITION", "", "first log position to print (inclusive, 32 hex digits)", core::spec_kind::option},
+           {"CQRS_TO_POSITION", "", "last log position to print (inclusive)", core::spec_kind::option},
+           {"CQRS_UNTIL", "", "only events recorded at or before this time (2026-01-31T12:00:00Z)", core::spec_kind::option},
+           {"CQRS_FORMAT", "json", "json (one object per line) or table", core::spec_kind::option},
+           {"CQRS_BATCH_SIZE", "1000", "events per read, 1..10000", core::spec_kind::option}},
           run_replay};
 }
 

@@ -127,9 +127,9 @@ subcommand state_subcommand() {
   return {"state",
           "print an aggregate's state (JSON) at a time or a version, folded from its events",
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-           {"CQRS_STREAM", "", "the aggregate's stream (e.g. product-42), required"},
-           {"CQRS_AT", "", "state as of this time (2026-01-31T12:00:00Z); default: now"},
-           {"CQRS_VERSION", "", "state after this stream version; default: the latest"}},
+           {"CQRS_STREAM", "", "the aggregate's stream (e.g. product-42), required", core::spec_kind::positional},
+           {"CQRS_AT", "", "state as of this time (2026-01-31T12:00:00Z); default: now", core::spec_kind::option},
+           {"CQRS_VERSION", "", "state after this stream version; default: the latest", core::spec_kind::option}},
           run_state};
 }
 
