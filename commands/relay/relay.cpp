@@ -206,6 +206,8 @@ void relay::update_lag(const delivery_tracker& tracker, const cursor& at) {
   const bool caught_up = head <= at.confirmed;
   const double behind = static_cast<double>(head.seq()) - static_cast<double>(at.confirmed.seq());
   metrics_.lag_events.set(caught_up ? 0.0 : std::max(behind, 1.0));
+  // A long write transaction anywhere in the database delays every reader (never loses events).
+  metrics_.store_xmin_lag_seconds.set(store_.measure_xmin_lag().oldest_writer_age_seconds);
 }
 
 // Written to a temporary file and renamed, so a scraper never reads half a file.

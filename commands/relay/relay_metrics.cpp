@@ -22,6 +22,9 @@ relay_metrics::relay_metrics(core::metrics_registry& registry, const std::string
                                      {{"relay", relay_name}})),
       lag_seconds(registry.make_gauge("cqrs_relay_lag_seconds", "Age of the oldest event not yet confirmed",
                                       {{"relay", relay_name}})),
+      store_xmin_lag_seconds(registry.make_gauge(
+          "cqrs_store_xmin_lag_seconds",
+          "Age of the oldest open writing transaction: the global log is read only below it", {{"relay", relay_name}})),
       in_flight(registry.make_gauge("cqrs_relay_in_flight", "Events produced and not yet acknowledged",
                                     {{"relay", relay_name}})),
       delivery_seconds(registry.make_histogram("cqrs_relay_delivery_seconds",

@@ -19,6 +19,7 @@ struct relay_metrics {
   core::gauge& leader;                // 1 while this instance publishes
   core::gauge& lag_events;            // safe head minus checkpoint, approximately (see README)
   core::gauge& lag_seconds;           // age of the oldest event not yet confirmed
+  core::gauge& store_xmin_lag_seconds;  // how long open writers hold the readers' watermark back
   core::gauge& in_flight;
   core::histogram& delivery_seconds;  // from recorded_at to Kafka's acknowledgement
 };

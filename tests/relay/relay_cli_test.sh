@@ -56,6 +56,7 @@ until published; do
   sleep 0.2
 done
 grep -q "^cqrs_relay_leader{relay=\"$run\"} 1$" "$work/metrics" || fail "metrics file does not show leadership"
+grep -Eq "^cqrs_store_xmin_lag_seconds\{relay=\"$run\"\} [0-9.e+-]+$" "$work/metrics" || fail "metrics file does not show the store's xmin lag"
 
 kill -TERM "$relay_pid"
 status=0
