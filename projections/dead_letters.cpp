@@ -77,8 +77,8 @@ retry_outcome dead_letter_store::retry(std::int64_t id, projection_target& targe
     return retry_outcome::still_failing;
   }
   // Not atomic with the target's change: a crash here leaves the letter open. A second retry is
-  // then a no-op in Redis (force_apply marks each forced event in its script); in PostgreSQL it
-  // would apply again (see docs/projections.md).
+  // then a no-op: force_apply records each forced event with its change (in the Redis script, or
+  // in projection_forced_events within the PostgreSQL transaction).
   set_status(id, "retried");
   return retry_outcome::applied;
 }

@@ -79,6 +79,13 @@ void pg_target::force_apply(const core::recorded_event& event) {
   pqxx::work tx(connection_.get());
   const auto model = detail::live_model_in(tx, info().name);
   const auto last = detail::lock_applied_version(tx, model, event.stream.str());
+  // Recorded with the change: a retry repeated after a crash before its letter was marked
+  // retried finds the event already forced and changes nothing.
+  const auto marked = tx.exec_params(
+      "INSERT INTO projection_forced_events (model, stream_id, stream_version) VALUES ($1, $2, $3)"
+      " ON CONFLICT DO NOTHING",
+      model, event.stream.str(), event.version.value());
+  if (marked.affected_rows() == 0) return;
   projection_.apply(tx, model, event);
   detail::set_applied_version(tx, model, event.stream.str(), std::max(last, event.version.value()));
   tx.commit();
@@ -113,6 +120,7 @@ void pg_target::drop_model(const std::string& model) {
   pqxx::work tx(connection_.get());
   projection_.drop_model(tx, model);
   tx.exec_params("DELETE FROM projection_stream_versions WHERE model = $1", model);
+  tx.exec_params("DELETE FROM projection_forced_events WHERE model = $1", model);
   tx.commit();
 }
 
