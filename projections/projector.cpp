@@ -31,18 +31,14 @@ std::optional<Number> number(std::optional<std::string_view> text) {
 }
 
 detail::conf_ptr consumer_conf(const projector_config& config, void* opaque) {
-  detail::conf_ptr conf(rd_kafka_conf_new());
-  core::key_values settings{{"bootstrap.servers", config.bootstrap}, {"group.id", config.group},
-                            {"enable.auto.commit", "false"},         {"enable.auto.offset.store", "false"},
-                            {"auto.offset.reset", "earliest"},       {"session.timeout.ms", "6000"},
-                            {"heartbeat.interval.ms", "500"}};
-  settings.insert(settings.end(), config.kafka_properties.begin(), config.kafka_properties.end());
-  std::array<char, 512> error{};
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
-      throw std::invalid_argument(fmt::format("kafka setting {}: {}", name, error.data()));
-    }
-  }
+  auto conf = detail::make_conf({{"bootstrap.servers", config.bootstrap},
+                                 {"group.id", config.group},
+                                 {"enable.auto.commit", "false"},
+                                 {"enable.auto.offset.store", "false"},
+                                 {"auto.offset.reset", "earliest"},
+                                 {"session.timeout.ms", "6000"},
+                                 {"heartbeat.interval.ms", "500"}},
+                                config.kafka_properties);
   rd_kafka_conf_set_opaque(conf.get(), opaque);
   return conf;
 }
@@ -54,6 +50,18 @@ core::store_options store_options_for(const std::string& url) {
 }
 
 }  // namespace
+
+detail::conf_ptr detail::make_conf(core::key_values base, const core::key_values& properties) {
+  detail::conf_ptr conf(rd_kafka_conf_new());
+  base.insert(base.end(), properties.begin(), properties.end());
+  std::array<char, 512> error{};
+  for (const auto& [name, value] : base) {
+    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
+      throw std::invalid_argument(fmt::format("kafka setting {}: {}", name, error.data()));
+    }
+  }
+  return conf;
+}
 
 std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t& message) {
   rd_kafka_headers_t* headers = nullptr;

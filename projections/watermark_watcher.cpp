@@ -13,16 +13,10 @@ namespace cqrs::projections {
 namespace {
 
 detail::client_ptr make_client(const projector_config& config) {
-  detail::conf_ptr conf(rd_kafka_conf_new());
+  auto conf = detail::make_conf(
+      {{"bootstrap.servers", config.bootstrap}, {"group.id", config.group}, {"enable.auto.commit", "false"}},
+      config.kafka_properties);
   std::array<char, 512> error{};
-  core::key_values settings{
-      {"bootstrap.servers", config.bootstrap}, {"group.id", config.group}, {"enable.auto.commit", "false"}};
-  settings.insert(settings.end(), config.kafka_properties.begin(), config.kafka_properties.end());
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
-      throw std::invalid_argument(fmt::format("kafka setting {}: {}", name, error.data()));
-    }
-  }
   // Never subscribes: it only asks the group's committed offsets, without joining the group.
   detail::client_ptr client(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
   if (!client) throw std::runtime_error(fmt::format("kafka client: {}", error.data()));
