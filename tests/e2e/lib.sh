@@ -2,7 +2,7 @@
 # CQRS_PG_URL, CQRS_REDIS_URL, CQRS_KAFKA_BOOTSTRAP and CQRS_KAFKA_TOPIC.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CQRS="$ROOT/build/tools/cli/cqrs"
+CQRS="${CQRS_BUILD_DIR:-$ROOT/build}/tools/cli/cqrs"
 RUN=r$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

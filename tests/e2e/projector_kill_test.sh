@@ -22,7 +22,7 @@ start_projector() {
   projectors[$1]=$!
 }
 
-"$ROOT/build/commands/relay/cqrs-relay" --relay-name "kill$RUN" --log-level error 2>>"$work/relay.log" &
+"${CQRS_BUILD_DIR:-$ROOT/build}/commands/relay/cqrs-relay" --relay-name "kill$RUN" --log-level error 2>>"$work/relay.log" &
 relay=$!
 start_projector 0
 start_projector 1

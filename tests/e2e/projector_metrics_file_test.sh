@@ -13,7 +13,7 @@ stop_all() {
 }
 trap stop_all EXIT
 
-"$ROOT/build/commands/relay/cqrs-relay" --relay-name "metrics$RUN" --log-level error 2>>"$work/relay.log" &
+"${CQRS_BUILD_DIR:-$ROOT/build}/commands/relay/cqrs-relay" --relay-name "metrics$RUN" --log-level error 2>>"$work/relay.log" &
 pids+=($!)
 "$CQRS" projector --projector-metrics-file "$work/projector.prom" 2>>"$work/projector.log" &
 pids+=($!)

@@ -5,7 +5,7 @@
 # on SIGTERM saves its checkpoint and exits 0.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RELAY=$ROOT/build/commands/relay/cqrs-relay
+RELAY=${CQRS_BUILD_DIR:-$ROOT/build}/commands/relay/cqrs-relay
 : "${CQRS_PG_URL:?run through tools/test}" "${CQRS_KAFKA_BOOTSTRAP:?run through tools/test}"
 TOPIC=${CQRS_KAFKA_TOPIC:-events}
 

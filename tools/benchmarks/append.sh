@@ -98,7 +98,7 @@ append_measure_ours() {
   streams_before=$(append_bench_streams)
   lsn_before=$(append_wal_lsn)
   syncs_before=$(wal_sync_totals)
-  run_measured "$out" "$CQRS_ROOT/build/tools/benchmarks/cqrs-bench" append --url "$CQRS_PG_URL" \
+  run_measured "$out" "$CQRS_BUILD_DIR/tools/benchmarks/cqrs-bench" append --url "$CQRS_PG_URL" \
     --writers "$clients" --seconds "$bench_seconds" --streams "$append_streams" \
     --payload-bytes "$append_payload_bytes" || { cat "$out" >&2; die "cqrs-bench append failed"; }
   lsn_after=$(append_wal_lsn)

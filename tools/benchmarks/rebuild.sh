@@ -28,7 +28,7 @@ bench_rebuild_summary() {
   echo "rebuild both product projections from 1,000,000 stored events vs psql \\copy of events; replay --all"
 }
 
-rebuild_cqrs() { "$CQRS_ROOT/build/tools/cli/cqrs" "$@"; }
+rebuild_cqrs() { "$CQRS_BUILD_DIR/tools/cli/cqrs" "$@"; }
 rebuild_redis() { redis-cli -u "$CQRS_REDIS_URL" "$@"; }
 rebuild_checkpoint() { psql_value "CHECKPOINT" >/dev/null || die "CHECKPOINT failed"; }
 
@@ -160,7 +160,7 @@ bench_rebuild_run() {
   rebuild_checkpoint
   say "cqrs replay --all > /dev/null"
   run_measured "$bench_dir/replay.out" rebuild_clock bash -c '"$0" replay --all >/dev/null' \
-    "$CQRS_ROOT/build/tools/cli/cqrs" || { tail -n 20 "$bench_dir/replay.out" >&2; die "cqrs replay failed"; }
+    "$CQRS_BUILD_DIR/tools/cli/cqrs" || { tail -n 20 "$bench_dir/replay.out" >&2; die "cqrs replay failed"; }
   replay_s=$rebuild_elapsed replay_client=$measured_client_s replay_server=$measured_server_s
   replay_others=$measured_others_pct
   say "replay: $replay_s s; CPU client $replay_client s, PostgreSQL $replay_server s;" \

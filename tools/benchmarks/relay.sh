@@ -31,7 +31,7 @@ bench_relay_run() {
   printf '# durability: fsync=%s synchronous_commit=%s\n' \
     "$(psql -XAtq "$CQRS_PG_URL" -c 'SHOW fsync')" "$(psql -XAtq "$CQRS_PG_URL" -c 'SHOW synchronous_commit')"
   before=$(bench_relay_machine_ticks)
-  "${CQRS_ROOT:-.}/build/commands/relay/cqrs-relay-bench" --events "$events" --seconds "$seconds" --rate 2000 || return 1
+  "$CQRS_BUILD_DIR/commands/relay/cqrs-relay-bench" --events "$events" --seconds "$seconds" --rate 2000 || return 1
   after=$(bench_relay_machine_ticks)
   # How busy the machine was on average (all processes, ours included): figures from a shared
   # machine mean little without it.

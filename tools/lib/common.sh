@@ -3,6 +3,8 @@
 # loopback. Source it; it defines functions only.
 
 CQRS_ROOT=${CQRS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# The build directory; CQRS_BUILD_DIR lets parallel work use its own (one ninja per directory).
+export CQRS_BUILD_DIR=${CQRS_BUILD_DIR:-$CQRS_ROOT/build}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 # Debian 12 packages the engine needs to build, test and run.
@@ -36,12 +38,12 @@ ensure_packages() {
 
 ensure_build() {
   cd "$CQRS_ROOT" || die "cannot enter $CQRS_ROOT"
-  if [ ! -f build/build.ninja ]; then
-    meson setup build >/dev/null || die "meson setup failed"
+  if [ ! -f "$CQRS_BUILD_DIR/build.ninja" ]; then
+    meson setup "$CQRS_BUILD_DIR" >/dev/null || die "meson setup failed"
   fi
-  meson compile -C build -j 2 >build/compile.log 2>&1 || {
-    tail -n 60 build/compile.log >&2
-    die "build failed (full log: build/compile.log)"
+  meson compile -C "$CQRS_BUILD_DIR" -j 2 >"$CQRS_BUILD_DIR/compile.log" 2>&1 || {
+    tail -n 60 "$CQRS_BUILD_DIR/compile.log" >&2
+    die "build failed (full log: $CQRS_BUILD_DIR/compile.log)"
   }
 }
 
@@ -118,7 +120,7 @@ start_kafka() {
   mkdir -p "$dir/kafka"
   rm -f "$file"
   # setsid: the broker must outlive a detached tools/run, and Ctrl-C reaches it only through us.
-  setsid "$CQRS_ROOT/build/tools/kafka_broker/cqrs-kafka-broker" --bootstrap-file "$file" \
+  setsid "$CQRS_BUILD_DIR/tools/kafka_broker/cqrs-kafka-broker" --bootstrap-file "$file" \
     --partitions "$partitions" --topic "$topic" >"$dir/kafka/broker.log" 2>&1 </dev/null &
   echo $! >"$dir/kafka/broker.pid"
   # The bootstrap file is written atomically (write, rename) once the brokers listen.
@@ -129,7 +131,7 @@ start_kafka() {
 
 apply_migrations() {
   local dir=$1
-  (set -a; . "$dir/stack.env"; "$CQRS_ROOT/build/tools/cli/cqrs" migrate) >"$dir/migrate.log" 2>&1 ||
+  (set -a; . "$dir/stack.env"; "$CQRS_BUILD_DIR/tools/cli/cqrs" migrate) >"$dir/migrate.log" 2>&1 ||
     { cat "$dir/migrate.log" >&2; die "migrations failed"; }
 }
 
@@ -147,10 +149,10 @@ start_engine_process() {
 # The engine's processes on a started stack: the relay and a projector; the gateway with its issue.
 start_engine() {
   local dir=$1
-  start_engine_process "$dir" relay "$CQRS_ROOT/build/commands/relay/cqrs-relay" \
+  start_engine_process "$dir" relay "$CQRS_BUILD_DIR/commands/relay/cqrs-relay" \
     --relay-metrics-file "$dir/engine/relay.metrics"
   # The projector's command line names the stack's directory, so a stop finds it like the others.
-  start_engine_process "$dir" projector "$CQRS_ROOT/build/tools/cli/cqrs" projector \
+  start_engine_process "$dir" projector "$CQRS_BUILD_DIR/tools/cli/cqrs" projector \
     --projector-group "cqrs-projections" --projector-metrics-file "$dir/engine/projector.metrics"
 }
 

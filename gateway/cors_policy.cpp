@@ -1,0 +1,1 @@
+#include "gateway/cors_policy.hpp"

@@ -1,0 +1,61 @@
+#pragma once
+
+// Everything the gateway reads from its configuration (environment variables, overridden by
+// flags; see core/config.hpp), validated into plain values. The list behind `cqrs-gateway --help`
+// and the README's table is gateway_settings().
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace cqrs::gateway {
+
+struct server_limits {
+  std::size_t max_header_bytes = 16 * 1024;        // 431 beyond
+  std::size_t max_body_bytes = 1024 * 1024;        // 413 beyond
+  std::chrono::milliseconds read_timeout{10'000};  // a request must arrive whole within this
+  std::chrono::milliseconds idle_timeout{60'000};  // a keep-alive connection with nothing to do
+  std::size_t max_connections = 10'000;            // accepted beyond this are closed at once
+  std::size_t max_pipelined = 16;                  // requests read ahead of their responses
+  std::chrono::milliseconds shutdown_deadline{10'000};  // SIGTERM: in-flight requests get this long
+};
+
+struct pool_limits {
+  int threads = 8;          // connections to the dependency, one per thread
+  std::size_t queue = 256;  // waiting work beyond the threads; more answers 503
+};
+
+struct auth_config {
+  std::string jwt_secret;  // HS256 key; empty refuses every token (commands then answer 401)
+  std::string issuer = "cqrs-engine";
+  std::string audience = "cqrs-api";
+  std::chrono::seconds leeway{30};  // clock skew tolerated on exp and nbf
+};
+
+struct rate_limit_config {
+  double requests_per_second = 1000;  // refill rate per client; 0 disables limiting
+  double burst = 2000;                // bucket size
+  std::size_t max_clients = 100'000;  // buckets kept; the idlest are forgotten beyond
+};
+
+struct gateway_config {
+  core::engine_config engine;  // PostgreSQL, Redis, Kafka, HTTP host/port/threads, log level
+  server_limits limits;
+  pool_limits postgres_pool;
+  pool_limits redis_pool;
+  auth_config auth;
+  rate_limit_config rate_limit;
+  std::vector<std::string> cors_origins;  // exact origins allowed; "*" allows any
+  std::chrono::milliseconds consistency_wait{2'000};  // longest wait for min_position
+  int stream_partitions = 6;  // the events topic's partitions (read-your-writes)
+  std::string relay_name = "main";
+};
+
+const std::vector<core::setting_spec>& gateway_settings();
+gateway_config load_gateway_config(const core::settings_source& source);
+
+}  // namespace cqrs::gateway

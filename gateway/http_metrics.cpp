@@ -1,0 +1,1 @@
+#include "gateway/http_metrics.hpp"

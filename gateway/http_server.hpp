@@ -1,0 +1,50 @@
+#pragma once
+
+// The HTTP/1.1 server (Boost.Beast, C++20 coroutines). One io_context run by N threads, a strand
+// per connection; keep-alive and pipelining (requests read ahead of their responses, at most
+// max_pipelined, answered in order); header and body limits, read and idle timeouts, a connection
+// cap. Offloads run on the worker pools (http_types.hpp); a delayed offload waits on a timer.
+// stop(): stop accepting, let in-flight requests finish until the deadline, then close the rest.
+// Beast and Asio are included only by http_server.cpp.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gateway/gateway_config.hpp"
+#include "gateway/http_types.hpp"
+
+namespace cqrs::gateway {
+
+class worker_pool;
+class http_metrics;
+
+struct server_dependencies {
+  request_handler& handler;
+  worker_pool& postgres;
+  worker_pool& redis;
+  http_metrics* metrics = nullptr;
+};
+
+class http_server {
+ public:
+  // Binds and listens at once (throws std::system_error when the address is taken); serves only
+  // after run().
+  http_server(const std::string& host, std::uint16_t port, int threads, server_limits limits,
+              server_dependencies deps);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  std::uint16_t port() const;  // the bound port (useful with port 0)
+  // Serves on `threads` threads until stop() has drained; blocks the caller.
+  void run();
+  // Thread-safe and signal-handler-free: call from any thread (main uses an asio signal_set).
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace cqrs::gateway

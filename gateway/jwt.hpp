@@ -1,0 +1,53 @@
+#pragma once
+
+// JSON Web Tokens, HS256 only (RFC 7519 / 7515): verify() checks the header's `alg` is exactly
+// "HS256" (so "none" and every other algorithm are refused), the signature (constant-time
+// comparison), `exp` (required), `nbf` (when present), `iss` and `aud` (a string, or an array
+// that contains ours), with a leeway for clock skew. Roles come from the `roles` claim (an array
+// of strings) or `role` (one string). sign() makes tokens for `cqrs token` and tests.
+// HMAC-SHA256 is OpenSSL's; base64url is written here (a dozen lines; Boost has no public one).
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "gateway/gateway_config.hpp"
+#include "gateway/router.hpp"
+
+namespace cqrs::gateway {
+
+// Why a token was refused; the text goes into the 401's detail.
+struct token_refusal {
+  std::string reason;  // "expired", "bad signature", "algorithm not allowed: none", ...
+};
+
+struct token_claims {
+  std::string subject;
+  std::vector<std::string> roles;
+  std::chrono::seconds ttl{3600};
+};
+
+class jwt_verifier {
+ public:
+  explicit jwt_verifier(auth_config config);
+
+  std::variant<principal, token_refusal> verify(std::string_view token,
+                                                std::chrono::system_clock::time_point now =
+                                                    std::chrono::system_clock::now()) const;
+  // A token for `claims`, issued now by this configuration's issuer for its audience.
+  std::string sign(const token_claims& claims,
+                   std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+
+ private:
+  auth_config config_;
+};
+
+namespace detail {
+std::string base64url_encode(std::string_view bytes);
+// Nothing when the text is not unpadded base64url.
+std::optional<std::string> base64url_decode(std::string_view text);
+}  // namespace detail
+
+}  // namespace cqrs::gateway

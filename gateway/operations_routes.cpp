@@ -1,0 +1,1 @@
+#include "gateway/operations_routes.hpp"

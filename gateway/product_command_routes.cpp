@@ -1,0 +1,1 @@
+#include "gateway/product_command_routes.hpp"

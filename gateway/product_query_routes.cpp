@@ -1,0 +1,1 @@
+#include "gateway/product_query_routes.hpp"

@@ -1,0 +1,1 @@
+#include "gateway/rate_limiter.hpp"

@@ -1,0 +1,1 @@
+#include "gateway/stream_routes.hpp"

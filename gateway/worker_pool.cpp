@@ -1,0 +1,1 @@
+#include "gateway/worker_pool.hpp"
