@@ -1,1 +1,25 @@
 #pragma once
+
+// /healthz (the process is alive), /readyz (PostgreSQL and Redis answer) and /metrics
+// (Prometheus text: the gateway's series, pool saturation, relay and projection lag).
+
+namespace cqrs::core {
+class metrics_registry;
+}
+
+namespace cqrs::gateway {
+
+class router;
+class worker_pool;
+struct gateway_config;
+
+struct operations_dependencies {
+  const gateway_config& config;
+  core::metrics_registry& registry;
+  const worker_pool& postgres;
+  const worker_pool& redis;
+};
+
+void add_operations_routes(router& r, operations_dependencies deps);
+
+}  // namespace cqrs::gateway
