@@ -30,7 +30,7 @@ std::optional<Number> number(std::optional<std::string_view> text) {
   return value;
 }
 
-detail::conf_ptr consumer_conf(const projector_config& config, void* opaque) {
+core::kafka::conf_ptr consumer_conf(const projector_config& config, void* opaque) {
   auto conf = detail::make_conf({{"bootstrap.servers", config.bootstrap},
                                  {"group.id", config.group},
                                  {"enable.auto.commit", "false"},
@@ -51,8 +51,8 @@ core::store_options store_options_for(const std::string& url) {
 
 }  // namespace
 
-detail::conf_ptr detail::make_conf(core::key_values base, const core::key_values& properties) {
-  detail::conf_ptr conf(rd_kafka_conf_new());
+core::kafka::conf_ptr detail::make_conf(core::key_values base, const core::key_values& properties) {
+  core::kafka::conf_ptr conf(rd_kafka_conf_new());
   base.insert(base.end(), properties.begin(), properties.end());
   std::array<char, 512> error{};
   for (const auto& [name, value] : base) {
@@ -112,7 +112,7 @@ projector::projector(projector_config config, const target_set& targets, core::l
   if (!consumer_) throw std::runtime_error(fmt::format("kafka consumer: {}", error.data()));
   conf.release();  // rd_kafka_new took it
   rd_kafka_poll_set_consumer(consumer_.get());
-  detail::partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
+  core::kafka::partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
   if (const auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error(fmt::format("kafka subscribe: {}", rd_kafka_err2str(err)));
@@ -151,7 +151,7 @@ void projector::run(const std::atomic<bool>& stop) {
 }
 
 bool projector::poll_once(std::chrono::milliseconds timeout) {
-  const detail::message_ptr message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count())));
+  const core::kafka::message_ptr message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count())));
   if (!message) return false;
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return false;
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -230,7 +230,7 @@ void projector::commit(bool check_idle) {
 std::map<std::int32_t, std::string> projector::caught_up_partitions() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
-  const detail::partition_list_ptr positions(raw);
+  const core::kafka::partition_list_ptr positions(raw);
   rd_kafka_position(consumer_.get(), positions.get());
   const auto samples = watermarks_.latest();
   std::map<std::int32_t, std::string> caught_up;
@@ -285,7 +285,7 @@ void projector::report_metrics() {
 void projector::update_lag() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  const detail::partition_list_ptr positions(raw);
+  const core::kafka::partition_list_ptr positions(raw);
   rd_kafka_position(consumer_.get(), positions.get());
   const auto samples = watermarks_.latest();
   std::int64_t behind = 0;

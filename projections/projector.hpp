@@ -33,7 +33,7 @@
 #include "core/metrics.hpp"
 #include "projections/catalog.hpp"
 #include "projections/dead_letters.hpp"
-#include "projections/kafka_handles.hpp"
+#include "core/kafka_handles.hpp"
 #include "projections/projector_metrics.hpp"
 #include "projections/watermark_watcher.hpp"
 
@@ -66,7 +66,7 @@ std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t&
 namespace detail {
 // A librdkafka configuration from `base` followed by the operator's pass-through properties
 // (which may override it); throws std::invalid_argument naming a property librdkafka refuses.
-conf_ptr make_conf(core::key_values base, const core::key_values& properties);
+core::kafka::conf_ptr make_conf(core::key_values base, const core::key_values& properties);
 }  // namespace detail
 
 class projector {
@@ -129,7 +129,7 @@ class projector {
   dead_letter_store dead_letters_;
   core::pg_connection checkpoints_;
   watermark_watcher watermarks_;
-  detail::client_ptr consumer_;
+  core::kafka::client_ptr consumer_;
   std::map<std::int32_t, partition_progress> progress_;
   std::map<std::int32_t, std::int64_t> next_offset_;  // expected next offset per assigned partition
   projector_stats stats_;

@@ -12,13 +12,13 @@ namespace cqrs::projections {
 
 namespace {
 
-detail::client_ptr make_client(const projector_config& config) {
+core::kafka::client_ptr make_client(const projector_config& config) {
   auto conf = detail::make_conf(
       {{"bootstrap.servers", config.bootstrap}, {"group.id", config.group}, {"enable.auto.commit", "false"}},
       config.kafka_properties);
   std::array<char, 512> error{};
   // Never subscribes: it only asks the group's committed offsets, without joining the group.
-  detail::client_ptr client(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
+  core::kafka::client_ptr client(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
   if (!client) throw std::runtime_error(fmt::format("kafka client: {}", error.data()));
   conf.release();
   return client;
@@ -75,7 +75,7 @@ void watermark_watcher::sample_once() {
     pqxx::work tx(clock_.get());
     as_of = tx.exec("SELECT clock_timestamp()::text")[0][0].as<std::string>();
   }
-  const detail::partition_list_ptr committed(rd_kafka_topic_partition_list_new(partitions));
+  const core::kafka::partition_list_ptr committed(rd_kafka_topic_partition_list_new(partitions));
   for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(committed.get(), topic_.c_str(), p);
   if (rd_kafka_committed(client_.get(), committed.get(), 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
   std::map<std::int32_t, sample> fresh;

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "core/pg_connection.hpp"
-#include "projections/kafka_handles.hpp"
+#include "core/kafka_handles.hpp"
 
 namespace cqrs::projections {
 
@@ -42,7 +42,7 @@ class watermark_watcher {
   int partition_count();
 
   std::string topic_;
-  detail::client_ptr client_;
+  core::kafka::client_ptr client_;
   core::pg_connection clock_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -22,9 +22,9 @@ core::log_level level_from_syslog(int level) {
   return core::log_level::debug;
 }
 
-headers_ptr make_headers(const core::recorded_event& event) {
+core::kafka::headers_ptr make_headers(const core::recorded_event& event) {
   const event_headers headers(event);
-  headers_ptr out(rd_kafka_headers_new(headers.all().size()));
+  core::kafka::headers_ptr out(rd_kafka_headers_new(headers.all().size()));
   for (const auto& h : headers.all()) {
     rd_kafka_header_add(out.get(), h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(),
                         static_cast<ssize_t>(h.value.size()));
@@ -49,7 +49,7 @@ ticket ticket_of(void* opaque) { return static_cast<ticket>(reinterpret_cast<std
 event_producer::event_producer(const core::key_values& properties, std::string topic, delivery_tracker& tracker,
                                const core::logger& log, core::counter& kafka_errors)
     : topic_(std::move(topic)), tracker_(tracker), log_(log.child("kafka")), kafka_errors_(kafka_errors) {
-  conf_ptr conf = make_conf(properties);
+  core::kafka::conf_ptr conf = make_conf(properties);
   std::array<char, 512> error{};
   client_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
   if (!client_) throw std::runtime_error(fmt::format("cannot create the Kafka producer: {}", error.data()));
@@ -68,8 +68,8 @@ event_producer::~event_producer() {
 namespace {
 
 // Throws std::runtime_error naming the first property librdkafka refuses.
-conf_ptr conf_from(const core::key_values& properties) {
-  conf_ptr conf(rd_kafka_conf_new());
+core::kafka::conf_ptr conf_from(const core::key_values& properties) {
+  core::kafka::conf_ptr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& [name, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
@@ -89,8 +89,8 @@ void check_producer_properties(const core::key_values& properties) {
   }
 }
 
-conf_ptr event_producer::make_conf(const core::key_values& properties) {
-  conf_ptr conf = conf_from(properties);
+core::kafka::conf_ptr event_producer::make_conf(const core::key_values& properties) {
+  core::kafka::conf_ptr conf = conf_from(properties);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   rd_kafka_conf_set_error_cb(conf.get(), on_error);
@@ -102,12 +102,12 @@ conf_ptr event_producer::make_conf(const core::key_values& properties) {
 // first deliveries (and a takeover) by up to a second; asking at once avoids that. No report can
 // come before the topic is known, so the poller loses nothing by asking first.
 void event_producer::warm_up() {
-  const topic_ptr topic(rd_kafka_topic_new(client_.get(), topic_.c_str(), nullptr));
+  const core::kafka::topic_ptr topic(rd_kafka_topic_new(client_.get(), topic_.c_str(), nullptr));
   const rd_kafka_metadata_t* metadata = nullptr;
   // Only the side effect matters (librdkafka learns the topic's partitions and leaders); if Kafka
   // does not answer in time, the regular scan finds the topic later.
   if (rd_kafka_metadata(client_.get(), 0, topic.get(), &metadata, warm_up_timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const metadata_ptr owned(metadata);
+    const core::kafka::metadata_ptr owned(metadata);
   }
 }
 
@@ -117,7 +117,7 @@ void event_producer::poll_until_stopped(const std::stop_token& stop) {
 }
 
 bool event_producer::try_produce(const core::recorded_event& event, ticket id) {
-  headers_ptr headers = make_headers(event);
+  core::kafka::headers_ptr headers = make_headers(event);
   std::array<rd_kafka_vu_t, 6> fields{};
   fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
   fields[0].u.cstr = topic_.c_str();
@@ -129,7 +129,7 @@ bool event_producer::try_produce(const core::recorded_event& event, ticket id) {
   fields[4].u.i = RD_KAFKA_MSG_F_COPY;
   fields[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
   fields[5].u.ptr = opaque_of(id);
-  const error_ptr error(rd_kafka_produceva(client_.get(), fields.data(), fields.size()));
+  const core::kafka::error_ptr error(rd_kafka_produceva(client_.get(), fields.data(), fields.size()));
   if (!error) {
     headers.release();  // the message owns them now
     return true;

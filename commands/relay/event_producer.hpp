@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "commands/relay/delivery_tracker.hpp"
-#include "commands/relay/kafka_handles.hpp"
+#include "core/kafka_handles.hpp"
 #include "core/config.hpp"
 #include "core/events.hpp"
 #include "core/log.hpp"
@@ -50,7 +50,7 @@ class event_producer {
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t* client, int error, const char* reason, void* opaque);
   static void on_log(const rd_kafka_t* client, int level, const char* facility, const char* message);
-  conf_ptr make_conf(const core::key_values& properties);
+  core::kafka::conf_ptr make_conf(const core::key_values& properties);
   void warm_up();
   void poll_until_stopped(const std::stop_token& stop);
 
@@ -58,7 +58,7 @@ class event_producer {
   delivery_tracker& tracker_;
   core::logger log_;
   core::counter& kafka_errors_;
-  client_ptr client_;
+  core::kafka::client_ptr client_;
   std::jthread poller_;  // last: stops (and joins) before the client is destroyed
 };
 

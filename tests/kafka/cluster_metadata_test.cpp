@@ -30,8 +30,8 @@ std::set<std::int32_t> broker_ids(const rd_kafka_metadata_t& metadata) {
 
 TEST_CASE("the broker serves 3 brokers and an events topic of 6 replicated partitions") {
   delivery_tally unused;
-  const client_ptr client = make_producer(kafka_bootstrap(), unused);
-  const metadata_ptr metadata = fetch_metadata(client.get());
+  const core::kafka::client_ptr client = make_producer(kafka_bootstrap(), unused);
+  const core::kafka::metadata_ptr metadata = fetch_metadata(client.get());
 
   CHECK(broker_ids(*metadata) == std::set<std::int32_t>{1, 2, 3});
   const rd_kafka_metadata_topic_t* events = find_topic(*metadata, events_topic);

@@ -19,7 +19,7 @@ constexpr int consumed_before_restart = 40;
 // One key, so every message lands in one partition and offsets order them.
 void produce_sequence(const std::string& key) {
   delivery_tally tally;
-  const client_ptr producer = make_producer(kafka_bootstrap(), tally);
+  const core::kafka::client_ptr producer = make_producer(kafka_bootstrap(), tally);
   for (int seq = 0; seq < total_messages; ++seq) {
     produce(producer.get(), events_topic, outgoing_message{key, std::to_string(seq), {}});
   }
@@ -41,7 +41,7 @@ std::vector<std::string> numbers(int from, int to) {
 
 // Consumes `count` of the key's messages in `group`, commits after the last one, leaves the group.
 received_message consume_and_commit(const std::string& group, const std::string& key, int count) {
-  const client_ptr consumer = make_consumer(kafka_bootstrap(), group);
+  const core::kafka::client_ptr consumer = make_consumer(kafka_bootstrap(), group);
   subscribe(consumer.get(), events_topic);
   const consume_result first = consume_matching(consumer.get(), key, count);
   REQUIRE_MESSAGE(first.messages.size() == static_cast<std::size_t>(count), "last consumer error: ", first.last_error);
@@ -59,7 +59,7 @@ TEST_CASE("a restarted consumer resumes right after the group's committed offset
 
   const received_message last_committed = consume_and_commit(group, key, consumed_before_restart);
 
-  const client_ptr restarted = make_consumer(kafka_bootstrap(), group);
+  const core::kafka::client_ptr restarted = make_consumer(kafka_bootstrap(), group);
   subscribe(restarted.get(), events_topic);
   const auto rest = static_cast<std::size_t>(total_messages - consumed_before_restart);
   const consume_result second = consume_matching(restarted.get(), key, rest);

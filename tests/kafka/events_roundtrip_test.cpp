@@ -65,12 +65,12 @@ std::string first_difference(const std::vector<outgoing_message>& sent, const st
 TEST_CASE("an idempotent producer's keyed messages come back whole and in order per key") {
   const std::string run = random_run_id();
   delivery_tally tally;
-  client_ptr producer = make_producer(kafka_bootstrap(), tally);
+  core::kafka::client_ptr producer = make_producer(kafka_bootstrap(), tally);
   const auto sent = produce_numbered(producer.get(), run);
   CHECK_MESSAGE(tally.failed == 0, tally.first_error);
   REQUIRE(tally.delivered == message_count);
 
-  const client_ptr consumer = make_consumer(kafka_bootstrap(), "kafka-tests-roundtrip-" + run);
+  const core::kafka::client_ptr consumer = make_consumer(kafka_bootstrap(), "kafka-tests-roundtrip-" + run);
   subscribe(consumer.get(), events_topic);
   const consume_result result = consume_matching(consumer.get(), fmt::format("roundtrip-{}-", run), message_count);
   REQUIRE_MESSAGE(result.messages.size() == message_count, "last consumer error: ", result.last_error);

@@ -20,8 +20,8 @@ int milliseconds_left(steady_clock::time_point deadline) {
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
-conf_ptr make_conf(const properties& settings) {
-  conf_ptr conf(rd_kafka_conf_new());
+core::kafka::conf_ptr make_conf(const properties& settings) {
+  core::kafka::conf_ptr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& [name, value] : settings) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
@@ -31,9 +31,9 @@ conf_ptr make_conf(const properties& settings) {
   return conf;
 }
 
-client_ptr make_client(rd_kafka_type_t type, conf_ptr conf) {
+core::kafka::client_ptr make_client(rd_kafka_type_t type, core::kafka::conf_ptr conf) {
   std::array<char, 512> error{};
-  client_ptr client(rd_kafka_new(type, conf.get(), error.data(), error.size()));
+  core::kafka::client_ptr client(rd_kafka_new(type, conf.get(), error.data(), error.size()));
   if (!client) throw std::runtime_error(fmt::format("rd_kafka_new: {}", error.data()));
   conf.release();  // rd_kafka_new took ownership on success
   return client;
@@ -49,8 +49,8 @@ void count_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque
   if (tally.failed++ == 0) tally.first_error = rd_kafka_err2str(message->err);
 }
 
-headers_ptr make_headers(const header_list& headers) {
-  headers_ptr result(rd_kafka_headers_new(headers.size()));
+core::kafka::headers_ptr make_headers(const header_list& headers) {
+  core::kafka::headers_ptr result(rd_kafka_headers_new(headers.size()));
   for (const auto& [name, value] : headers) {
     rd_kafka_header_add(result.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
                         static_cast<ssize_t>(value.size()));
@@ -69,7 +69,7 @@ rd_kafka_vu_t bytes_field(rd_kafka_vtype_t type, const std::string& bytes) {
 
 // Returns whether it was enqueued; false only while the local queue is full.
 bool try_produce(rd_kafka_t* producer, const std::string& topic, const outgoing_message& message) {
-  headers_ptr headers = make_headers(message.headers);
+  core::kafka::headers_ptr headers = make_headers(message.headers);
   std::array<rd_kafka_vu_t, 5> fields{};
   fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
   fields[0].u.cstr = topic.c_str();
@@ -79,7 +79,7 @@ bool try_produce(rd_kafka_t* producer, const std::string& topic, const outgoing_
   fields[3].u.headers = headers.get();
   fields[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   fields[4].u.i = RD_KAFKA_MSG_F_COPY;
-  const error_ptr error(rd_kafka_produceva(producer, fields.data(), fields.size()));
+  const core::kafka::error_ptr error(rd_kafka_produceva(producer, fields.data(), fields.size()));
   if (!error) {
     headers.release();  // the message owns them now
     return true;
@@ -118,8 +118,8 @@ std::string random_run_id() {
   return fmt::format("{:016x}", bits(source));
 }
 
-client_ptr make_producer(const std::string& bootstrap, delivery_tally& tally) {
-  conf_ptr conf = make_conf({{"bootstrap.servers", bootstrap},
+core::kafka::client_ptr make_producer(const std::string& bootstrap, delivery_tally& tally) {
+  core::kafka::conf_ptr conf = make_conf({{"bootstrap.servers", bootstrap},
                              {"enable.idempotence", "true"},
                              {"acks", "all"},
                              {"linger.ms", "5"}});
@@ -128,8 +128,8 @@ client_ptr make_producer(const std::string& bootstrap, delivery_tally& tally) {
   return make_client(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
-client_ptr make_consumer(const std::string& bootstrap, const std::string& group) {
-  client_ptr consumer = make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", bootstrap},
+core::kafka::client_ptr make_consumer(const std::string& bootstrap, const std::string& group) {
+  core::kafka::client_ptr consumer = make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", bootstrap},
                                                                   {"group.id", group},
                                                                   {"auto.offset.reset", "earliest"},
                                                                   {"enable.auto.commit", "false"},
@@ -158,7 +158,7 @@ void flush(rd_kafka_t* producer) {
 }
 
 void subscribe(rd_kafka_t* consumer, const std::string& topic) {
-  const partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
+  const core::kafka::partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   const rd_kafka_resp_err_t error = rd_kafka_subscribe(consumer, topics.get());
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -171,7 +171,7 @@ consume_result consume_matching(rd_kafka_t* consumer, std::string_view key_prefi
   const auto deadline = steady_clock::now() + wait_limit;
   while (result.messages.size() < count && steady_clock::now() < deadline) {
     const int wait_ms = std::min(milliseconds_left(deadline), static_cast<int>(poll_interval.count()));
-    const message_ptr message(rd_kafka_consumer_poll(consumer, wait_ms));
+    const core::kafka::message_ptr message(rd_kafka_consumer_poll(consumer, wait_ms));
     if (!message) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       result.last_error = rd_kafka_message_errstr(message.get());
@@ -184,7 +184,7 @@ consume_result consume_matching(rd_kafka_t* consumer, std::string_view key_prefi
 }
 
 void commit_after(rd_kafka_t* consumer, const std::string& topic, const received_message& message) {
-  const partition_list_ptr offsets(rd_kafka_topic_partition_list_new(1));
+  const core::kafka::partition_list_ptr offsets(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), message.partition)->offset = message.offset + 1;
   const rd_kafka_resp_err_t error = rd_kafka_commit(consumer, offsets.get(), 0);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -192,14 +192,14 @@ void commit_after(rd_kafka_t* consumer, const std::string& topic, const received
   }
 }
 
-metadata_ptr fetch_metadata(rd_kafka_t* client) {
+core::kafka::metadata_ptr fetch_metadata(rd_kafka_t* client) {
   const rd_kafka_metadata_t* metadata = nullptr;
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count();
   const rd_kafka_resp_err_t error = rd_kafka_metadata(client, 1, nullptr, &metadata, static_cast<int>(wait_ms));
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error(fmt::format("metadata: {}", rd_kafka_err2str(error)));
   }
-  return metadata_ptr(metadata);
+  return core::kafka::metadata_ptr(metadata);
 }
 
 }  // namespace cqrs::tests::kafka

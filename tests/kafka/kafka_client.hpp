@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "tests/kafka/kafka_handles.hpp"
+#include "core/kafka_handles.hpp"
 
 namespace cqrs::tests::kafka {
 
@@ -36,11 +36,11 @@ struct delivery_tally {
 
 // An idempotent producer (acks=all); delivery reports are counted into `tally`, which must
 // outlive the producer. Reports arrive during flush() on the calling thread.
-client_ptr make_producer(const std::string& bootstrap, delivery_tally& tally);
+core::kafka::client_ptr make_producer(const std::string& bootstrap, delivery_tally& tally);
 
 // A consumer in `group` with manual commits, starting at the earliest offset when the group
 // has none, and timeouts short enough that rebalances take seconds, not tens of seconds.
-client_ptr make_consumer(const std::string& bootstrap, const std::string& group);
+core::kafka::client_ptr make_consumer(const std::string& bootstrap, const std::string& group);
 
 struct outgoing_message {
   std::string key;
@@ -78,6 +78,6 @@ consume_result consume_matching(rd_kafka_t* consumer, std::string_view key_prefi
 void commit_after(rd_kafka_t* consumer, const std::string& topic, const received_message& message);
 
 // Cluster metadata for all topics.
-metadata_ptr fetch_metadata(rd_kafka_t* client);
+core::kafka::metadata_ptr fetch_metadata(rd_kafka_t* client);
 
 }  // namespace cqrs::tests::kafka

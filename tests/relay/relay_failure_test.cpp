@@ -28,7 +28,7 @@ class in_process_cluster {
  public:
   in_process_cluster() {
     std::array<char, 512> error{};
-    commands::relay::conf_ptr conf(rd_kafka_conf_new());
+    core::kafka::conf_ptr conf(rd_kafka_conf_new());
     rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
     host_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
     if (!host_) throw std::runtime_error(error.data());
@@ -50,7 +50,7 @@ class in_process_cluster {
   static constexpr const char* topic = "relay-failures";
 
  private:
-  commands::relay::client_ptr host_;
+  core::kafka::client_ptr host_;
   std::unique_ptr<rd_kafka_mock_cluster_t, void (*)(rd_kafka_mock_cluster_t*)> cluster_{nullptr,
                                                                                           rd_kafka_mock_cluster_destroy};
 };

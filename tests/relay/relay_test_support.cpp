@@ -32,8 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-commands::relay::conf_ptr consumer_conf(const std::string& bootstrap, const std::string& group) {
-  commands::relay::conf_ptr conf(rd_kafka_conf_new());
+core::kafka::conf_ptr consumer_conf(const std::string& bootstrap, const std::string& group) {
+  core::kafka::conf_ptr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   const std::vector<std::pair<std::string, std::string>> settings = {
       {"bootstrap.servers", bootstrap}, {"group.id", group}, {"enable.auto.commit", "false"}};
@@ -53,7 +53,7 @@ int partition_count(rd_kafka_t* client, const std::string& topic) {
   if (rd_kafka_metadata(client, 1, nullptr, &raw, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error("cannot read the cluster's metadata");
   }
-  const commands::relay::metadata_ptr metadata(raw);
+  const core::kafka::metadata_ptr metadata(raw);
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     if (topic == metadata->topics[i].topic) return metadata->topics[i].partition_cnt;
   }
@@ -171,7 +171,7 @@ core::log_position saved_checkpoint(const std::string& name) {
 
 topic_watch::topic_watch(std::string key_prefix, const std::string& bootstrap, const std::string& topic)
     : key_prefix_(std::move(key_prefix)) {
-  commands::relay::conf_ptr conf = consumer_conf(bootstrap, unique_name("relay_test"));
+  core::kafka::conf_ptr conf = consumer_conf(bootstrap, unique_name("relay_test"));
   std::array<char, 512> error{};
   consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
   if (!consumer_) throw std::runtime_error(fmt::format("consumer: {}", error.data()));

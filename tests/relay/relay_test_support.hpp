@@ -20,7 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "commands/relay/kafka_handles.hpp"
+#include "core/kafka_handles.hpp"
 #include "commands/relay/relay.hpp"
 #include "commands/relay/relay_config.hpp"
 #include "core/event_store.hpp"
@@ -70,7 +70,7 @@ class topic_watch {
   void poll_once();
 
   std::string key_prefix_;
-  commands::relay::client_ptr consumer_;
+  core::kafka::client_ptr consumer_;
   std::vector<relayed_message> messages_;
   std::map<std::pair<std::string, std::int64_t>, int> distinct_;
 };

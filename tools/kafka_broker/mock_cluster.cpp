@@ -34,8 +34,8 @@ void forward_log(const rd_kafka_t* handle, int level, const char* facility, cons
   }
 }
 
-detail::kafka_conf_ptr host_conf(core::logger& log) {
-  detail::kafka_conf_ptr conf(rd_kafka_conf_new());
+core::kafka::conf_ptr host_conf(core::logger& log) {
+  core::kafka::conf_ptr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_opaque(conf.get(), &log);
   rd_kafka_conf_set_log_cb(conf.get(), forward_log);
   return conf;
@@ -43,17 +43,17 @@ detail::kafka_conf_ptr host_conf(core::logger& log) {
 
 // The mock cluster needs a client handle to live in; a producer without bootstrap servers
 // never connects anywhere itself.
-detail::kafka_handle_ptr new_host_handle(core::logger& log) {
+core::kafka::client_ptr new_host_handle(core::logger& log) {
   std::array<char, 512> error{};
-  detail::kafka_conf_ptr conf = host_conf(log);
-  detail::kafka_handle_ptr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
+  core::kafka::conf_ptr conf = host_conf(log);
+  core::kafka::client_ptr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
   if (!handle) throw std::runtime_error(fmt::format("cannot create the host client: {}", error.data()));
   conf.release();  // rd_kafka_new took ownership on success
   return handle;
 }
 
-detail::mock_cluster_ptr new_cluster(rd_kafka_t* handle, int brokers) {
-  detail::mock_cluster_ptr cluster(rd_kafka_mock_cluster_new(handle, brokers));
+core::kafka::mock_cluster_ptr new_cluster(rd_kafka_t* handle, int brokers) {
+  core::kafka::mock_cluster_ptr cluster(rd_kafka_mock_cluster_new(handle, brokers));
   if (!cluster) throw std::runtime_error(fmt::format("cannot start a mock cluster of {} brokers", brokers));
   return cluster;
 }

@@ -8,34 +8,13 @@
 #include <memory>
 #include <string>
 
-#include <librdkafka/rdkafka.h>
-// rdkafka_mock.h requires rdkafka.h first.
-#include <librdkafka/rdkafka_mock.h>
+#include "core/kafka_handles.hpp"
 
 #include "core/log.hpp"
 #include "tools/kafka_broker/broker_options.hpp"
 
 namespace cqrs::tools::kafka_broker {
 
-namespace detail {
-
-struct kafka_handle_deleter {
-  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
-};
-
-struct mock_cluster_deleter {
-  void operator()(rd_kafka_mock_cluster_t* cluster) const { rd_kafka_mock_cluster_destroy(cluster); }
-};
-
-struct kafka_conf_deleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-
-using kafka_handle_ptr = std::unique_ptr<rd_kafka_t, kafka_handle_deleter>;
-using mock_cluster_ptr = std::unique_ptr<rd_kafka_mock_cluster_t, mock_cluster_deleter>;
-using kafka_conf_ptr = std::unique_ptr<rd_kafka_conf_t, kafka_conf_deleter>;
-
-}  // namespace detail
 
 class mock_cluster {
  public:
@@ -61,8 +40,8 @@ class mock_cluster {
 
   core::logger log_;
   int brokers_;
-  detail::kafka_handle_ptr handle_;
-  detail::mock_cluster_ptr cluster_;
+  core::kafka::client_ptr handle_;
+  core::kafka::mock_cluster_ptr cluster_;
 };
 
 }  // namespace cqrs::tools::kafka_broker
