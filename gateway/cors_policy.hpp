@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/http_types.hpp"
@@ -26,6 +27,7 @@ class cors_policy {
 
  private:
   bool allowed(std::string_view origin) const;
+  std::string allow_origin_value(std::string_view origin) const;
   std::vector<std::string> origins_;
 };
 

@@ -1,1 +1,161 @@
 #include "gateway/gateway_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace cqrs::gateway {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::size_t count(const core::settings_source& source, const char* variable, std::int64_t fallback, std::int64_t min,
+                  std::int64_t max) {
+  return static_cast<std::size_t>(source.integer(variable, fallback, min, max));
+}
+
+// settings_source reads integers only; the rate limit is a rate, so fractions are allowed.
+double decimal(const core::settings_source& source, const char* variable, double fallback, double min, double max) {
+  const auto value = source.raw(variable);
+  if (!value) return fallback;
+  double parsed = 0;
+  const auto* end = value->data() + value->size();
+  const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  if (ec != std::errc{} || ptr != end || !(parsed >= min && parsed <= max)) {
+    throw core::config_error(variable, fmt::format("expected a number from {} to {}, got '{}'", min, max, *value));
+  }
+  return parsed;
+}
+
+server_limits load_limits(const core::settings_source& source) {
+  server_limits l;
+  l.max_body_bytes = count(source, "CQRS_HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024);
+  l.max_header_bytes = count(source, "CQRS_HTTP_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024);
+  l.read_timeout = source.milliseconds("CQRS_HTTP_READ_TIMEOUT_MS", l.read_timeout, 100ms, 600'000ms);
+  l.idle_timeout = source.milliseconds("CQRS_HTTP_IDLE_TIMEOUT_MS", l.idle_timeout, 100ms, 3'600'000ms);
+  l.max_connections = count(source, "CQRS_HTTP_MAX_CONNECTIONS", 10'000, 1, 1'000'000);
+  l.max_pipelined = count(source, "CQRS_HTTP_MAX_PIPELINED", 16, 1, 1024);
+  l.shutdown_deadline = source.milliseconds("CQRS_HTTP_SHUTDOWN_DEADLINE_MS", l.shutdown_deadline, 0ms, 600'000ms);
+  return l;
+}
+
+// An HS256 key shorter than the hash (32 bytes) weakens it (RFC 7518 3.2): refuse it at start-up
+// rather than sign with it.
+auth_config load_auth(const core::settings_source& source) {
+  auth_config a;
+  a.jwt_secret = source.text("CQRS_JWT_SECRET", "");
+  if (!a.jwt_secret.empty() && a.jwt_secret.size() < 32) {
+    throw core::config_error("CQRS_JWT_SECRET", "must be at least 32 characters (or unset to refuse every token)");
+  }
+  a.issuer = source.text("CQRS_JWT_ISSUER", a.issuer);
+  a.audience = source.text("CQRS_JWT_AUDIENCE", a.audience);
+  a.leeway = std::chrono::seconds(source.integer("CQRS_JWT_LEEWAY_SECONDS", a.leeway.count(), 0, 3600));
+  return a;
+}
+
+rate_limit_config load_rate_limit(const core::settings_source& source) {
+  rate_limit_config r;
+  r.requests_per_second = decimal(source, "CQRS_RATE_LIMIT_RPS", r.requests_per_second, 0, 1e6);
+  r.burst = decimal(source, "CQRS_RATE_LIMIT_BURST", r.burst, 1, 1e7);
+  return r;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A browser sends Origin as scheme://host[:port], never with a path or a trailing slash; an entry
+// in any other shape could never match, which is a configuration mistake worth stopping for.
+bool is_origin(std::string_view origin) {
+  if (origin == "*") return true;
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const auto scheme = origin.substr(0, scheme_end);
+  const auto authority = origin.substr(scheme_end + 3);
+  return (scheme == "http" || scheme == "https") && !authority.empty() &&
+         authority.find_first_of("/?# ") == std::string_view::npos;
+}
+
+std::vector<std::string> load_origins(const core::settings_source& source) {
+  std::vector<std::string> origins;
+  const auto value = source.text("CQRS_CORS_ORIGINS", "");
+  std::string_view rest(value);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto item = trim(rest.substr(0, comma));
+    if (!item.empty()) {
+      if (!is_origin(item)) {
+        throw core::config_error("CQRS_CORS_ORIGINS",
+                                 fmt::format("expected * or origins like https://app.example.com, got '{}'", item));
+      }
+      origins.emplace_back(item);
+    }
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return origins;
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+// Validated as cqrs-relay validates it: both processes must agree on what a name is.
+std::string load_relay_name(const core::settings_source& source) {
+  auto name = source.text("CQRS_RELAY_NAME", "main");
+  if (name.size() > 100 || !std::all_of(name.begin(), name.end(), is_name_char)) {
+    throw core::config_error("CQRS_RELAY_NAME", fmt::format("expected 1-100 of [A-Za-z0-9_.-], got '{}'", name));
+  }
+  return name;
+}
+
+}  // namespace
+
+const std::vector<core::setting_spec>& gateway_settings() {
+  static const std::vector<core::setting_spec> specs = {
+      {"CQRS_HTTP_MAX_BODY_BYTES", "1048576", "largest request body; larger is answered 413 (1024-67108864)"},
+      {"CQRS_HTTP_MAX_HEADER_BYTES", "16384", "largest request line and headers; larger is answered 431 (1024-1048576)"},
+      {"CQRS_HTTP_READ_TIMEOUT_MS", "10000", "a started request must arrive whole within this, else 408 (100-600000)"},
+      {"CQRS_HTTP_IDLE_TIMEOUT_MS", "60000", "an idle keep-alive connection is closed after this (100-3600000)"},
+      {"CQRS_HTTP_MAX_CONNECTIONS", "10000", "open connections at most; more are closed at once (1-1000000)"},
+      {"CQRS_HTTP_MAX_PIPELINED", "16", "requests of one connection read ahead of their responses (1-1024)"},
+      {"CQRS_HTTP_SHUTDOWN_DEADLINE_MS", "10000", "on SIGTERM, in-flight requests get this long to finish (0-600000)"},
+      {"CQRS_PG_POOL_QUEUE", "256", "requests waiting for a PostgreSQL worker; more answer 503 (0-100000)"},
+      {"CQRS_REDIS_POOL_SIZE", "8", "Redis connections (one per worker thread) of the gateway (1-256)"},
+      {"CQRS_REDIS_POOL_QUEUE", "256", "requests waiting for a Redis worker; more answer 503 (0-100000)"},
+      {"CQRS_JWT_SECRET", "", "HS256 key of the bearer tokens, at least 32 characters; unset refuses every token"},
+      {"CQRS_JWT_ISSUER", "cqrs-engine", "the iss claim tokens must carry"},
+      {"CQRS_JWT_AUDIENCE", "cqrs-api", "the aud claim tokens must carry"},
+      {"CQRS_JWT_LEEWAY_SECONDS", "30", "clock skew tolerated on exp and nbf (0-3600)"},
+      {"CQRS_RATE_LIMIT_RPS", "1000", "requests per second per client (token subject, else address); 0 disables"},
+      {"CQRS_RATE_LIMIT_BURST", "2000", "requests a client may send at once (1-10000000)"},
+      {"CQRS_CORS_ORIGINS", "", "browser origins allowed, comma-separated (https://app.example.com,...); * allows any"},
+      {"CQRS_CONSISTENCY_WAIT_MS", "2000", "longest wait of a read for min_position (read-your-writes) (0-60000)"},
+      {"CQRS_KAFKA_PARTITIONS", "6", "partitions of the events topic (1-10000)"},
+      {"CQRS_RELAY_NAME", "main", "the relay whose checkpoint read-your-writes follows ([A-Za-z0-9_.-], 1-100)"},
+  };
+  return specs;
+}
+
+gateway_config load_gateway_config(const core::settings_source& source) {
+  gateway_config c;
+  c.engine = core::load_engine_config(source);
+  c.limits = load_limits(source);
+  c.postgres_pool.threads = c.engine.postgres.pool_size;
+  c.postgres_pool.queue = count(source, "CQRS_PG_POOL_QUEUE", 256, 0, 100'000);
+  c.redis_pool.threads = static_cast<int>(source.integer("CQRS_REDIS_POOL_SIZE", 8, 1, 256));
+  c.redis_pool.queue = count(source, "CQRS_REDIS_POOL_QUEUE", 256, 0, 100'000);
+  c.auth = load_auth(source);
+  c.rate_limit = load_rate_limit(source);
+  c.cors_origins = load_origins(source);
+  c.consistency_wait = source.milliseconds("CQRS_CONSISTENCY_WAIT_MS", c.consistency_wait, 0ms, 60'000ms);
+  c.stream_partitions = static_cast<int>(source.integer("CQRS_KAFKA_PARTITIONS", 6, 1, 10'000));
+  c.relay_name = load_relay_name(source);
+  return c;
+}
+
+}  // namespace cqrs::gateway

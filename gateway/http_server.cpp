@@ -1,1 +1,889 @@
+// The only translation unit that includes Beast and Asio (see meson.build): the heavy templates
+// compile once, and everything else speaks http_types.hpp.
+//
+// Per connection, on its strand, three kinds of coroutines cooperate:
+//   reader     parses requests (Beast's parser fed by our own reads, so that each read has its own
+//              deadline) and queues an `exchange` per request, at most max_pipelined ahead;
+//   processor  one per request: routes it, runs its offloads on the pools, fills its exchange;
+//   writer     writes exchanges strictly in arrival order as each becomes ready.
+// They share state without locks because a strand runs one of them at a time; they wake each
+// other with `wakeup` (a timer used as a condition variable).
+
 #include "gateway/http_server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include "gateway/http_metrics.hpp"
+#include "gateway/worker_pool.hpp"
+
+namespace cqrs::gateway {
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Errors are values (std::tuple), never exceptions, on every asynchronous step.
+constexpr auto use_op = net::as_tuple(net::use_awaitable);
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t linger_bytes = 1024 * 1024;
+
+// Every coroutine catches what it can act on; what escapes ends only that coroutine.
+void ignore_escaped(std::exception_ptr) noexcept {}
+
+// --- request conversion -------------------------------------------------------------------------
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Nothing when a '%' is not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      const int high = hex_value(in[i + 1]);
+      const int low = hex_value(in[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else {
+      out += plus_is_space && c == '+' ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+// "a=1&b=x+y&flag" -> {a,1} {b,"x y"} {flag,""}; false on invalid percent-encoding.
+bool parse_query(std::string_view query, http_request& request) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    auto name = percent_decode(item.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1), true);
+    if (!name || !value) return false;
+    request.query.emplace_back(std::move(*name), std::move(*value));
+  }
+  return true;
+}
+
+bool split_target(http_request& request) {
+  std::string_view target(request.target);
+  const auto question = target.find('?');
+  auto path = percent_decode(target.substr(0, question), false);
+  if (!path) return false;
+  request.path = std::move(*path);
+  return question == std::string_view::npos || parse_query(target.substr(question + 1), request);
+}
+
+std::string lowercase(std::string_view name) {
+  std::string out(name);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+template <class Header>
+http_request request_head(const Header& header, const std::string& remote) {
+  http_request request;
+  request.method = std::string(header.method_string());
+  request.target = std::string(header.target());
+  request.remote_address = remote;
+  for (const auto& field : header) {
+    request.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
+  }
+  return request;
+}
+
+// --- response conversion ------------------------------------------------------------------------
+
+// The server owns a response's framing; a handler's copy of these would contradict it.
+bool is_framing_header(std::string_view name) {
+  return beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+         beast::iequals(name, "connection") || beast::iequals(name, "date");
+}
+
+// A CR or LF in a value would let it write headers (or a body) of its own.
+bool is_safe_value(std::string_view value) { return value.find_first_of("\r\n") == std::string_view::npos; }
+
+// RFC 7230 3.3.2: no Content-Length on 1xx, 204 and 304.
+bool carries_length(int status) { return status >= 200 && status != 204 && status != 304; }
+
+std::string http_date(std::chrono::system_clock::time_point now) {
+  static constexpr std::array<const char*, 7> days = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} GMT", days.at(static_cast<std::size_t>(tm.tm_wday)), tm.tm_mday,
+                     months.at(static_cast<std::size_t>(tm.tm_mon)), tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec);
+}
+
+using beast_response = http::response<http::string_body>;
+
+beast_response to_beast(http_response&& response, unsigned version, bool keep_alive, bool head) {
+  const int status = response.status >= 100 && response.status <= 599 ? response.status : 500;
+  beast_response message;
+  message.version(version);
+  message.result(static_cast<unsigned>(status));
+  for (const auto& [name, value] : response.headers) {
+    if (!is_framing_header(name) && is_safe_value(name) && is_safe_value(value)) message.insert(name, value);
+  }
+  message.set(http::field::date, http_date(std::chrono::system_clock::now()));
+  message.keep_alive(keep_alive);
+  // A HEAD response announces the length of the body it leaves out.
+  if (carries_length(status)) message.content_length(response.body.size());
+  if (!head) message.body() = std::move(response.body);
+  return message;
+}
+
+http_response plain_error(int status) {
+  http_response response;
+  response.status = status;
+  return response;
+}
+
+// --- offloads -----------------------------------------------------------------------------------
+
+// Offloads submitted and not yet finished. The server's io_context must outlive them (their
+// completions are posted to it), so its destructor waits for this to reach zero.
+class offload_tracker {
+ public:
+  void begin() {
+    std::lock_guard lock(mutex_);
+    ++count_;
+  }
+  void end() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) idle_.notify_all();
+  }
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  std::size_t count_ = 0;
+};
+
+// Ends its offload when the pool destroys the job: after it ran, or when it was refused.
+class offload_ticket {
+ public:
+  explicit offload_ticket(offload_tracker& tracker) : tracker_(tracker) { tracker_.begin(); }
+  ~offload_ticket() { tracker_.end(); }
+  offload_ticket(const offload_ticket&) = delete;
+  offload_ticket& operator=(const offload_ticket&) = delete;
+
+ private:
+  offload_tracker& tracker_;
+};
+
+struct offload_outcome {
+  enum class kind { done, refused, threw };
+  kind result = kind::done;
+  std::optional<step> next;
+  std::string what;
+};
+
+// Runs on a pool thread. After an exception the worker's connections are suspect: drop them so
+// the next job reconnects.
+offload_outcome run_work(worker_context& context, const std::function<step(worker_context&)>& work) {
+  try {
+    return {offload_outcome::kind::done, work(context), {}};
+  } catch (const std::exception& e) {
+    context.drop_connections();
+    return {offload_outcome::kind::threw, std::nullopt, e.what()};
+  } catch (...) {
+    context.drop_connections();
+    return {offload_outcome::kind::threw, std::nullopt, "unknown exception"};
+  }
+}
+
+// The suspended coroutine's handler, kept until a pool thread completes it. The work guard keeps
+// the io_context running while nothing but a pool holds the request.
+template <class Handler>
+struct pending_completion {
+  using executor_type = net::associated_executor_t<Handler>;
+
+  pending_completion(Handler h, const executor_type& executor)
+      : handler(std::move(h)), work(net::make_work_guard(executor)) {}
+
+  // Resumes the coroutine on its own executor (the connection's strand), never on the pool thread.
+  static void complete(const std::shared_ptr<pending_completion>& self, offload_outcome outcome) {
+    net::post(self->work.get_executor(), [self, outcome = std::move(outcome)]() mutable {
+      auto h = std::move(self->handler);
+      self->work.reset();
+      std::move(h)(std::move(outcome));
+    });
+  }
+
+  Handler handler;
+  net::executor_work_guard<executor_type> work;
+};
+
+// Submits `work` to `pool`; completes with its outcome, or `refused` when the pool is saturated.
+template <class Token>
+auto async_offload(worker_pool& pool, offload_tracker& tracker, std::function<step(worker_context&)> work,
+                   Token&& token) {
+  auto initiation = [&pool, &tracker](auto handler, std::function<step(worker_context&)> job_work) {
+    using completion = pending_completion<decltype(handler)>;
+    const auto executor = net::get_associated_executor(handler);
+    auto pending = std::make_shared<completion>(std::move(handler), executor);
+    auto ticket = std::make_shared<offload_ticket>(tracker);
+    const bool accepted = pool.try_submit([pending, ticket, job_work](worker_context& context) {
+      completion::complete(pending, run_work(context, job_work));
+    });
+    if (!accepted) completion::complete(pending, {offload_outcome::kind::refused, std::nullopt, {}});
+  };
+  return net::async_initiate<Token, void(offload_outcome)>(initiation, token, std::move(work));
+}
+
+// --- connections --------------------------------------------------------------------------------
+
+class connection;
+
+// What the server and its connections share. Lives in http_server::impl, before the io_context,
+// so it outlives every connection (they are destroyed with the io_context at the latest).
+struct server_state {
+  server_state(server_limits l, server_dependencies d) : limits(l), deps(d) {}
+
+  server_limits limits;
+  server_dependencies deps;
+  offload_tracker offloads;
+
+  // Registers an accepted connection; nothing when over the cap or shutting down.
+  std::shared_ptr<connection> admit(tcp::socket socket);
+  void forget(std::uint64_t id);
+  std::vector<std::shared_ptr<connection>> live();
+  std::vector<std::shared_ptr<connection>> begin_shutdown();
+  std::size_t open_count();
+
+  worker_pool& pool(pool_kind kind) { return kind == pool_kind::postgres ? deps.postgres : deps.redis; }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::uint64_t, std::weak_ptr<connection>> open_;
+  std::uint64_t next_id_ = 0;
+  bool shutting_down_ = false;
+};
+
+// One request's place in the connection's pipeline: filled by its processor, written by the
+// writer in arrival order.
+struct exchange {
+  std::optional<http_response> response;
+  unsigned version = 11;
+  bool keep_alive = true;
+  bool head = false;
+};
+
+// A timer used as a condition variable between coroutines of one strand: wait() suspends until
+// notify(). Waiters re-check their condition in a loop, so a notify with nobody waiting is
+// harmless, and nothing can slip between the check and the wait (the strand runs one at a time).
+class wakeup {
+ public:
+  explicit wakeup(const net::any_io_executor& executor) : timer_(executor) {}
+  net::awaitable<void> wait() {
+    timer_.expires_at(clock::time_point::max());
+    co_await timer_.async_wait(use_op);
+  }
+  void notify() { timer_.cancel(); }
+
+ private:
+  net::steady_timer timer_;
+};
+
+using request_parser = http::request_parser<http::string_body>;
+
+struct read_outcome {
+  enum class kind { request, refused, closed };
+  kind what = kind::closed;
+  clock::time_point started{};
+  int status = 0;
+  std::string detail;
+};
+
+enum class read_result { data, timeout, woken, eof, failed };
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(tcp::socket socket, server_state& server, std::uint64_t id);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  void start();
+  // From any thread: stop reading new requests, answer those in flight, then close.
+  void begin_shutdown();
+  // From any thread: close now.
+  void force_close();
+
+ private:
+  static net::awaitable<void> read_loop(std::shared_ptr<connection> self);
+  static net::awaitable<void> write_loop(std::shared_ptr<connection> self);
+  static net::awaitable<void> process(std::shared_ptr<connection> self, std::shared_ptr<exchange> slot,
+                                      http_request request, clock::time_point started);
+
+  net::awaitable<void> wait_for_room();
+  net::awaitable<read_outcome> read_request(request_parser& parser);
+  net::awaitable<read_result> read_some(clock::time_point deadline);
+  net::awaitable<http_response> respond(http_request& request, std::string& route);
+  net::awaitable<bool> write(beast_response& message);
+  net::awaitable<void> linger();
+
+  bool dispatch(request_parser& parser, clock::time_point started);
+  void refuse(request_parser& parser, const read_outcome& outcome);
+  http_request refused_request(request_parser& parser) const;
+  void finish(const http_request& request, const std::string& route, http_response& response,
+              clock::time_point started) noexcept;
+  bool front_ready() const { return !pipeline_.empty() && pipeline_.front()->response.has_value(); }
+  void close() noexcept;
+
+  tcp::socket socket_;
+  server_state& server_;
+  const server_limits& limits_;
+  std::uint64_t id_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  net::steady_timer read_timer_;
+  net::steady_timer write_timer_;
+  wakeup room_;   // the reader waits for a free pipeline slot
+  wakeup ready_;  // the writer waits for the front exchange
+  std::deque<std::shared_ptr<exchange>> pipeline_;
+  bool reader_done_ = false;
+  bool shutting_down_ = false;
+  bool closed_ = false;
+};
+
+std::string remote_address(const tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string() : endpoint.address().to_string();
+}
+
+connection::connection(tcp::socket socket, server_state& server, std::uint64_t id)
+    : socket_(std::move(socket)),
+      server_(server),
+      limits_(server.limits),
+      id_(id),
+      remote_(remote_address(socket_)),
+      buffer_(server.limits.max_header_bytes + read_chunk),
+      read_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()),
+      room_(socket_.get_executor()),
+      ready_(socket_.get_executor()) {}
+
+connection::~connection() {
+  // Closed already unless the io_context was stopped under it (the shutdown deadline passed).
+  if (!closed_) server_.forget(id_);
+}
+
+void connection::start() {
+  error_code ec;
+  // Responses are written whole; Nagle would only hold back the last segment of each.
+  socket_.set_option(tcp::no_delay(true), ec);
+  net::co_spawn(socket_.get_executor(), read_loop(shared_from_this()), ignore_escaped);
+  net::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), ignore_escaped);
+}
+
+void connection::begin_shutdown() {
+  net::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->shutting_down_ = true;
+    self->read_timer_.cancel();  // a reader waiting for a request that has not started gives up
+    self->room_.notify();
+  });
+}
+
+void connection::force_close() {
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+}
+
+void connection::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  read_timer_.cancel();
+  write_timer_.cancel();
+  room_.notify();
+  ready_.notify();
+  server_.forget(id_);
+}
+
+// --- reading ------------------------------------------------------------------------------------
+
+net::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
+  try {
+    while (!self->closed_ && !self->shutting_down_) {
+      co_await self->wait_for_room();
+      if (self->closed_ || self->shutting_down_) break;
+      request_parser parser;
+      parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
+      parser.body_limit(self->limits_.max_body_bytes);
+      parser.eager(true);
+      const auto outcome = co_await self->read_request(parser);
+      if (outcome.what == read_outcome::kind::closed) break;
+      if (outcome.what == read_outcome::kind::refused) {
+        self->refuse(parser, outcome);
+        break;
+      }
+      if (!self->dispatch(parser, outcome.started)) break;
+    }
+  } catch (const std::exception&) {
+    self->close();
+  }
+  self->reader_done_ = true;
+  self->ready_.notify();
+}
+
+// Bounded memory: at most max_pipelined requests are held between reading and writing.
+net::awaitable<void> connection::wait_for_room() {
+  while (!closed_ && !shutting_down_ && pipeline_.size() >= limits_.max_pipelined) co_await room_.wait();
+}
+
+read_outcome refusal_for(const error_code& ec, clock::time_point started) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return {read_outcome::kind::refused, started, 431, "request header fields too large"};
+  }
+  if (ec == http::error::body_limit) return {read_outcome::kind::refused, started, 413, "request body too large"};
+  return {read_outcome::kind::refused, started, 400, "malformed request: " + ec.message()};
+}
+
+// Reads one request into `parser`. Before its first byte the idle timeout applies (only while no
+// response is owed: a client waiting for answers is not idle); after it, the whole request must
+// arrive within the read timeout.
+net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
+  auto deadline = clock::now() + limits_.idle_timeout;
+  std::optional<clock::time_point> started;
+  for (;;) {
+    if (buffer_.size() > 0) {
+      error_code ec;
+      const auto used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
+      if (ec && ec != http::error::need_more) co_return refusal_for(ec, started.value_or(clock::now()));
+      if (!ec && used > 0 && buffer_.size() > 0) continue;
+    }
+    if (!started && (parser.got_some() || buffer_.size() > 0)) {
+      started = clock::now();
+      deadline = *started + limits_.read_timeout;
+    }
+    if (!started && (shutting_down_ || closed_)) co_return read_outcome{};
+    if (buffer_.size() >= buffer_.max_size()) co_return refusal_for(http::error::buffer_overflow, *started);
+    switch (co_await read_some(deadline)) {
+      case read_result::data:
+      case read_result::woken: continue;
+      case read_result::timeout:
+        if (started) co_return read_outcome{read_outcome::kind::refused, *started, 408, "request not received in time"};
+        if (pipeline_.empty()) co_return read_outcome{};
+        deadline = clock::now() + limits_.idle_timeout;
+        continue;
+      case read_result::eof:
+      case read_result::failed: co_return read_outcome{};
+    }
+  }
+}
+
+// One read into buffer_, racing `deadline`; read_timer_.cancel() wakes it early (shutdown).
+net::awaitable<read_result> connection::read_some(clock::time_point deadline) {
+  const auto room = std::min(read_chunk, buffer_.max_size() - buffer_.size());
+  read_timer_.expires_at(deadline);
+  auto [order, read_ec, bytes, timer_ec] =
+      co_await net::experimental::make_parallel_group(socket_.async_read_some(buffer_.prepare(room), net::deferred),
+                                                      read_timer_.async_wait(net::deferred))
+          .async_wait(net::experimental::wait_for_one(), use_op);
+  // Both may have finished: bytes read are never dropped.
+  if (bytes > 0) {
+    buffer_.commit(bytes);
+    co_return read_result::data;
+  }
+  if (order[0] == 1) co_return timer_ec ? read_result::woken : read_result::timeout;
+  co_return read_ec == net::error::eof ? read_result::eof : read_result::failed;
+}
+
+// Queues the request's exchange and starts its processor; false when the connection is to close
+// after it (the client asked, or the request was refused).
+bool connection::dispatch(request_parser& parser, clock::time_point started) {
+  auto message = parser.release();
+  auto slot = std::make_shared<exchange>();
+  slot->version = message.version();
+  slot->keep_alive = message.keep_alive();
+  slot->head = message.method() == http::verb::head;
+  pipeline_.push_back(slot);
+  auto request = request_head(message.base(), remote_);
+  request.body = std::move(message.body());
+  if (!split_target(request)) {
+    slot->keep_alive = false;
+    auto response = server_.deps.handler.refused(request, 400, "invalid percent-encoding in the request target");
+    finish(request, "refused", response, started);
+    slot->response = std::move(response);
+    ready_.notify();
+    return false;
+  }
+  net::co_spawn(socket_.get_executor(), process(shared_from_this(), slot, std::move(request), started), ignore_escaped);
+  return slot->keep_alive;
+}
+
+// What is known of a request the server refuses: its head when that was parsed, else only who sent it.
+http_request connection::refused_request(request_parser& parser) const {
+  if (!parser.is_header_done()) {
+    http_request request;
+    request.remote_address = remote_;
+    return request;
+  }
+  auto request = request_head(parser.get().base(), remote_);
+  if (!split_target(request)) request.path = request.target;
+  return request;
+}
+
+// The refusal is answered in its turn after the responses owed, then the connection closes:
+// after a framing error the rest of the stream cannot be trusted.
+void connection::refuse(request_parser& parser, const read_outcome& outcome) {
+  auto slot = std::make_shared<exchange>();
+  slot->keep_alive = false;
+  const auto request = refused_request(parser);
+  slot->head = request.method == "HEAD";
+  http_response response;
+  try {
+    response = server_.deps.handler.refused(request, outcome.status, outcome.detail);
+  } catch (const std::exception&) {
+    response = plain_error(outcome.status);
+  }
+  finish(request, "refused", response, outcome.started);
+  slot->response = std::move(response);
+  pipeline_.push_back(std::move(slot));
+  ready_.notify();
+}
+
+// --- processing ---------------------------------------------------------------------------------
+
+net::awaitable<void> connection::process(std::shared_ptr<connection> self, std::shared_ptr<exchange> slot,
+                                         http_request request, clock::time_point started) {
+  std::string route = "unmatched";
+  http_response response;
+  try {
+    response = co_await self->respond(request, route);
+  } catch (const std::exception&) {
+    response = plain_error(500);  // the handler's own fallbacks threw: answer without them
+  }
+  self->finish(request, route, response, started);
+  slot->response = std::move(response);
+  self->ready_.notify();
+}
+
+// route(), then each offload in turn: wait its delay on a timer, run its work on its pool, and
+// continue with the step the work returns, until a response.
+net::awaitable<http_response> connection::respond(http_request& request, std::string& route) {
+  auto& handler = server_.deps.handler;
+  step next;
+  try {
+    auto routed = handler.route(request);
+    route = std::move(routed.route);
+    next = std::move(routed.first);
+  } catch (const std::exception& e) {
+    co_return handler.failed(request, e.what());
+  }
+  while (auto* job = std::get_if<offload>(&next)) {
+    const auto kind = job->pool;
+    if (job->delay > 0ms) {
+      net::steady_timer timer(co_await net::this_coro::executor, job->delay);
+      co_await timer.async_wait(use_op);
+    }
+    auto outcome = co_await async_offload(server_.pool(kind), server_.offloads, std::move(job->work), net::use_awaitable);
+    switch (outcome.result) {
+      case offload_outcome::kind::refused: co_return handler.overloaded(request, kind);
+      case offload_outcome::kind::threw: co_return handler.failed(request, outcome.what);
+      case offload_outcome::kind::done: next = std::move(*outcome.next); break;
+    }
+  }
+  co_return std::get<http_response>(std::move(next));
+}
+
+void connection::finish(const http_request& request, const std::string& route, http_response& response,
+                        clock::time_point started) noexcept {
+  try {
+    server_.deps.handler.finish(request, route, response, clock::now() - started);
+  } catch (const std::exception&) {
+    // Metrics and the access log are worth less than the response itself.
+  }
+}
+
+// --- writing ------------------------------------------------------------------------------------
+
+net::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
+  try {
+    for (;;) {
+      while (!self->closed_ && !self->front_ready() && !(self->reader_done_ && self->pipeline_.empty())) {
+        co_await self->ready_.wait();
+      }
+      if (self->closed_ || self->pipeline_.empty()) break;
+      auto slot = std::move(self->pipeline_.front());
+      self->pipeline_.pop_front();
+      self->room_.notify();
+      const bool last =
+          !slot->keep_alive || (self->shutting_down_ && self->reader_done_ && self->pipeline_.empty());
+      auto message = to_beast(std::move(*slot->response), slot->version, !last, slot->head);
+      if (!co_await self->write(message)) {
+        self->close();
+        co_return;
+      }
+      if (last) break;
+    }
+    if (self->reader_done_ && !self->closed_) co_await self->linger();
+  } catch (const std::exception&) {
+  }
+  self->close();
+}
+
+// One response, within the read timeout: a client that does not take its answers loses them.
+net::awaitable<bool> connection::write(beast_response& message) {
+  write_timer_.expires_after(limits_.read_timeout);
+  auto [order, write_ec, bytes, timer_ec] =
+      co_await net::experimental::make_parallel_group(http::async_write(socket_, message, net::deferred),
+                                                      write_timer_.async_wait(net::deferred))
+          .async_wait(net::experimental::wait_for_one(), use_op);
+  (void)bytes;
+  (void)timer_ec;
+  co_return order[0] == 0 && !write_ec;
+}
+
+// Closing a socket with unread input makes the kernel send a reset, which can destroy the last
+// response before the client reads it (e.g. a 413 while the body still arrives). So: send our FIN,
+// then read and discard until the client closes too, for a bounded time and amount.
+net::awaitable<void> connection::linger() {
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  const auto deadline = clock::now() + std::min<clock::duration>(limits_.read_timeout, 1s);
+  std::size_t drained = 0;
+  while (drained < linger_bytes && !closed_) {
+    buffer_.consume(buffer_.size());
+    const auto result = co_await read_some(deadline);
+    if (result != read_result::data) break;
+    drained += buffer_.size();
+  }
+}
+
+// --- server_state -------------------------------------------------------------------------------
+
+std::shared_ptr<connection> server_state::admit(tcp::socket socket) {
+  std::lock_guard lock(mutex_);
+  if (shutting_down_ || open_.size() >= limits.max_connections) {
+    error_code ec;
+    socket.close(ec);
+    return nullptr;
+  }
+  const auto id = next_id_++;
+  auto c = std::make_shared<connection>(std::move(socket), *this, id);
+  open_.emplace(id, c);
+  if (deps.metrics != nullptr) deps.metrics->connection_opened();
+  return c;
+}
+
+void server_state::forget(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (open_.erase(id) > 0 && deps.metrics != nullptr) deps.metrics->connection_closed();
+}
+
+std::vector<std::shared_ptr<connection>> server_state::live() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<connection>> result;
+  for (const auto& [id, weak] : open_) {
+    if (auto c = weak.lock()) result.push_back(std::move(c));
+  }
+  return result;
+}
+
+std::vector<std::shared_ptr<connection>> server_state::begin_shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down_ = true;
+  }
+  return live();
+}
+
+std::size_t server_state::open_count() {
+  std::lock_guard lock(mutex_);
+  return open_.size();
+}
+
+// --- listening ----------------------------------------------------------------------------------
+
+tcp::endpoint resolve_endpoint(net::io_context& io, const std::string& host, std::uint16_t port) {
+  error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (!ec) return {address, port};
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) throw std::system_error(static_cast<std::error_code>(ec), "cannot resolve " + host);
+  return results.begin()->endpoint();
+}
+
+void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::system_error(static_cast<std::error_code>(ec),
+                            fmt::format("cannot listen on {}:{}", endpoint.address().to_string(), endpoint.port()));
+  }
+}
+
+}  // namespace
+
+// --- http_server --------------------------------------------------------------------------------
+
+struct http_server::impl {
+  impl(const std::string& host, std::uint16_t port, int thread_count, server_limits limits, server_dependencies deps)
+      : state(limits, deps),
+        threads(std::max(1, thread_count)),
+        io(threads),
+        strand(net::make_strand(io)),
+        acceptor(strand),
+        signals(strand) {
+    listen_on(acceptor, resolve_endpoint(io, host, port));
+    bound_port = acceptor.local_endpoint().port();
+  }
+
+  ~impl() {
+    // Pool threads may still run offloads whose completions post to `io`: wait for them first.
+    state.offloads.wait_idle();
+  }
+
+  void start();
+  void request_stop();
+  net::awaitable<void> accept_loop();
+  net::awaitable<void> shutdown();
+  net::awaitable<void> wait_for_connections(clock::time_point deadline);
+
+  server_state state;  // before `io`: connections destroyed with it still reach the state
+  int threads;
+  net::io_context io;
+  net::strand<net::io_context::executor_type> strand;  // the acceptor, the signals and shutdown
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  std::uint16_t bound_port = 0;
+  bool stop_started = false;  // on `strand`
+};
+
+void http_server::impl::start() {
+  net::co_spawn(strand, accept_loop(), ignore_escaped);
+  signals.add(SIGTERM);
+  signals.add(SIGINT);
+  signals.async_wait(net::bind_executor(strand, [this](const error_code& ec, int) {
+    if (!ec) request_stop();
+  }));
+}
+
+// On `strand`: starts the shutdown once, however many times it is asked for.
+void http_server::impl::request_stop() {
+  if (stop_started) return;
+  stop_started = true;
+  net::co_spawn(strand, shutdown(), ignore_escaped);
+}
+
+net::awaitable<void> http_server::impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(io), use_op);
+    if (!acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors, most likely: accepting again at once would spin.
+      net::steady_timer pause(strand, 50ms);
+      co_await pause.async_wait(use_op);
+      continue;
+    }
+    if (auto c = state.admit(tcp::socket(std::move(socket)))) c->start();
+  }
+}
+
+// Stop accepting; let connections finish what they were asked (idle ones close at once); at the
+// deadline close the rest; then stop the io_context so that run() returns.
+net::awaitable<void> http_server::impl::shutdown() {
+  error_code ec;
+  acceptor.close(ec);
+  signals.cancel(ec);
+  for (auto& c : state.begin_shutdown()) c->begin_shutdown();
+  co_await wait_for_connections(clock::now() + state.limits.shutdown_deadline);
+  for (auto& c : state.live()) c->force_close();
+  co_await wait_for_connections(clock::now() + 100ms);
+  io.stop();
+}
+
+net::awaitable<void> http_server::impl::wait_for_connections(clock::time_point deadline) {
+  net::steady_timer tick(strand);
+  while (state.open_count() > 0 && clock::now() < deadline) {
+    tick.expires_after(std::min<clock::duration>(deadline - clock::now(), 5ms));
+    co_await tick.async_wait(use_op);
+  }
+}
+
+http_server::http_server(const std::string& host, std::uint16_t port, int threads, server_limits limits,
+                         server_dependencies deps)
+    : impl_(std::make_unique<impl>(host, port, threads, limits, deps)) {}
+
+http_server::~http_server() = default;
+
+std::uint16_t http_server::port() const { return impl_->bound_port; }
+
+void http_server::run() {
+  impl_->start();
+  std::vector<std::jthread> helpers;
+  for (int i = 1; i < impl_->threads; ++i) helpers.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+}
+
+void http_server::stop() {
+  net::post(impl_->strand, [this] { impl_->request_stop(); });
+}
+
+}  // namespace cqrs::gateway

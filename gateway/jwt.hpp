@@ -8,6 +8,7 @@
 // HMAC-SHA256 is OpenSSL's; base64url is written here (a dozen lines; Boost has no public one).
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>

@@ -1,1 +1,117 @@
-int main() { return 0; }
+// cqrs-gateway: the HTTP gateway (see gateway/README.md and --help). Builds its components in
+// dependency order, serves until SIGTERM or SIGINT (the server's own signal handling: stop
+// accepting, let in-flight requests finish within CQRS_HTTP_SHUTDOWN_DEADLINE_MS, close the
+// rest), then stops the worker pools and unwinds in reverse order.
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <vector>
+
+#include "core/commit_notifier.hpp"
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/upcasting.hpp"
+#include "gateway/cors_policy.hpp"
+#include "gateway/gateway_config.hpp"
+#include "gateway/http_metrics.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/jwt.hpp"
+#include "gateway/operations_routes.hpp"
+#include "gateway/product_command_routes.hpp"
+#include "gateway/product_query_routes.hpp"
+#include "gateway/rate_limiter.hpp"
+#include "gateway/router.hpp"
+#include "gateway/stream_routes.hpp"
+#include "gateway/worker_context.hpp"
+#include "gateway/worker_pool.hpp"
+#include "schemas/contracts/catalog.hpp"
+
+extern char** environ;
+
+namespace cqrs::gateway {
+namespace {
+
+constexpr int exit_usage = 2;
+
+// What the gateway reads: the engine's settings and its own.
+const std::vector<core::setting_spec>& all_settings() {
+  static const std::vector<core::setting_spec> specs = [] {
+    auto all = core::engine_settings();
+    all.insert(all.end(), gateway_settings().begin(), gateway_settings().end());
+    return all;
+  }();
+  return specs;
+}
+
+worker_settings make_worker_settings(const gateway_config& config, const core::upcaster_registry& upcasters,
+                                     core::commit_notifier& notifier) {
+  worker_settings settings;
+  settings.pg_url = config.engine.postgres.url;
+  settings.redis_url = config.engine.redis.url;
+  settings.pipeline.notifier = &notifier;
+  settings.upcasters = &upcasters;
+  settings.notifier = &notifier;
+  return settings;
+}
+
+void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
+                const worker_pool& postgres, const worker_pool& redis) {
+  add_product_command_routes(routes, config);
+  add_product_query_routes(routes, config);
+  add_stream_routes(routes, config);
+  add_operations_routes(routes, {config, registry, postgres, redis});
+}
+
+int serve(const gateway_config& config) {
+  const core::logger log("cqrs-gateway", config.engine.log);
+  core::upcaster_registry upcasters;
+  schemas::register_upcasters(upcasters);
+  core::commit_notifier notifier(config.engine.postgres.url);
+  const auto settings = make_worker_settings(config, upcasters, notifier);
+  core::metrics_registry registry;
+  http_metrics metrics(registry);
+  const jwt_verifier tokens(config.auth);
+  rate_limiter limiter(config.rate_limit);
+  const cors_policy cors(config.cors_origins);
+  worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
+                       &metrics);
+  worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
+  router routes(router_dependencies{config, tokens, limiter, cors, metrics});
+  add_routes(routes, config, registry, postgres, redis);
+
+  http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
+                     server_dependencies{routes, postgres, redis, &metrics});
+  log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
+                         {"threads", config.engine.http.threads}});
+  server.run();
+  // Intake has stopped; finish the queued work, then unwind in reverse. (The server's destructor
+  // also waits for offloads still completing into it, so no path out can outrun a pool thread.)
+  redis.stop();
+  postgres.stop();
+  log.info("stopped");
+  return EXIT_SUCCESS;
+}
+
+int main(int argc, char** argv) {
+  try {
+    const auto source = core::settings_source::from_command_line(argc, argv, environ, all_settings());
+    if (source.help_requested()) {
+      std::cout << core::settings_help("cqrs-gateway", "Serves commands and queries over HTTP.", all_settings());
+      return EXIT_SUCCESS;
+    }
+    return serve(load_gateway_config(source));
+  } catch (const core::config_error& e) {
+    std::cerr << "cqrs-gateway: " << e.what() << "\n(try --help)\n";
+    return exit_usage;
+  } catch (const std::exception& e) {
+    core::logger("cqrs-gateway").error("gateway failed", {{"error", e.what()}});
+    return EXIT_FAILURE;
+  }
+}
+
+}  // namespace
+}  // namespace cqrs::gateway
+
+int main(int argc, char** argv) { return cqrs::gateway::main(argc, argv); }

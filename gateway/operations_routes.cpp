@@ -1,1 +1,172 @@
 #include "gateway/operations_routes.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "core/log_position.hpp"
+#include "core/metrics.hpp"
+#include "gateway/gateway_config.hpp"
+#include "gateway/http_metrics.hpp"
+#include "gateway/router.hpp"
+#include "gateway/worker_context.hpp"
+#include "gateway/worker_pool.hpp"
+#include "projections/product_reads.hpp"
+
+namespace cqrs::gateway {
+
+namespace {
+
+namespace json = boost::json;
+constexpr std::chrono::milliseconds no_delay{0};
+
+http_response json_response(int status, const json::object& body) {
+  return {status, {{"Content-Type", "application/json"}}, json::serialize(body)};
+}
+
+// ---- /readyz -------------------------------------------------------------------------------------
+
+const char* state(bool up) { return up ? "up" : "down"; }
+
+// Readiness answers; it never throws to the server, whose failed() would hide which one is down.
+bool postgres_answers(worker_context& workers) {
+  try {
+    workers.reads().run(core::statement_effect::none_on_failure,
+                        [](pqxx::connection_base& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool redis_answers(worker_context& workers) {
+  try {
+    const auto reply = workers.redis().command({"PING"});
+    return !reply.is_error();
+  } catch (const std::exception&) {
+    workers.drop_connections();
+    return false;
+  }
+}
+
+http_response readiness(bool postgres_up, bool redis_up) {
+  const json::object body{{"postgres", state(postgres_up)}, {"redis", state(redis_up)}};
+  if (postgres_up && redis_up) return json_response(200, body);
+  auto response = json_response(503, body);
+  response.set_header("Retry-After", "1");
+  return response;
+}
+
+step readyz(request_context&) {
+  return offload{pool_kind::postgres,
+                 [](worker_context& workers) -> step {
+                   const bool postgres_up = postgres_answers(workers);
+                   return offload{pool_kind::redis,
+                                  [postgres_up](worker_context& redis_workers) -> step {
+                                    return readiness(postgres_up, redis_answers(redis_workers));
+                                  },
+                                  no_delay};
+                 },
+                 no_delay};
+}
+
+// ---- /metrics --------------------------------------------------------------------------------------
+
+// Sequence numbers between two positions: an upper bound of the events between them (exact
+// unless transactions interleave or appends rolled back), as the relay's own lag gauge counts.
+double seq_distance(const core::log_position& ahead, const core::log_position& behind) {
+  if (ahead <= behind) return 0;
+  return std::max(1.0, static_cast<double>(ahead.seq()) - static_cast<double>(behind.seq()));
+}
+
+core::log_position position_of(const std::string& token) {
+  auto parsed = core::log_position::parse(token);
+  return parsed.ok() ? parsed.value() : core::log_position{};
+}
+
+void publish_relay(core::metrics_registry& registry, const std::string& relay, core::log_position head,
+                   const std::optional<projections::relay_checkpoint_state>& checkpoint) {
+  const core::metric_labels labels{{"relay", relay}};
+  const auto confirmed = checkpoint ? position_of(checkpoint->log_position) : core::log_position{};
+  registry.make_gauge("cqrs_relay_lag_events", "Events between the checkpoint and the safe head", labels)
+      .set(seq_distance(head, confirmed));
+  registry.make_gauge("cqrs_relay_checkpoint_age_seconds", "Time since the relay last saved its checkpoint", labels)
+      .set(checkpoint ? checkpoint->age_seconds : 0);
+}
+
+// Per projection: how far its slowest partition that has not proven itself caught up lies behind
+// the relay's checkpoint (what read-your-writes waits for), and each partition's checkpoint.
+void publish_projections(core::metrics_registry& registry,
+                         const std::vector<projections::projection_partition_state>& rows,
+                         core::log_position relay_confirmed) {
+  std::map<std::string, double> lag;
+  for (const auto& row : rows) {
+    auto& behind = lag[row.projection];
+    if (row.partition < 0) continue;
+    if (!row.caught_up_since_relay) behind = std::max(behind, seq_distance(relay_confirmed, position_of(row.log_position)));
+    const core::metric_labels labels{{"projection", row.projection}, {"partition", std::to_string(row.partition)}};
+    registry.make_gauge("cqrs_projection_checkpoint_offset", "The last Kafka offset a projection checkpointed", labels)
+        .set(static_cast<double>(row.offset));
+    registry.make_gauge("cqrs_projection_checkpoint_age_seconds", "Time since a projection last saved its checkpoint", labels)
+        .set(row.age_seconds);
+  }
+  for (const auto& [projection, behind] : lag) {
+    registry.make_gauge("cqrs_projection_lag_events",
+                        "Events (by sequence distance) between the relay's checkpoint and the projection's",
+                        {{"projection", projection}})
+        .set(behind);
+  }
+}
+
+void refresh_lag(worker_context& workers, const operations_dependencies& deps) {
+  const auto& relay = deps.config.relay_name;
+  const auto& topic = deps.config.engine.kafka.topic;
+  const auto head = workers.store().safe_head();
+  std::optional<projections::relay_checkpoint_state> checkpoint;
+  std::vector<projections::projection_partition_state> partitions;
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    checkpoint = projections::read_relay_checkpoint(tx, relay, topic);
+    partitions = projections::read_projection_checkpoints(tx, relay, topic);
+  });
+  publish_relay(deps.registry, relay, head, checkpoint);
+  publish_projections(deps.registry, partitions, checkpoint ? position_of(checkpoint->log_position) : core::log_position{});
+}
+
+http_response render_metrics(worker_context& workers, const operations_dependencies& deps) {
+  auto& failures = deps.registry.make_counter("cqrs_metrics_refresh_failures_total",
+                                              "Scrapes whose lag gauges could not be refreshed from PostgreSQL");
+  try {
+    refresh_lag(workers, deps);
+  } catch (const std::exception&) {
+    // The gateway's own series are still worth serving while PostgreSQL is away; the lag
+    // gauges keep their last values and this counter says they are stale.
+    failures.increment();
+  }
+  http_metrics::publish_pool_state(deps.registry, pool_kind::postgres, deps.postgres.busy(), deps.postgres.queued());
+  http_metrics::publish_pool_state(deps.registry, pool_kind::redis, deps.redis.busy(), deps.redis.queued());
+  return {200, {{"Content-Type", "text/plain; version=0.0.4"}}, deps.registry.render()};
+}
+
+}  // namespace
+
+void add_operations_routes(router& r, operations_dependencies deps) {
+  r.add(route_spec{"GET", "/healthz", access::anyone,
+                   [](request_context&) -> step { return json_response(200, json::object{{"status", "ok"}}); }, false});
+  r.add(route_spec{"GET", "/readyz", access::anyone, readyz, false});
+  r.add(route_spec{"GET", "/metrics", access::anyone,
+                   [deps](request_context&) -> step {
+                     return offload{pool_kind::postgres,
+                                    [deps](worker_context& workers) -> step { return render_metrics(workers, deps); },
+                                    no_delay};
+                   },
+                   false});
+}
+
+}  // namespace cqrs::gateway

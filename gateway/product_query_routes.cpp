@@ -1,1 +1,394 @@
 #include "gateway/product_query_routes.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "core/ids.hpp"
+#include "core/log_position.hpp"
+#include "gateway/gateway_config.hpp"
+#include "gateway/jwt.hpp"
+#include "gateway/problem.hpp"
+#include "gateway/router.hpp"
+#include "gateway/worker_context.hpp"
+#include "projections/product_projections.hpp"
+#include "projections/product_reads.hpp"
+#include "projections/read_your_writes.hpp"
+
+namespace cqrs::gateway {
+
+namespace {
+
+namespace json = boost::json;
+using clock = std::chrono::steady_clock;
+
+constexpr const char* detail_projection = "product_detail";
+constexpr const char* catalog_projection = "product_catalog";
+// How long to wait between read-your-writes checks: short against the projector's commit
+// interval, long enough that a waiting request costs the pool almost nothing.
+constexpr std::chrono::milliseconds consistency_poll{5};
+
+// ---- answers -----------------------------------------------------------------------------------
+
+// The product as every read path renders it, whatever model it came from.
+struct product_view {
+  std::string id;
+  std::string sku;
+  std::string name;
+  std::string description;
+  std::int64_t price_minor = 0;
+  std::string currency;
+  std::int64_t available = 0;
+  std::int64_t reserved = 0;
+  bool discontinued = false;
+  std::int64_t version = 0;
+};
+
+http_response json_response(int status, const json::value& body) {
+  return {status, {{"Content-Type", "application/json"}}, json::serialize(body)};
+}
+
+json::object money_json(std::int64_t amount, const std::string& currency) {
+  return {{"amount", amount}, {"currency", currency}};
+}
+
+http_response product_response(const product_view& p) {
+  const json::object body{{"id", p.id},
+                          {"sku", p.sku},
+                          {"name", p.name},
+                          {"description", p.description},
+                          {"price", money_json(p.price_minor, p.currency)},
+                          {"stock_available", p.available},
+                          {"stock_reserved", p.reserved},
+                          {"discontinued", p.discontinued},
+                          {"version", p.version}};
+  auto response = json_response(200, body);
+  response.set_header("ETag", fmt::format("\"{}\"", p.version));
+  return response;
+}
+
+http_response not_found(const std::string& id) {
+  return problem_response(errc::resource_not_found, fmt::format("no product has the id {}", id));
+}
+
+http_response invalid(std::vector<field_error> errors) {
+  return problem_response(errc::validation_failed, "the request has invalid parameters", std::move(errors));
+}
+
+// ---- read models --------------------------------------------------------------------------------
+
+std::optional<std::int64_t> to_int64(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (failure != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// The Redis hash as a product; nothing when a field is missing or not a number (a model written
+// by other code): the PostgreSQL model answers instead.
+std::optional<product_view> from_redis(const projections::product_fields& f) {
+  const auto text = [&](const char* name) -> const std::string* {
+    const auto found = f.find(name);
+    return found == f.end() ? nullptr : &found->second;
+  };
+  const auto number = [&](const char* name) { return text(name) ? to_int64(*text(name)) : std::nullopt; };
+  const auto price = number("price_minor");
+  const auto on_hand = number("on_hand");
+  const auto reserved = number("reserved");
+  const auto version = number("version");
+  if (!text("id") || !text("sku") || !text("name") || !text("currency") || !price || !on_hand || !reserved || !version) {
+    return std::nullopt;
+  }
+  const auto* description = text("description");
+  const auto* discontinued = text("discontinued");
+  return product_view{*text("id"), *text("sku"), *text("name"), description ? *description : std::string{},
+                      *price, *text("currency"), *on_hand - *reserved, *reserved,
+                      discontinued != nullptr && *discontinued == "1", *version};
+}
+
+product_view from_catalog(const projections::catalog_product& p) {
+  return {p.product_id, p.sku, p.name, p.description, p.price_minor, p.currency, p.on_hand - p.reserved,
+          p.reserved, p.discontinued, p.version};
+}
+
+product_view from_state(const std::string& id, const commands::product::product_state& s, std::int64_t version) {
+  return {id, s.code.value(), s.name, s.description, s.price.amount_minor, s.price.currency.value(),
+          s.available(), s.reserved, s.discontinued, version};
+}
+
+// Runs `read` in a read-only transaction on this thread's read connection, with the connection's
+// retry judgement (reads are safe to run again).
+template <typename Read>
+auto read_only(worker_context& workers, Read&& read) {
+  std::optional<decltype(read(std::declval<pqxx::transaction_base&>()))> out;
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::read_transaction tx(connection);
+    out.emplace(read(tx));
+  });
+  return std::move(*out);
+}
+
+// ---- consistency ----------------------------------------------------------------------------------
+
+// What a read-your-writes wait needs, copied into each step (steps outlive the handler's frame).
+struct consistency_wait {
+  projections::read_your_writes_source source;  // projection set per check
+  core::log_position position;
+  clock::time_point deadline;
+};
+
+using continuation = std::function<step()>;
+
+// Checks on the PostgreSQL pool whether `projection` has applied the position; if so continues
+// with `then`, if not looks again after a short delay (on a timer, holding no thread) until the
+// deadline, then answers 503 not_yet_consistent.
+step when_applied(consistency_wait wait, std::string projection, continuation then,
+                  std::chrono::milliseconds delay = std::chrono::milliseconds{0}) {
+  wait.source.projection = std::move(projection);
+  return offload{pool_kind::postgres,
+                 [wait, then = std::move(then)](worker_context& workers) -> step {
+                   const bool applied = read_only(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::has_applied_through(tx, wait.source, wait.position);
+                   });
+                   if (applied) return then();
+                   if (clock::now() >= wait.deadline) {
+                     return retry_later(errc::not_yet_consistent,
+                                        "the read models have not applied min_position yet; retry", 1);
+                   }
+                   return when_applied(wait, wait.source.projection, then, consistency_poll);
+                 },
+                 delay};
+}
+
+// `then` directly when there is nothing to wait for.
+step after_position(const std::optional<consistency_wait>& wait, const char* projection, continuation then) {
+  if (!wait) return then();
+  return when_applied(*wait, projection, std::move(then));
+}
+
+// ---- parameters -----------------------------------------------------------------------------------
+
+std::optional<core::log_position> parse_position(std::string_view token) {
+  // parse() takes the empty token as the beginning; a client always sends a command's position.
+  if (token.size() != core::log_position::token_length) return std::nullopt;
+  if (!std::all_of(token.begin(), token.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+    return std::nullopt;
+  }
+  auto parsed = core::log_position::parse(token);
+  if (!parsed.ok()) return std::nullopt;
+  return parsed.value();
+}
+
+// min_position (query) or X-Min-Position (header), as the wait it asks for.
+std::optional<consistency_wait> read_min_position(const http_request& request, const gateway_config& config,
+                                                  std::vector<field_error>& errors) {
+  auto token = request.query_param("min_position");
+  if (!token) token = request.header("x-min-position");
+  if (!token) return std::nullopt;
+  const auto position = parse_position(*token);
+  if (!position) {
+    errors.push_back({"min_position", "must be a log position: 32 lowercase hex digits, as a command answered"});
+    return std::nullopt;
+  }
+  projections::read_your_writes_source source{"", config.relay_name, config.engine.kafka.topic,
+                                              config.stream_partitions};
+  return consistency_wait{std::move(source), *position, clock::now() + config.consistency_wait};
+}
+
+std::optional<core::stream_id> product_stream(std::string_view id) {
+  auto parsed = core::stream_id::parse(fmt::format("product-{}", id));
+  if (!parsed.ok()) return std::nullopt;
+  return std::move(parsed).value();
+}
+
+// ---- GET /v1/products/{id} ----------------------------------------------------------------------------
+
+struct product_read {
+  std::string id;
+  std::optional<consistency_wait> wait;
+};
+
+step read_catalog_step(const product_read& read) {
+  return offload{pool_kind::postgres,
+                 [read](worker_context& workers) -> step {
+                   const auto row = read_only(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::read_catalog_product(tx, read.id, catalog_projection);
+                   });
+                   return row ? product_response(from_catalog(*row)) : not_found(read.id);
+                 },
+                 std::chrono::milliseconds{0}};
+}
+
+// The PostgreSQL model answers when Redis misses (not projected there yet, or flushed) or is down.
+step fall_back(const product_read& read) {
+  return after_position(read.wait, catalog_projection, [read] { return read_catalog_step(read); });
+}
+
+step read_redis_step(const product_read& read) {
+  return offload{pool_kind::redis,
+                 [read](worker_context& workers) -> step {
+                   try {
+                     const auto fields = projections::read_product_detail(workers.redis(), read.id, detail_projection);
+                     if (fields) {
+                       if (auto view = from_redis(*fields)) return product_response(*view);
+                     }
+                   } catch (const projections::redis_error&) {
+                     workers.drop_connections();  // the next use reconnects
+                   }
+                   return fall_back(read);
+                 },
+                 std::chrono::milliseconds{0}};
+}
+
+// consistency=strong: folded from the event store, so every acknowledged command is in it.
+step read_strong_step(std::string id, core::stream_id stream) {
+  return offload{pool_kind::postgres,
+                 [id = std::move(id), stream = std::move(stream)](worker_context& workers) -> step {
+                   const auto loaded = workers.products().load(stream);
+                   if (loaded.version.value() == 0) return not_found(id);
+                   return product_response(from_state(id, loaded.state, loaded.version.value()));
+                 },
+                 std::chrono::milliseconds{0}};
+}
+
+step get_product(request_context& ctx, const gateway_config& config) {
+  std::vector<field_error> errors;
+  const auto id = ctx.params.at("id");
+  auto stream = product_stream(id);
+  if (!stream) errors.push_back({"id", "must be 1 to 192 characters of A-Z, a-z, 0-9, '.', '_', '~' or '-'"});
+  const auto consistency = ctx.request.query_param("consistency").value_or("eventual");
+  if (consistency != "eventual" && consistency != "strong") {
+    errors.push_back({"consistency", "must be eventual or strong"});
+  }
+  auto wait = read_min_position(ctx.request, config, errors);
+  if (!errors.empty()) return invalid(std::move(errors));
+  if (consistency == "strong") return read_strong_step(id, std::move(*stream));
+  product_read read{id, std::move(wait)};
+  return after_position(read.wait, detail_projection, [read] { return read_redis_step(read); });
+}
+
+// ---- GET /v1/products --------------------------------------------------------------------------------
+
+constexpr int default_page = 20;
+constexpr int max_page = 100;
+constexpr std::size_t max_query_text = 200;
+
+std::optional<bool> to_bool(std::string_view text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> non_negative(const http_request& request, const char* name,
+                                         std::vector<field_error>& errors) {
+  const auto text = request.query_param(name);
+  if (!text) return std::nullopt;
+  const auto value = to_int64(*text);
+  if (!value || *value < 0) errors.push_back({name, "must be an integer of at least 0 (minor units)"});
+  return value;
+}
+
+bool flag(const http_request& request, const char* name, std::vector<field_error>& errors) {
+  const auto text = request.query_param(name);
+  if (!text) return false;
+  const auto value = to_bool(*text);
+  if (!value) errors.push_back({name, "must be true or false"});
+  return value.value_or(false);
+}
+
+int page_size(const http_request& request, std::vector<field_error>& errors) {
+  const auto text = request.query_param("limit");
+  if (!text) return default_page;
+  const auto value = to_int64(*text);
+  if (!value || *value < 1 || *value > max_page) {
+    errors.push_back({"limit", fmt::format("must be an integer from 1 to {}", max_page)});
+    return default_page;
+  }
+  return static_cast<int>(*value);
+}
+
+// The cursor is the last id of the previous page, base64url: opaque to clients, so the paging
+// key can change without breaking them.
+std::optional<std::string> after_id(const http_request& request, std::vector<field_error>& errors) {
+  const auto text = request.query_param("cursor");
+  if (!text) return std::nullopt;
+  auto id = detail::base64url_decode(*text);
+  if (!id || id->empty()) errors.push_back({"cursor", "must be a next_cursor this API returned"});
+  return id;
+}
+
+projections::catalog_query catalog_query_of(const http_request& request, std::vector<field_error>& errors) {
+  projections::catalog_query q;
+  if (const auto text = request.query_param("q"); text && !text->empty()) {
+    if (text->size() > max_query_text) errors.push_back({"q", "must be at most 200 characters"});
+    q.text = std::string(*text);
+  }
+  q.min_price_minor = non_negative(request, "min_price", errors);
+  q.max_price_minor = non_negative(request, "max_price", errors);
+  q.in_stock_only = flag(request, "in_stock", errors);
+  q.include_discontinued = flag(request, "include_discontinued", errors);
+  q.limit = page_size(request, errors);
+  q.after_product_id = after_id(request, errors);
+  q.projection = catalog_projection;
+  return q;
+}
+
+json::object catalog_item(const projections::catalog_entry& e) {
+  return {{"id", e.product_id},           {"sku", e.sku},
+          {"name", e.name},               {"price", money_json(e.price_minor, e.currency)},
+          {"stock_available", e.available}, {"discontinued", e.discontinued}};
+}
+
+http_response catalog_page(std::vector<projections::catalog_entry> entries, int limit) {
+  // One row more than the page was read: its presence says whether a next page exists.
+  const bool more = entries.size() > static_cast<std::size_t>(limit);
+  if (more) entries.resize(static_cast<std::size_t>(limit));
+  json::array items;
+  for (const auto& e : entries) items.push_back(catalog_item(e));
+  json::value next = nullptr;
+  if (more) next = detail::base64url_encode(entries.back().product_id);
+  return json_response(200, json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+}
+
+step search_step(projections::catalog_query query) {
+  return offload{pool_kind::postgres,
+                 [query](worker_context& workers) -> step {
+                   auto page = query;
+                   page.limit = query.limit + 1;
+                   auto entries = read_only(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::query_catalog(tx, page);
+                   });
+                   return catalog_page(std::move(entries), query.limit);
+                 },
+                 std::chrono::milliseconds{0}};
+}
+
+step search_products(request_context& ctx, const gateway_config& config) {
+  std::vector<field_error> errors;
+  auto query = catalog_query_of(ctx.request, errors);
+  const auto wait = read_min_position(ctx.request, config, errors);
+  if (!errors.empty()) return invalid(std::move(errors));
+  return after_position(wait, catalog_projection, [query = std::move(query)] { return search_step(query); });
+}
+
+}  // namespace
+
+void add_product_query_routes(router& r, const gateway_config& config) {
+  // The configuration outlives the router (main builds both), so handlers may keep a pointer.
+  const auto* settings = &config;
+  r.add(route_spec{"GET", "/v1/products/{id}", access::anyone,
+                   [settings](request_context& ctx) { return get_product(ctx, *settings); }, false});
+  r.add(route_spec{"GET", "/v1/products", access::anyone,
+                   [settings](request_context& ctx) { return search_products(ctx, *settings); }, false});
+}
+
+}  // namespace cqrs::gateway

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/http_types.hpp"
@@ -89,5 +90,12 @@ class router final : public request_handler {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+namespace detail {
+// 1 to 128 characters of [A-Za-z0-9._-]: safe to echo in a header and to write in a log line.
+bool is_valid_request_id(std::string_view id);
+// 32 random lowercase hex digits.
+std::string generate_request_id();
+}  // namespace detail
 
 }  // namespace cqrs::gateway

@@ -4,7 +4,11 @@
 
 #include <exception>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,7 +25,8 @@ std::vector<subcommand> all_subcommands() {
   return {cqrs::tools::cli::migrate_subcommand(), cqrs::tools::cli::config_subcommand(),
           cqrs::tools::cli::replay_subcommand(),  cqrs::tools::cli::state_subcommand(),
           cqrs::tools::cli::rebuild_subcommand(), cqrs::tools::cli::projections_subcommand(),
-          cqrs::tools::cli::projector_subcommand(), cqrs::tools::cli::dead_letters_subcommand()};
+          cqrs::tools::cli::projector_subcommand(), cqrs::tools::cli::dead_letters_subcommand(),
+          cqrs::tools::cli::token_subcommand()};
 }
 
 void print_usage(std::ostream& out, const std::vector<subcommand>& subcommands) {
@@ -30,8 +35,48 @@ void print_usage(std::ostream& out, const std::vector<subcommand>& subcommands) 
   out << "\nRun `cqrs SUBCOMMAND --help` for its settings.\n";
 }
 
+struct option_value {
+  std::string flag;  // "--role"
+  std::string value;
+};
+
+// A repeatable option at args[i] ("--role x" or "--role=x"), with `i` moved onto its value.
+std::optional<option_value> repeatable_at(const std::vector<std::string>& args, std::size_t& i,
+                                          const std::vector<std::string>& repeatable) {
+  for (const auto& env : repeatable) {
+    const auto flag = "--" + cqrs::core::flag_name(env);
+    if (args[i] == flag && i + 1 < args.size()) return option_value{flag, args[++i]};
+    if (args[i].starts_with(flag + "=")) return option_value{flag, args[i].substr(flag.size() + 1)};
+  }
+  return std::nullopt;
+}
+
+// `--role a --role b` of a repeatable option becomes one `--role a,b`; args[0] is the program.
+std::vector<std::string> join_repeated(const std::vector<std::string>& args, const std::vector<std::string>& repeatable) {
+  std::vector<std::string> out;
+  std::map<std::string, std::size_t> value_at;  // flag -> index of its joined value in `out`
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto option = i == 0 ? std::nullopt : repeatable_at(args, i, repeatable);
+    if (!option) {
+      out.push_back(args[i]);
+    } else if (const auto at = value_at.find(option->flag); at != value_at.end()) {
+      out[at->second] += "," + option->value;
+    } else {
+      out.push_back(option->flag);
+      value_at.emplace(option->flag, out.size());
+      out.push_back(std::move(option->value));
+    }
+  }
+  return out;
+}
+
 int run_subcommand(const subcommand& sub, int argc, char** argv) {
-  const auto source = cqrs::core::settings_source::from_command_line(argc, argv, environ, sub.settings);
+  const auto args = join_repeated({argv, argv + argc}, sub.repeatable);
+  std::vector<const char*> joined_argv;
+  for (const auto& arg : args) joined_argv.push_back(arg.c_str());
+  joined_argv.push_back(nullptr);
+  const auto source = cqrs::core::settings_source::from_command_line(static_cast<int>(args.size()),
+                                                                     joined_argv.data(), environ, sub.settings);
   if (source.help_requested()) {
     std::cout << cqrs::core::settings_help("cqrs " + sub.name, sub.summary, sub.settings);
     return 0;

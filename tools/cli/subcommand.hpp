@@ -17,6 +17,9 @@ struct subcommand {
   std::vector<core::setting_spec> settings;
   // Returns the process exit status; expected failures print a message and return non-zero.
   std::function<int(const core::settings_source&)> run;
+  // Options that may be given more than once (`--role a --role b`); main.cpp joins their values
+  // with commas, since program_options refuses a repeated option.
+  std::vector<std::string> repeatable{};
 };
 
 subcommand migrate_subcommand();
@@ -27,5 +30,6 @@ subcommand rebuild_subcommand();
 subcommand projections_subcommand();
 subcommand projector_subcommand();
 subcommand dead_letters_subcommand();
+subcommand token_subcommand();
 
 }  // namespace cqrs::tools::cli

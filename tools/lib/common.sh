@@ -12,8 +12,8 @@ CQRS_PACKAGES=(
   meson ninja-build pkg-config cmake ccache g++
   librdkafka-dev libpqxx-dev libhiredis-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev
-  postgresql-15 redis-server kcat procps jq
+  libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev
+  postgresql-15 redis-server kcat procps jq curl
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -146,7 +146,23 @@ start_engine_process() {
   kill -0 "$(cat "$dir/engine/$name.pid")" 2>/dev/null || { cat "$dir/engine/$name.log" >&2; die "$name exited at start"; }
 }
 
-# The engine's processes on a started stack: the relay and a projector; the gateway with its issue.
+# wait_for_gateway DIR: until the gateway answers /healthz (20 s at most), else its log and die.
+wait_for_gateway() {
+  local dir=$1 url
+  url=$(. "$dir/stack.env"; echo "$CQRS_HTTP_URL")
+  local pid deadline=$((SECONDS + 20))
+  pid=$(cat "$dir/engine/gateway.pid")
+  until curl -sf -o /dev/null "$url/healthz"; do
+    # A gateway that exited (e.g. its port was taken meanwhile) will not answer: say so at once.
+    if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      cat "$dir/engine/gateway.log" >&2
+      die "the gateway did not answer $url/healthz"
+    fi
+    sleep 0.1
+  done
+}
+
+# The engine's processes on a started stack: the relay, a projector and the gateway.
 start_engine() {
   local dir=$1
   start_engine_process "$dir" relay "$CQRS_BUILD_DIR/commands/relay/cqrs-relay" \
@@ -154,16 +170,33 @@ start_engine() {
   # The projector's command line names the stack's directory, so a stop finds it like the others.
   start_engine_process "$dir" projector "$CQRS_BUILD_DIR/tools/cli/cqrs" projector \
     --projector-group "cqrs-projections" --projector-metrics-file "$dir/engine/projector.metrics"
+  # CQRS_HTTP_PORT and CQRS_JWT_SECRET come from stack.env (write_http_settings).
+  start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway"
+  wait_for_gateway "$dir"
 }
 
-# start_stack DIR [durable|fast]: everything the engine needs, settings written to DIR/stack.env.
+# write_http_settings DIR PORT: where the gateway listens, and a fresh HS256 key for its tokens.
+write_http_settings() {
+  local dir=$1 port=$2
+  {
+    echo "CQRS_HTTP_PORT=$port"
+    echo "CQRS_HTTP_URL=http://127.0.0.1:$port"
+    echo "CQRS_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  } >>"$dir/stack.env"
+}
+
+# start_stack DIR [durable|fast] [HTTP_PORT]: everything the engine needs, settings written to
+# DIR/stack.env. The gateway's port is HTTP_PORT, else a free one (private stacks of tools/test and
+# tools/bench run beside tools/run's gateway).
 start_stack() {
-  local dir=$1 durability=${2:-durable}
+  local dir=$1 durability=${2:-durable} http_port=${3:-}
   : >"$dir/stack.env"
   echo "CQRS_STACK_DIR=$dir" >>"$dir/stack.env"
   start_postgres "$dir" "$durability"
   start_redis "$dir"
   start_kafka "$dir"
+  # Picked once the other services listen, so that it cannot be one of theirs.
+  write_http_settings "$dir" "${http_port:-$(free_port)}"
   apply_migrations "$dir"
 }
 
