@@ -44,7 +44,9 @@ server_limits load_limits(const core::settings_source& source) {
 
 // An HS256 key shorter than the hash (32 bytes) weakens it (RFC 7518 3.2): refuse it at start-up
 // rather than sign with it.
-auth_config load_auth(const core::settings_source& source) {
+}  // namespace
+
+auth_config load_auth_config(const core::settings_source& source) {
   auth_config a;
   a.jwt_secret = source.text("CQRS_JWT_SECRET", "");
   if (!a.jwt_secret.empty() && a.jwt_secret.size() < 32) {
@@ -55,6 +57,8 @@ auth_config load_auth(const core::settings_source& source) {
   a.leeway = std::chrono::seconds(source.integer("CQRS_JWT_LEEWAY_SECONDS", a.leeway.count(), 0, 3600));
   return a;
 }
+
+namespace {
 
 rate_limit_config load_rate_limit(const core::settings_source& source) {
   rate_limit_config r;
@@ -149,7 +153,7 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.postgres_pool.queue = count(source, "CQRS_PG_POOL_QUEUE", 256, 0, 100'000);
   c.redis_pool.threads = static_cast<int>(source.integer("CQRS_REDIS_POOL_SIZE", 8, 1, 256));
   c.redis_pool.queue = count(source, "CQRS_REDIS_POOL_QUEUE", 256, 0, 100'000);
-  c.auth = load_auth(source);
+  c.auth = load_auth_config(source);
   c.rate_limit = load_rate_limit(source);
   c.cors_origins = load_origins(source);
   c.consistency_wait = source.milliseconds("CQRS_CONSISTENCY_WAIT_MS", c.consistency_wait, 0ms, 60'000ms);

@@ -57,5 +57,7 @@ struct gateway_config {
 
 const std::vector<core::setting_spec>& gateway_settings();
 gateway_config load_gateway_config(const core::settings_source& source);
+// The CQRS_JWT_* part alone (for `cqrs token`, which needs no database or broker).
+auth_config load_auth_config(const core::settings_source& source);
 
 }  // namespace cqrs::gateway

@@ -40,13 +40,16 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "core/errors.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/worker_pool.hpp"
+#include "projections/redis_client.hpp"
 
 namespace cqrs::gateway {
 
@@ -232,19 +235,37 @@ struct offload_outcome {
   kind result = kind::done;
   std::optional<step> next;
   std::string what;
+  bool dependency_down = false;  // when it threw: a broken dependency (503), not a bug (500)
 };
+
+// A dependency that is down or lost a connection; a failing statement or a library misuse is a bug.
+bool is_dependency_failure(const std::exception& e) {
+  if (dynamic_cast<const projections::redis_error*>(&e) != nullptr) return true;
+  const auto* store = dynamic_cast<const core::store_error*>(&e);
+  if (store == nullptr) return false;
+  switch (store->kind()) {
+    case core::failure_kind::connection:
+    case core::failure_kind::in_doubt:
+    case core::failure_kind::transient:
+      return true;
+    case core::failure_kind::statement:
+    case core::failure_kind::unexpected:
+      return false;
+  }
+  return false;
+}
 
 // Runs on a pool thread. After an exception the worker's connections are suspect: drop them so
 // the next job reconnects.
 offload_outcome run_work(worker_context& context, const std::function<step(worker_context&)>& work) {
   try {
-    return {offload_outcome::kind::done, work(context), {}};
+    return {offload_outcome::kind::done, work(context), {}, false};
   } catch (const std::exception& e) {
     context.drop_connections();
-    return {offload_outcome::kind::threw, std::nullopt, e.what()};
+    return {offload_outcome::kind::threw, std::nullopt, e.what(), is_dependency_failure(e)};
   } catch (...) {
     context.drop_connections();
-    return {offload_outcome::kind::threw, std::nullopt, "unknown exception"};
+    return {offload_outcome::kind::threw, std::nullopt, "unknown exception", false};
   }
 }
 
@@ -374,6 +395,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   net::awaitable<void> wait_for_room();
   net::awaitable<read_outcome> read_request(request_parser& parser);
+  bool wants_continue(const request_parser& parser) const;
+  net::awaitable<void> send_continue();
   net::awaitable<read_result> read_some(clock::time_point deadline);
   net::awaitable<http_response> respond(http_request& request, std::string& route);
   net::awaitable<bool> write(beast_response& message);
@@ -401,6 +424,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool reader_done_ = false;
   bool shutting_down_ = false;
   bool closed_ = false;
+  bool writing_ = false;  // a response (or 100 Continue) is on the wire
 };
 
 std::string remote_address(const tcp::socket& socket) {
@@ -504,6 +528,7 @@ read_outcome refusal_for(const error_code& ec, clock::time_point started) {
 net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
   auto deadline = clock::now() + limits_.idle_timeout;
   std::optional<clock::time_point> started;
+  bool continued = false;  // "100 Continue" sent for this request
   for (;;) {
     if (buffer_.size() > 0) {
       error_code ec;
@@ -512,6 +537,10 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
       if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
       if (ec && ec != http::error::need_more) co_return refusal_for(ec, started.value_or(clock::now()));
       if (!ec && used > 0 && buffer_.size() > 0) continue;
+    }
+    if (!continued && wants_continue(parser) && pipeline_.empty() && !writing_) {
+      continued = true;
+      co_await send_continue();
     }
     if (!started && (parser.got_some() || buffer_.size() > 0)) {
       started = clock::now();
@@ -531,6 +560,27 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
       case read_result::failed: co_return read_outcome{};
     }
   }
+}
+
+// A client that sent "Expect: 100-continue" waits (curl: a second) before sending its body. Only
+// answered while nothing else is being written or owed, so that the interim response cannot land
+// between or before earlier pipelined responses; otherwise the client sends after its wait.
+bool connection::wants_continue(const request_parser& parser) const {
+  if (!parser.is_header_done() || parser.is_done()) return false;
+  const auto expect = parser.get()[http::field::expect];
+  return beast::iequals(expect, "100-continue");
+}
+
+net::awaitable<void> connection::send_continue() {
+  static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  writing_ = true;
+  write_timer_.expires_after(limits_.read_timeout);
+  auto outcome = co_await net::experimental::make_parallel_group(
+                     net::async_write(socket_, net::buffer(interim), net::deferred),
+                     write_timer_.async_wait(net::deferred))
+                     .async_wait(net::experimental::wait_for_one(), use_op);
+  (void)outcome;  // a failed write shows up at the next read or write
+  writing_ = false;
 }
 
 // One read into buffer_, racing `deadline`; read_timer_.cancel() wakes it early (shutdown).
@@ -630,7 +680,7 @@ net::awaitable<http_response> connection::respond(http_request& request, std::st
     route = std::move(routed.route);
     next = std::move(routed.first);
   } catch (const std::exception& e) {
-    co_return handler.failed(request, e.what());
+    co_return handler.failed(request, e.what(), false);
   }
   while (auto* job = std::get_if<offload>(&next)) {
     const auto kind = job->pool;
@@ -641,7 +691,7 @@ net::awaitable<http_response> connection::respond(http_request& request, std::st
     auto outcome = co_await async_offload(server_.pool(kind), server_.offloads, std::move(job->work), net::use_awaitable);
     switch (outcome.result) {
       case offload_outcome::kind::refused: co_return handler.overloaded(request, kind);
-      case offload_outcome::kind::threw: co_return handler.failed(request, outcome.what);
+      case offload_outcome::kind::threw: co_return handler.failed(request, outcome.what, outcome.dependency_down);
       case offload_outcome::kind::done: next = std::move(*outcome.next); break;
     }
   }
@@ -672,7 +722,10 @@ net::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
       const bool last =
           !slot->keep_alive || (self->shutting_down_ && self->reader_done_ && self->pipeline_.empty());
       auto message = to_beast(std::move(*slot->response), slot->version, !last, slot->head);
-      if (!co_await self->write(message)) {
+      self->writing_ = true;
+      const bool written = co_await self->write(message);
+      self->writing_ = false;
+      if (!written) {
         self->close();
         co_return;
       }

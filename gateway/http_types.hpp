@@ -79,8 +79,10 @@ class request_handler {
   virtual routed route(http_request& request) = 0;
   // The pool for `kind` is saturated: 503 with Retry-After.
   virtual http_response overloaded(const http_request& request, pool_kind kind) = 0;
-  // Work threw (a broken dependency, a bug): 503 or 500, never the exception's text to the client.
-  virtual http_response failed(const http_request& request, std::string_view what) = 0;
+  // Work threw: a broken dependency (`dependency_down`: PostgreSQL or Redis unreachable, a
+  // commit in doubt) answers 503, anything else is a bug and answers 500; never the exception's
+  // text to the client.
+  virtual http_response failed(const http_request& request, std::string_view what, bool dependency_down) = 0;
   // The server refused the request before routing it: 400 unparsable, 408 too slow, 413 body too
   // large, 431 headers too large.
   virtual http_response refused(const http_request& request, int status, std::string_view detail) = 0;

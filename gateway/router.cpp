@@ -359,10 +359,14 @@ http_response router::overloaded(const http_request& /*request*/, pool_kind kind
   return retry_later(errc::overloaded, fmt::format("the {} pool is saturated; retry", to_string(kind)), 1);
 }
 
-http_response router::failed(const http_request& request, std::string_view what) {
+http_response router::failed(const http_request& request, std::string_view what, bool dependency_down) {
   // The text may name hosts, statements or data: it goes to the log, never to the client.
   impl_->log.error("request failed", {{"request_id", request.header("x-request-id").value_or("")},
-                                      {"method", request.method}, {"path", request.path}, {"error", what}});
+                                      {"method", request.method},
+                                      {"path", request.path},
+                                      {"dependency_down", dependency_down ? "true" : "false"},
+                                      {"error", what}});
+  if (!dependency_down) return problem_response(errc::internal_error, "the request failed; it has been logged");
   return retry_later(errc::dependency_unavailable, "a dependency failed; retry later", 1);
 }
 

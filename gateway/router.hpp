@@ -81,7 +81,7 @@ class router final : public request_handler {
 
   routed route(http_request& request) override;
   http_response overloaded(const http_request& request, pool_kind kind) override;
-  http_response failed(const http_request& request, std::string_view what) override;
+  http_response failed(const http_request& request, std::string_view what, bool dependency_down) override;
   http_response refused(const http_request& request, int status, std::string_view detail) override;
   void finish(const http_request& request, const std::string& route, http_response& response,
               std::chrono::nanoseconds elapsed) override;

@@ -57,7 +57,7 @@ class fake_handler final : public request_handler {
   http_response overloaded(const http_request&, pool_kind kind) override {
     return text(503, "overloaded " + std::string(to_string(kind)));
   }
-  http_response failed(const http_request&, std::string_view what) override {
+  http_response failed(const http_request&, std::string_view what, bool) override {
     return text(500, "failed: " + std::string(what));
   }
   http_response refused(const http_request&, int status, std::string_view detail) override {
@@ -227,6 +227,22 @@ TEST_CASE("http_server passes request bodies whole, by length or chunked") {
   const auto chunked = c.read();
   REQUIRE(chunked);
   CHECK(chunked->body() == "PUT:hello world");
+}
+
+TEST_CASE("http_server answers Expect: 100-continue before the client sends its body") {
+  fake_handler handler;
+  handler.on("/echo", [](http_request& r) -> step { return text(200, r.method + ":" + r.body); });
+  test_server s(handler);
+  client c(s.server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  const auto interim = c.read();
+  REQUIRE(interim);
+  CHECK(interim->result_int() == 100);
+  c.send("hello");
+  const auto answer = c.read();
+  REQUIRE(answer);
+  CHECK(answer->result_int() == 200);
+  CHECK(answer->body() == "POST:hello");
 }
 
 TEST_CASE("http_server answers pipelined requests in order while processing them concurrently") {

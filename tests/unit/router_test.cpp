@@ -263,11 +263,15 @@ TEST_SUITE("router") {
     CHECK(busy.status == 503);
     CHECK(code_of(busy) == "overloaded");
     CHECK(header_of(busy, "Retry-After") == "1");
-    const auto broken = routes.failed(r, "connection to server at 10.1.2.3 failed: password=hunter2");
+    const auto broken = routes.failed(r, "connection to server at 10.1.2.3 failed: password=hunter2", true);
     CHECK(broken.status == 503);
     CHECK(code_of(broken) == "dependency_unavailable");
     CHECK(broken.body.find("hunter2") == std::string::npos);
     CHECK(broken.body.find("10.1.2.3") == std::string::npos);
+    const auto bug = routes.failed(r, "column \"secret_col\" does not exist", false);
+    CHECK(bug.status == 500);
+    CHECK(code_of(bug) == "internal_error");
+    CHECK(bug.body.find("secret_col") == std::string::npos);
   }
 
   TEST_CASE_FIXTURE(router_fixture, "finish records the request in the metrics registry") {

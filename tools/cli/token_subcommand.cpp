@@ -45,7 +45,7 @@ gateway::token_claims read_claims(const core::settings_source& source) {
 
 // The gateway's loader, so that the token carries exactly what the gateway will check.
 gateway::auth_config read_auth(const core::settings_source& source) {
-  auto auth = gateway::load_gateway_config(source).auth;
+  auto auth = gateway::load_auth_config(source);
   if (auth.jwt_secret.empty()) throw core::config_error("CQRS_JWT_SECRET", "is required to sign a token");
   return auth;
 }
