@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include <pqxx/except>
 #include <pqxx/nontransaction>
+#include <pqxx/stream_from>
 
 #include "core/commit_notifier.hpp"
 #include "core/event_store_sql.hpp"
@@ -130,6 +132,45 @@ result<log_position> event_store::for_each_log_batch(std::optional<std::string_v
     handler(next.value());
     after = next.value().next;
   }
+}
+
+result<log_position> event_store::copy_log(std::optional<std::string_view> category, log_position after,
+                                           std::size_t batch, const log_handler& handler,
+                                           std::optional<timestamp> until) {
+  if (category && !is_valid_category(*category)) {
+    return make_error(errc::invalid_category, "category must be [A-Za-z][A-Za-z0-9_]*");
+  }
+  if (auto invalid = check_batch_size(batch, options_.limits)) return *invalid;
+  const detail::log_query query{category ? std::optional<std::string>(*category) : std::nullopt, after, batch, until};
+  log_batch out{{}, after};
+  out.events.reserve(batch);
+  const auto deliver = [&] {
+    upcast(out.events);
+    out.next = out.events.back().position;
+    handler(out);
+    out.events.clear();
+  };
+  try {
+    pqxx::nontransaction tx(connection_.get());
+    pqxx::stream_from copy(tx, "(" + detail::copy_log_sql(query) + ")");
+    std::string line;
+    while (copy.get_raw_line(line)) {
+      out.events.push_back(detail::decode_copy_line(line));
+      if (out.events.size() == batch) deliver();
+    }
+    copy.complete();
+    if (!out.events.empty()) deliver();
+  } catch (...) {
+    // A stream left open (the handler stopped it, or the server failed) makes the connection unusable.
+    connection_.reset();
+    const auto failure = std::current_exception();
+    try {
+      std::rethrow_exception(failure);
+    } catch (const pqxx::failure&) {
+      throw detail::to_store_error(failure, statement_effect::none_on_failure);
+    }
+  }
+  return out.next;
 }
 
 stream_version event_store::current_version(const stream_id& stream) {

@@ -87,6 +87,16 @@ class event_store {
                                           std::size_t batch, const log_handler& handler,
                                           std::optional<timestamp> until = std::nullopt);
 
+  // The bulk read: the category's events (every category when absent) strictly after `after`
+  // and below the readers' watermark, in log order, from one snapshot and one COPY stream (no
+  // keyset round trip per batch). The handler gets batches of at most `batch` events (memory:
+  // one batch whatever the history) while the stream is open, so it must not use this store;
+  // it may throw to stop (the connection is then dropped and reopened on next use). Returns
+  // where a for_each_log_batch must continue (the last event's position, or `after`): events
+  // that became visible meanwhile all lie after it. No retries: the handler has seen events.
+  result<log_position> copy_log(std::optional<std::string_view> category, log_position after, std::size_t batch,
+                                const log_handler& handler, std::optional<timestamp> until = std::nullopt);
+
   // 0 when the stream does not exist.
   stream_version current_version(const stream_id& stream);
   // The newest position readers can see now: everything up to it is final.

@@ -1,5 +1,7 @@
 #include "core/event_store_sql.hpp"
 
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -12,6 +14,7 @@
 #include <pqxx/except>
 #include <pqxx/result>
 #include <pqxx/transaction_base>
+#include <stdexcept>
 
 namespace cqrs::core::detail {
 
@@ -332,7 +335,128 @@ append_success success_of(const pqxx::result& rows, const std::vector<event_id>&
 
 std::int64_t micros(const timestamp& t) { return t.time_since_epoch().count(); }
 
+// COPY's text format (https://www.postgresql.org/docs/15/sql-copy.html): fields split by tabs,
+// `\N` for NULL, backslash escapes for backslash and control characters.
+struct copy_fields {
+  std::array<std::string_view, c_recorded + 1> raw{};
+};
+
+copy_fields split_copy_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  copy_fields out;
+  std::size_t field = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= line.size(); ++i) {
+    if (i < line.size() && line[i] != '\t') continue;
+    if (field >= out.raw.size()) throw std::runtime_error("COPY line: too many fields");
+    out.raw[field++] = line.substr(start, i - start);
+    start = i + 1;
+  }
+  if (field != out.raw.size()) throw std::runtime_error("COPY line: too few fields");
+  return out;
+}
+
+bool is_copy_null(std::string_view raw) { return raw == "\\N"; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string copy_text(std::string_view raw) {
+  if (raw.find('\\') == std::string_view::npos) return std::string(raw);
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out.push_back(raw[i]);
+      continue;
+    }
+    const char c = raw[++i];
+    switch (c) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'v': out.push_back('\v'); break;
+      case 'x': {
+        int value = 0, n = 0;
+        for (; n < 2 && i + 1 < raw.size() && hex_value(raw[i + 1]) >= 0; ++n) value = value * 16 + hex_value(raw[++i]);
+        out.push_back(n == 0 ? 'x' : static_cast<char>(value));
+        break;
+      }
+      default:
+        if (c >= '0' && c <= '7') {
+          int value = c - '0';
+          for (int n = 1; n < 3 && i + 1 < raw.size() && raw[i + 1] >= '0' && raw[i + 1] <= '7'; ++n)
+            value = value * 8 + (raw[++i] - '0');
+          out.push_back(static_cast<char>(value));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> copy_text_or_null(std::string_view raw) {
+  if (is_copy_null(raw)) return std::nullopt;
+  return copy_text(raw);
+}
+
+// bytea in hex output format, its backslash escaped by COPY: `\\x` then two hex digits a byte.
+std::string copy_bytea(std::string_view raw) {
+  if (raw.substr(0, 3) != "\\\\x" || raw.size() % 2 != 1) throw std::runtime_error("COPY line: bytea not in hex format");
+  std::string out(raw.size() / 2 - 1, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int high = hex_value(raw[3 + 2 * i]), low = hex_value(raw[4 + 2 * i]);
+    if (high < 0 || low < 0) throw std::runtime_error("COPY line: bad hex in bytea");
+    out[i] = static_cast<char>(high * 16 + low);
+  }
+  return out;
+}
+
+template <typename T>
+T copy_number(std::string_view raw) {
+  T value{};
+  const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
+  if (ec != std::errc{} || end != raw.data() + raw.size()) throw std::runtime_error("COPY line: bad number");
+  return value;
+}
+
 }  // namespace
+
+std::string copy_log_sql(const log_query& q) {
+  std::string where = fmt::format("(xid, seq) > ('{}'::xid8, {}::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())",
+                                  q.after.xid(), static_cast<std::int64_t>(q.after.seq()));
+  if (q.category) where = fmt::format("category = '{}' AND {}", *q.category, where);
+  if (q.until) {
+    where += fmt::format(" AND recorded_at <= timestamptz 'epoch' + {}::bigint * interval '1 microsecond'",
+                         micros(*q.until));
+  }
+  return fmt::format("SELECT {} FROM events WHERE {} ORDER BY xid, seq", event_columns, where);
+}
+
+recorded_event decode_copy_line(std::string_view line) {
+  const auto f = split_copy_line(line).raw;
+  auto id = event_id::parse(f[c_id]);
+  if (!id.ok()) throw std::runtime_error("COPY line: bad event id");
+  return recorded_event{
+      .position = log_position{copy_number<std::uint64_t>(f[c_xid]), copy_number<std::uint64_t>(f[c_seq])},
+      .stream = stream_id::trusted(copy_text(f[c_stream])),
+      .version = stream_version{copy_number<std::int64_t>(f[c_version])},
+      .id = id.value(),
+      .type = copy_text(f[c_type]),
+      .schema_version = copy_number<int>(f[c_schema]),
+      .payload = copy_bytea(f[c_payload]),
+      .metadata = {copy_text_or_null(f[c_command]), copy_text_or_null(f[c_correlation]),
+                   copy_text_or_null(f[c_causation]), copy_text_or_null(f[c_actor])},
+      .recorded_at = timestamp{std::chrono::microseconds{copy_number<std::int64_t>(f[c_recorded])}},
+  };
+}
 
 void prepare_append(pqxx::connection_base& connection) {
   connection.prepare("cqrs_append_one_exact", append_one_exact_sql);

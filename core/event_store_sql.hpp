@@ -50,6 +50,12 @@ std::optional<error> as_duplicate(const store_error& failure);
 std::vector<recorded_event> exec_read_log(pqxx::transaction_base& tx, const log_query& query);
 std::vector<recorded_event> exec_read_stream(pqxx::transaction_base& tx, const stream_query& query);
 
+// The query event_store::copy_log wraps in COPY: the columns of decode_copy_line, in log order,
+// below the statement's watermark. The category must be valid (is_valid_category): it is inlined.
+std::string copy_log_sql(const log_query& query);
+// One line of that COPY's text format into an event; throws std::runtime_error when malformed.
+recorded_event decode_copy_line(std::string_view line);
+
 stream_version exec_stream_version(pqxx::transaction_base& tx, std::string_view stream);
 log_position exec_safe_head(pqxx::transaction_base& tx);
 xmin_lag exec_xmin_lag(pqxx::transaction_base& tx);

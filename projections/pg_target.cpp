@@ -33,6 +33,42 @@ void set_applied_version(pqxx::transaction_base& tx, const std::string& model, c
 
 }  // namespace detail
 
+namespace {
+
+// Writes a folded model in one transaction: the projection's rows, then every stream's applied
+// version with COPY, so the model and its bookkeeping commit together.
+class pg_builder final : public model_builder {
+ public:
+  pg_builder(core::pg_connection& connection, std::string model, std::unique_ptr<pg_fold> fold)
+      : connection_(connection), model_(std::move(model)), fold_(std::move(fold)) {}
+
+  void add(const core::recorded_event& event, std::size_t stream) override { fold_->add(event, stream); }
+
+  void write(const std::unordered_map<std::string, std::int64_t>& applied) override {
+    pqxx::work tx(connection_.get());
+    fold_->write(tx, model_);
+    pqxx::stream_to versions(tx, "projection_stream_versions", std::vector<std::string>{"model", "stream_id", "version"});
+    for (const auto& [stream, version] : applied) versions << std::make_tuple(model_, stream, version);
+    versions.complete();
+    tx.commit();
+  }
+
+  bool owns_connection() const override { return true; }
+
+ private:
+  core::pg_connection& connection_;
+  std::string model_;
+  std::unique_ptr<pg_fold> fold_;
+};
+
+}  // namespace
+
+std::unique_ptr<model_builder> pg_target::start_build(const std::string& model) {
+  auto fold = projection_.start_fold();
+  if (!fold) return nullptr;
+  return std::make_unique<pg_builder>(connection_, model, std::move(fold));
+}
+
 pg_target::pg_target(std::string url, core::event_store& store, const pg_projection& projection)
     : connection_(std::move(url)), store_(store), projection_(projection) {
   ensure_live_row();

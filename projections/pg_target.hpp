@@ -26,6 +26,7 @@ class pg_target final : public projection_target {
   void switch_live(const std::string& model) override;
   void drop_model(const std::string& model) override;
   core::stream_version applied_version(const core::stream_id& stream) override;
+  std::unique_ptr<model_builder> start_build(const std::string& model) override;
 
  private:
   apply_counts apply_one(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event);

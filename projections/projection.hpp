@@ -10,6 +10,8 @@
 // switches the pointer in one atomic step.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,6 +46,33 @@ struct redis_op {
   std::vector<std::string> args;
 };
 
+// The bulk path of a rebuild's build phase (rebuild.hpp). A fresh shadow model has no other
+// writer, so instead of one exactly-once step per event the runtime folds the whole history in
+// memory and writes the result once. The runtime hands `add` every event of the category
+// exactly once and, per stream, in version order (it tracks the applied versions itself and
+// records them with the written model), so a fold keeps only the model's final state: memory
+// proportional to the model (one entry per stream or key), not to the history.
+// A fold must produce exactly the model the per-event path would (tests compare digests).
+// `stream` numbers the event's stream densely from 0, in order of first appearance, the same for
+// every event of the stream: per-stream state can live in a vector instead of a hash table.
+class redis_fold {
+ public:
+  virtual ~redis_fold() = default;
+  virtual void add(const core::recorded_event& event, std::size_t stream) = 0;
+  // The final content of every key as write commands (keys relative to the model); each key's
+  // commands are emitted together. Called once, after the last add.
+  virtual void emit(const std::function<void(redis_op&&)>& write) = 0;
+};
+
+class pg_fold {
+ public:
+  virtual ~pg_fold() = default;
+  virtual void add(const core::recorded_event& event, std::size_t stream) = 0;
+  // Writes the final model into `model` (empty so far), e.g. with COPY, inside the transaction
+  // that also records the streams' applied versions. Called once, after the last add.
+  virtual void write(pqxx::transaction_base& tx, const std::string& model) = 0;
+};
+
 // Handlers must be deterministic functions of the event: they run again on a rebuild and the
 // results must be equal. Every event of the category passes through (to advance the stream's
 // applied version); events a projection does not care about produce no change.
@@ -52,6 +81,10 @@ class redis_projection {
   virtual ~redis_projection() = default;
   virtual const projection_info& info() const = 0;
   virtual std::vector<redis_op> changes(const core::recorded_event& event) const = 0;
+  // The bulk path. The default runs changes() against an in-memory copy of the model's keys
+  // (HSET, HINCRBY, SET, DEL, with Redis's semantics and hash field order), so every Redis
+  // projection has one without code; override only to go faster.
+  virtual std::unique_ptr<redis_fold> start_fold() const;
 };
 
 class pg_projection {
@@ -61,6 +94,9 @@ class pg_projection {
   // Runs inside the transaction that also records the stream's applied version.
   virtual void apply(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event) const = 0;
   virtual void drop_model(pqxx::transaction_base& tx, const std::string& model) const = 0;
+  // The bulk path; nullptr (the default) makes a rebuild apply event by event, as a projector
+  // does, so a new projection works without one.
+  virtual std::unique_ptr<pg_fold> start_fold() const { return nullptr; }
 };
 
 // Thrown by handlers for an event they cannot apply (a poison event): undecodable payload,

@@ -4,9 +4,13 @@
 #include <charconv>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
+
+#include "core/errors.hpp"
+#include "projections/redis_client.hpp"
 
 namespace cqrs::projections {
 
@@ -140,6 +144,7 @@ void projector::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kaf
 }
 
 void projector::run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
   while (!stop.load()) {
     poll_once(std::chrono::milliseconds(200));
     const auto now = std::chrono::steady_clock::now();
@@ -184,7 +189,36 @@ void projector::handle(const rd_kafka_message_t& message) {
   rd_kafka_offset_store(message.rkt, message.partition, message.offset);
 }
 
+// Poison is the event's problem (dead letters); an unreachable Redis or PostgreSQL is nobody's
+// event's problem: the same event waits until its target is back, so a restarted server costs a
+// pause, never a skipped event or a dead projector. (A Redis restarted without persistence comes
+// back empty: the per-stream checkpoints are gone with the model, so each stream's next event
+// fills it from the event store; `cqrs rebuild` restores the quiet ones.)
 void projector::apply_to(projection_target& target, const core::recorded_event& event) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      apply_once(target, event);
+      return;
+    } catch (const redis_error& e) {
+      wait_for_target(target, attempt, e);
+    } catch (const core::store_error& e) {
+      if (!core::is_retryable(e.kind())) throw;
+      wait_for_target(target, attempt, e);
+    }
+  }
+}
+
+void projector::wait_for_target(const projection_target& target, int attempt, const std::exception& failure) {
+  if (stop_ != nullptr && stop_->load()) throw;
+  if (attempt == 1 || attempt % 20 == 0) {
+    log_.warn("read model unreachable: retrying the same event",
+              {{"projection", target.info().name}, {"attempt", attempt}, {"error", failure.what()}});
+  }
+  const auto pause = std::chrono::milliseconds(std::min(2000, 50 << std::min(attempt, 6)));
+  std::this_thread::sleep_for(pause);
+}
+
+void projector::apply_once(projection_target& target, const core::recorded_event& event) {
   std::map<std::string, int> failures;  // per failing stream version: a gap fill may meet other poison
   for (;;) {
     try {

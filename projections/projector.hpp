@@ -111,6 +111,10 @@ class projector {
   core::log_position recovery_start(const projection_target& target, std::int32_t partition);
   void catch_up_from_store(projection_target& target, core::log_position after);
   void apply_to(projection_target& target, const core::recorded_event& event);
+  void apply_once(projection_target& target, const core::recorded_event& event);
+  // A read model's server is unreachable: wait (backing off) before the same event is applied
+  // again, unless run() is asked to stop, which then leaves by rethrowing.
+  void wait_for_target(const projection_target& target, int attempt, const std::exception& failure);
   void save_checkpoints(bool check_idle);
   // Assigned partitions whose every message up to a sampled high watermark is applied, with the
   // sample's time.
@@ -133,6 +137,7 @@ class projector {
   std::map<std::int32_t, partition_progress> progress_;
   std::map<std::int32_t, std::int64_t> next_offset_;  // expected next offset per assigned partition
   projector_stats stats_;
+  const std::atomic<bool>* stop_ = nullptr;  // run()'s flag, seen while waiting for a target
   std::chrono::steady_clock::time_point last_commit_;
   std::chrono::steady_clock::time_point last_metrics_;
 };

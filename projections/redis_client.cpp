@@ -69,19 +69,25 @@ redis_endpoint parse_redis_url(std::string_view url) {
   return endpoint;
 }
 
-redis_client::redis_client(std::string_view url) {
-  const auto endpoint = parse_redis_url(url);
-  context_.reset(redisConnect(endpoint.host.c_str(), endpoint.port));
+redis_client::redis_client(std::string_view url) : endpoint_(parse_redis_url(url)) { connect(); }
+
+void redis_client::connect() {
+  broken_ = false;
+  context_.reset(redisConnect(endpoint_.host.c_str(), endpoint_.port));
   if (!context_ || context_->err != 0) fail("connect");
-  if (endpoint.database != 0) checked({"SELECT", std::to_string(endpoint.database)});
+  if (endpoint_.database != 0) checked({"SELECT", std::to_string(endpoint_.database)});
 }
 
-void redis_client::fail(std::string_view what) const {
+// Every failure that reaches here is the connection's (error replies are values): the context
+// cannot be used again, and hiredis would fail every later call on it.
+void redis_client::fail(std::string_view what) {
   const std::string reason = context_ ? context_->errstr : "out of memory";
+  broken_ = true;
   throw redis_error(fmt::format("redis {}: {}", what, reason));
 }
 
 void redis_client::append(const std::vector<std::string>& args) {
+  if (broken_) connect();
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
   for (const auto& arg : args) {
@@ -128,7 +134,7 @@ redis_reply redis_script::run(redis_client& client, const std::vector<std::strin
                               const std::vector<std::string>& args) {
   sha(client);
   auto reply = client.command(evalsha_args(keys, args));
-  if (reply.is_error() && reply.text.starts_with("NOSCRIPT")) {
+  if (is_noscript(reply)) {
     sha_.clear();
     sha(client);
     reply = client.command(evalsha_args(keys, args));

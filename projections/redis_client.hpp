@@ -41,6 +41,9 @@ struct redis_reply {
   bool is_error() const { return type == kind::error; }
 };
 
+// After a lost connection (Redis restarted, a network blip) the call that met it throws, and the
+// next call connects again: the client never retries a command itself (the caller knows whether
+// its command is safe to run twice), but it does not stay broken either.
 class redis_client {
  public:
   explicit redis_client(std::string_view url);
@@ -60,9 +63,12 @@ class redis_client {
   struct context_deleter {
     void operator()(redisContext* context) const { redisFree(context); }
   };
-  [[noreturn]] void fail(std::string_view what) const;
+  void connect();
+  [[noreturn]] void fail(std::string_view what);
 
+  redis_endpoint endpoint_;
   std::unique_ptr<redisContext, context_deleter> context_;
+  bool broken_ = false;  // the connection failed: the next call opens a new one
 };
 
 // Loads a Lua script once and runs it by its SHA1, loading it again after NOSCRIPT (a restarted
@@ -72,6 +78,9 @@ class redis_script {
   explicit redis_script(std::string source) : source_(std::move(source)) {}
 
   const std::string& sha(redis_client& client);
+  // The server lost the script (restarted, flushed): the next sha() loads it again.
+  void forget() { sha_.clear(); }
+  static bool is_noscript(const redis_reply& reply) { return reply.is_error() && reply.text.starts_with("NOSCRIPT"); }
   redis_reply run(redis_client& client, const std::vector<std::string>& keys, const std::vector<std::string>& args);
   // EVALSHA arguments, for pipelining after sha() has loaded the script.
   std::vector<std::string> evalsha_args(const std::vector<std::string>& keys,

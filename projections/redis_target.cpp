@@ -1,5 +1,10 @@
 #include "projections/redis_target.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 namespace cqrs::projections {
@@ -43,7 +48,174 @@ if version > last then redis.call('HSET', applied, ARGV[3], ARGV[4]) end
 return {1, math.max(version, last)}
 )lua";
 
+// The default fold: the projection's own changes() run against an in-memory copy of the model's
+// keys, with Redis's semantics for the write commands projections use, and hash fields kept in
+// insertion order as Redis keeps them (small hashes), so HGETALL of the result reads the same.
+class op_fold final : public redis_fold {
+ public:
+  explicit op_fold(const redis_projection& projection) : projection_(projection) {}
+
+  void add(const core::recorded_event& event, std::size_t stream) override {
+    if (stream >= touched_.size()) touched_.resize(stream + 1);
+    current_ = &touched_[stream];
+    for (auto& op : projection_.changes(event)) run(std::move(op));
+  }
+
+  void emit(const std::function<void(redis_op&&)>& write) override {
+    for (auto& [key, value] : keys_) {
+      if (!value.exists) continue;
+      if (!value.hash) {
+        write({"SET", key, {std::move(value.text)}});
+        continue;
+      }
+      redis_op op{"HSET", key, {}};
+      op.args.reserve(value.fields.size() * 2);
+      for (auto& [field, text] : value.fields) {
+        op.args.push_back(std::move(field));
+        op.args.push_back(std::move(text));
+      }
+      write(std::move(op));
+    }
+    keys_.clear();
+    touched_.clear();
+  }
+
+ private:
+  struct value {
+    bool exists = false;
+    bool hash = false;
+    std::string text;                                         // a string key
+    std::vector<std::pair<std::string, std::string>> fields;  // a hash, in insertion order
+  };
+
+  [[noreturn]] static void unsupported(const redis_op& op, const char* why) {
+    throw std::invalid_argument(fmt::format("bulk fold of {} {}: {} (override start_fold)", op.command, op.key, why));
+  }
+
+  using entry = std::pair<const std::string, value>;
+
+  // The key's entry, looked up first among the few keys the current stream touched before (a
+  // stream's events mostly write the same keys), then in the table.
+  entry& find_or_add(const std::string& key) {
+    for (auto* known : *current_) {
+      if (known->first == key) return *known;
+    }
+    auto& found = *keys_.try_emplace(key).first;
+    current_->push_back(&found);
+    return found;
+  }
+
+  value& hash_at(const redis_op& op) {
+    auto& [key, v] = find_or_add(op.key);
+    if (!v.hash && !v.exists) v.hash = true;
+    if (!v.hash) unsupported(op, "WRONGTYPE");
+    v.exists = true;
+    return v;
+  }
+
+  // The field's value, and whether it was created now.
+  static std::pair<std::string&, bool> field_of(value& v, std::string_view field) {
+    for (auto& [name, text] : v.fields) {
+      if (name == field) return {text, false};
+    }
+    return {v.fields.emplace_back(std::string(field), std::string()).second, true};
+  }
+
+  void run(redis_op&& op) {
+    if (op.command == "HSET" && op.args.size() % 2 == 0 && !op.args.empty()) {
+      auto& v = hash_at(op);
+      for (std::size_t i = 0; i < op.args.size(); i += 2) field_of(v, op.args[i]).first = std::move(op.args[i + 1]);
+    } else if (op.command == "HINCRBY" && op.args.size() == 2) {
+      auto [text, created] = field_of(hash_at(op), op.args[0]);
+      std::int64_t current = 0;
+      if (!created && !parse_integer(text, current)) unsupported(op, "hash value is not an integer");
+      std::int64_t by = 0;
+      if (!parse_integer(op.args[1], by)) unsupported(op, "increment is not an integer");
+      text = std::to_string(current + by);
+    } else if (op.command == "SET" && op.args.size() == 1) {
+      find_or_add(op.key).second = value{true, false, std::move(op.args[0]), {}};
+    } else if (op.command == "DEL" && op.args.empty()) {
+      find_or_add(op.key).second = value{};  // kept in the table (others may point at it), not written
+    } else {
+      unsupported(op, "command not supported by the default fold");
+    }
+  }
+
+  static bool parse_integer(const std::string& text, std::int64_t& out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && end == text.data() + text.size();
+  }
+
+  const redis_projection& projection_;
+  std::unordered_map<std::string, value> keys_;
+  std::vector<std::vector<entry*>> touched_;  // per stream: the keys its events wrote
+  std::vector<entry*>* current_ = nullptr;
+};
+
+// Writes a folded model: its keys and then the applied versions, pipelined in windows of
+// commands (one round trip per window, every reply checked).
+class redis_builder final : public model_builder {
+ public:
+  redis_builder(redis_client& client, std::string model, std::unique_ptr<redis_fold> fold)
+      : client_(client), model_(std::move(model)), fold_(std::move(fold)) {}
+
+  void add(const core::recorded_event& event, std::size_t stream) override { fold_->add(event, stream); }
+
+  void write(const std::unordered_map<std::string, std::int64_t>& applied) override {
+    fold_->emit([&](redis_op&& op) {
+      std::vector<std::string> command;
+      command.reserve(op.args.size() + 2);
+      command.push_back(std::move(op.command));
+      command.push_back(model_ + ":" + op.key);
+      for (auto& arg : op.args) command.push_back(std::move(arg));
+      send(command);
+    });
+    std::vector<std::string> versions{"HSET", model_ + ":applied"};
+    for (const auto& [stream, version] : applied) {
+      versions.push_back(stream);
+      versions.push_back(std::to_string(version));
+      if (versions.size() >= 2 + 2 * fields_per_command) {
+        send(versions);
+        versions.resize(2);
+      }
+    }
+    if (versions.size() > 2) send(versions);
+    drain();
+  }
+
+  bool owns_connection() const override { return false; }
+
+ private:
+  static constexpr std::size_t window = 4096;
+  static constexpr std::size_t fields_per_command = 1000;
+
+  void send(const std::vector<std::string>& command) {
+    client_.append(command);
+    if (++queued_ == window) drain();
+  }
+
+  void drain() {
+    std::optional<std::string> failure;
+    for (; queued_ > 0; --queued_) {
+      const auto reply = client_.read_reply();
+      if (reply.is_error() && !failure) failure = reply.text;
+    }
+    if (failure) throw redis_error("writing the folded model: " + *failure);
+  }
+
+  redis_client& client_;
+  std::string model_;
+  std::unique_ptr<redis_fold> fold_;
+  std::size_t queued_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<redis_fold> redis_projection::start_fold() const { return std::make_unique<op_fold>(*this); }
+
+std::unique_ptr<model_builder> redis_target::start_build(const std::string& model) {
+  return std::make_unique<redis_builder>(client_, model, projection_.start_fold());
+}
 
 std::string redis_live_pointer_key(std::string_view projection) {
   return fmt::format("cqrs:projection:{}:live", projection);
@@ -120,13 +292,12 @@ apply_counts redis_target::apply(std::span<const core::recorded_event> events,
   // Pipelined: one round trip for the batch; the rare gaps are then filled one by one, in order.
   // Every argument list is built before anything is sent, and every reply read before any is
   // judged, so a throwing handler or a failing script never leaves replies queued on the link.
-  script_.sha(client_);
-  std::vector<std::vector<std::string>> commands;
-  for (const auto& event : events)
-    commands.push_back(script_.evalsha_args({pointer_key_}, script_args(event, model, mode::normal)));
-  for (const auto& command : commands) client_.append(command);
-  std::vector<redis_reply> replies;
-  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(client_.read_reply());
+  std::vector<redis_reply> replies = run_pipelined(events, model);
+  if (std::any_of(replies.begin(), replies.end(), redis_script::is_noscript)) {
+    // A restarted Redis forgot the script: nothing ran (or what ran is idempotent); load it again.
+    script_.forget();
+    replies = run_pipelined(events, model);
+  }
   std::vector<outcome> outcomes;
   for (const auto& reply : replies) outcomes.push_back(parse(reply));
   apply_counts counts;
@@ -137,6 +308,18 @@ apply_counts redis_target::apply(std::span<const core::recorded_event> events,
       (outcomes[i].result == status::applied ? counts.applied : counts.duplicates) += 1;
   }
   return counts;
+}
+
+std::vector<redis_reply> redis_target::run_pipelined(std::span<const core::recorded_event> events,
+                                                    const std::optional<std::string>& model) {
+  script_.sha(client_);
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& event : events)
+    commands.push_back(script_.evalsha_args({pointer_key_}, script_args(event, model, mode::normal)));
+  for (const auto& command : commands) client_.append(command);
+  std::vector<redis_reply> replies;
+  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(client_.read_reply());
+  return replies;
 }
 
 void redis_target::force_apply(const core::recorded_event& event) { run_one(event, std::nullopt, mode::force); }

@@ -28,6 +28,7 @@ class redis_target final : public projection_target {
   void switch_live(const std::string& model) override;
   void drop_model(const std::string& model) override;
   core::stream_version applied_version(const core::stream_id& stream) override;
+  std::unique_ptr<model_builder> start_build(const std::string& model) override;
 
  private:
   enum class status { duplicate = 0, applied = 1, gap = 2 };
@@ -43,6 +44,9 @@ class redis_target final : public projection_target {
                                                const std::optional<std::string>& model) const;
   std::string current_live() const;
   outcome run_one(const core::recorded_event& event, const std::optional<std::string>& model, mode how = mode::normal);
+  // EVALSHA for each event in one round trip; every reply read before any is judged.
+  std::vector<redis_reply> run_pipelined(std::span<const core::recorded_event> events,
+                                         const std::optional<std::string>& model);
   static outcome parse(const redis_reply& reply);
   apply_counts fill_and_apply(const core::recorded_event& event, const std::optional<std::string>& model);
 

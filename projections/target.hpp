@@ -9,9 +9,11 @@
 // lost them).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "core/event_store.hpp"
 #include "projections/projection.hpp"
@@ -24,6 +26,20 @@ struct apply_counts {
   std::uint64_t filled = 0;      // missing versions read from the event store
 
   apply_counts& operator+=(const apply_counts& other);
+};
+
+// The bulk build of one fresh model (rebuild.hpp): the projection's fold plus the writing of its
+// result and of every stream's applied version. Same thread as its target.
+class model_builder {
+ public:
+  virtual ~model_builder() = default;
+  // Every event of the category once, in version order per stream (the rebuild guarantees it);
+  // `stream` numbers streams densely from 0 (see redis_fold).
+  virtual void add(const core::recorded_event& event, std::size_t stream) = 0;
+  // Writes the folded model and `applied` (stream -> last version folded) into the model.
+  virtual void write(const std::unordered_map<std::string, std::int64_t>& applied) = 0;
+  // Whether write() uses only a connection of its own (then it may run beside other work).
+  virtual bool owns_connection() const = 0;
 };
 
 class projection_target {
@@ -46,6 +62,8 @@ class projection_target {
   virtual void drop_model(const std::string& model) = 0;
   // The stream's applied version in the live model (0 when none).
   virtual core::stream_version applied_version(const core::stream_id& stream) = 0;
+  // A bulk builder for `model` (fresh, unused), or nullptr: build it event by event with apply.
+  virtual std::unique_ptr<model_builder> start_build(const std::string& model) = 0;
 };
 
 namespace detail {

@@ -347,3 +347,23 @@ TEST_CASE("after an offset jump a quiet stream's skipped events are caught up fr
   CHECK(projector.stats().recoveries >= 1);
   CHECK(projections::read_product_detail(world.redis(), "quiet", world.detail_name()).value().at("on_hand") == "7");
 }
+
+TEST_CASE("a projector whose Redis connection is killed applies the same event again, losing nothing") {
+  projection_world world("e2eredisdrop");
+  std::vector<core::recorded_event> first;
+  const auto before = seed(world, 0, 3, first);
+  tests::publish(first);
+  projection_world consumer("e2eredisdrop");
+  projections::projector projector(config_for("redisdrop"), consumer.targets(), quiet());
+  REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, before, "4"));
+  // As when Redis restarts: the projector's connection dies between two events, and the server
+  // has forgotten the apply script.
+  const auto id = consumer.redis().checked({"CLIENT", "ID"}).integer;
+  world.redis().checked({"SCRIPT", "FLUSH"});
+  world.redis().checked({"CLIENT", "KILL", "ID", std::to_string(id)});
+  std::vector<core::recorded_event> second;
+  const auto after = seed(world, 3, 6, second);
+  tests::publish(second);
+  CHECK(wait_until_applied([&] { projector.poll_once(100ms); }, world, after, "4"));
+  CHECK(projector.stats().dead_lettered == 0);
+}

@@ -51,3 +51,27 @@ TEST_CASE("a script runs again after the server forgot it") {
 TEST_CASE("connecting to a closed port is a redis_error") {
   CHECK_THROWS_AS(redis_client("redis://127.0.0.1:1/0"), cqrs::projections::redis_error);
 }
+
+TEST_CASE("a client whose connection was killed fails that call, then connects again") {
+  redis_client victim(cqrs::tests::redis_url());
+  redis_client killer(cqrs::tests::redis_url());
+  const auto id = victim.checked({"CLIENT", "ID"}).integer;
+  killer.checked({"CLIENT", "KILL", "ID", std::to_string(id)});
+  CHECK_THROWS_AS(victim.command({"PING"}), cqrs::projections::redis_error);
+  CHECK(victim.checked({"PING"}).text == "PONG");
+  CHECK(victim.checked({"CLIENT", "ID"}).integer != id);
+}
+
+TEST_CASE("a script run in a pipeline after the server forgot it is loaded again on request") {
+  redis_client client(cqrs::tests::redis_url());
+  redis_script script("return ARGV[1]");
+  script.sha(client);
+  client.checked({"SCRIPT", "FLUSH"});
+  client.append(script.evalsha_args({}, {"x"}));
+  const auto lost = client.read_reply();
+  CHECK(redis_script::is_noscript(lost));
+  script.forget();
+  script.sha(client);
+  client.append(script.evalsha_args({}, {"y"}));
+  CHECK(client.read_reply().text == "y");
+}

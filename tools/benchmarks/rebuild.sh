@@ -9,17 +9,19 @@
 #    contracts' cereal JSON (docs/event-schemas.md), so every one decodes.
 # 2. Raw baseline: `psql -c "\copy (select * from events) to /dev/null"`, three times (before the
 #    rebuild, between rebuild and replay, after the replay); rebuild.copy_seconds is the median.
-# 3. Ours: `cqrs rebuild --all` (product_detail in Redis, product_catalog in PostgreSQL, one
-#    after the other), timed as one command: rebuild.seconds, rebuild.events_per_s (events in
-#    the store / rebuild.seconds), rebuild.ratio_to_copy (target <= 4).
+# 3. Ours: `cqrs rebuild --all` (product_detail in Redis, product_catalog in PostgreSQL, built
+#    from one COPY read of the log, folded in memory and written in bulk; docs/projections.md),
+#    timed as one command: rebuild.seconds, rebuild.events_per_s (events in the store /
+#    rebuild.seconds), rebuild.ratio_to_copy (target <= 4). The per-projection `seconds` of its
+#    summary lines run from the command's start to that model's switch and drop.
 # 4. `cqrs replay --all > /dev/null`: replay.events_per_s (target >= 500000).
 # 5. Checks: both live models hold EVENTS / 10 products with the expected stock (on hand 125,
 #    reserved 2, available 123, stream version 10), no dead letters.
 # A CHECKPOINT precedes every measurement. Figures as `BENCH <key> <value>` on stdout.
 #
-#   tools/bench rebuild                               1,000,000 events (about 10 minutes with the
-#                                                     current catalog projection: ~1,900 events/s)
-#   BENCH_REBUILD_EVENTS=200000 tools/bench rebuild   fewer events (a multiple of 10; ~2 minutes)
+#   tools/bench rebuild                               1,000,000 events (about 2 minutes, most of
+#                                                     it seeding)
+#   BENCH_REBUILD_EVENTS=200000 tools/bench rebuild   fewer events (a multiple of 10; ~1 minute)
 # (tools/bench takes only --seconds and --rounds, and neither applies here: one round.)
 
 rebuild_events=${BENCH_REBUILD_EVENTS:-1000000}

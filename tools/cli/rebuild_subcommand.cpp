@@ -1,9 +1,10 @@
-// cqrs rebuild: rebuild a projection (or all) from the event store into a shadow model, switch
-// readers to it atomically, drop the old one (projections/rebuild.hpp). Progress as a bar on a
-// terminal, as JSON lines otherwise.
+// cqrs rebuild: rebuild a projection (or all, from one read of the log) from the event store into
+// a shadow model, switch readers to it atomically, drop the old one (projections/rebuild.hpp).
+// Progress as a bar on a terminal, as JSON lines otherwise.
 
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -41,29 +42,45 @@ void show_progress(const std::string& name, const projections::rebuild_progress&
                std::string(static_cast<std::size_t>(done * 30), '#').c_str(), done * 100, rate, std::max(0.0, eta));
 }
 
-int rebuild_one(projections::runtime& rt, projections::projection_target& target, const core::settings_source& source) {
+void dry_run(projections::projection_target& target, std::int64_t total) {
   const auto& info = target.info();
-  const auto total = category_events(source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}), info.category);
-  const bool bar = isatty(STDERR_FILENO) != 0;
-  if (source.boolean("CQRS_DRY_RUN", false)) {
-    std::cout << fmt::format(
-        "would rebuild {} ({}) from {} events of category '{}' into a new model, switch readers "
-        "from '{}' to it, then drop '{}'\n",
-        info.name, projections::to_string(info.target), total, info.category, target.live_model(), target.live_model());
-    return 0;
-  }
-  projections::rebuild_options options;
-  options.batch = static_cast<std::size_t>(source.integer("CQRS_BATCH_SIZE", 2000, 1, 10000));
-  options.on_progress = [&](const projections::rebuild_progress& p) { show_progress(info.name, p, total, bar); };
-  const auto report = projections::rebuild(target, rt.store(), options);
-  if (bar) std::fputs("\n", stderr);
-  std::cout << boost::json::serialize(boost::json::object{{"projection", info.name},
+  const auto live = target.live_model();
+  std::cout << fmt::format(
+      "would rebuild {} ({}) from {} events of category '{}' into a new model ({}), switch readers "
+      "from '{}' to it, then drop '{}'\n",
+      info.name, projections::to_string(info.target), total, info.category,
+      target.start_build(info.model_name("dry-run")) ? "bulk: one read, folded in memory, written at once"
+                                                      : "event by event",
+      live, live);
+}
+
+void print_report(const projections::rebuild_report& report) {
+  std::cout << boost::json::serialize(boost::json::object{{"projection", report.projection},
                                                           {"done", true},
                                                           {"old_model", report.old_model},
                                                           {"new_model", report.new_model},
                                                           {"events", report.events},
                                                           {"seconds", report.seconds}})
             << "\n";
+}
+
+// Rebuilds `targets` together: one read of the log per category for all of them.
+int rebuild_targets(projections::runtime& rt, const std::vector<projections::projection_target*>& targets,
+                    const core::settings_source& source) {
+  std::int64_t total = 0;
+  const auto url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
+  if (!targets.empty()) total = category_events(url, targets.front()->info().category);
+  if (source.boolean("CQRS_DRY_RUN", false)) {
+    for (auto* target : targets) dry_run(*target, category_events(url, target->info().category));
+    return 0;
+  }
+  const bool bar = isatty(STDERR_FILENO) != 0;
+  projections::rebuild_options options;
+  options.batch = static_cast<std::size_t>(source.integer("CQRS_BATCH_SIZE", 2000, 1, 10000));
+  options.on_progress = [&](const projections::rebuild_progress& p) { show_progress(p.projection, p, total, bar); };
+  const auto reports = projections::rebuild_all(targets, rt.store(), options);
+  if (bar) std::fputs("\n", stderr);
+  for (const auto& report : reports) print_report(report);
   return 0;
 }
 
@@ -75,16 +92,18 @@ int run_rebuild(const core::settings_source& source) {
   projections::runtime rt({source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}),
                            source.url("CQRS_REDIS_URL", "", {"redis"}),
                            source.text("CQRS_PROJECTION_CATEGORY", "product")});
+  std::vector<projections::projection_target*> targets;
   if (all) {
-    for (const auto& target : rt.targets().all()) rebuild_one(rt, *target, source);
-    return 0;
+    for (const auto& target : rt.targets().all()) targets.push_back(target.get());
+    return rebuild_targets(rt, targets, source);
   }
   auto* target = rt.targets().find(*name);
   if (target == nullptr) {
     std::cerr << fmt::format("cqrs rebuild: no projection named '{}' (see `cqrs projections`)\n", *name);
     return 1;
   }
-  return rebuild_one(rt, *target, source);
+  targets.push_back(target);
+  return rebuild_targets(rt, targets, source);
 }
 
 }  // namespace
