@@ -155,38 +155,62 @@ void projector::run(const std::atomic<bool>& stop) {
   report_metrics();
 }
 
+// One message, waiting up to `timeout`, then whatever else is already there, up to max_batch:
+// a batch is applied to each read model in one step (one PostgreSQL transaction, one Redis
+// pipeline), so the per-event cost of a commit is paid once per batch and the models keep up
+// under load. Offsets are stored only after every model has applied the batch.
 bool projector::poll_once(std::chrono::milliseconds timeout) {
-  const core::kafka::message_ptr message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count())));
-  if (!message) return false;
-  if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return false;
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    log_.warn("kafka consumer error", {{"error", rd_kafka_message_errstr(message.get())}});
-    return false;
+  std::vector<core::kafka::message_ptr> batch;
+  auto wait = timeout;
+  while (batch.size() < config_.max_batch) {
+    core::kafka::message_ptr message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(wait.count())));
+    wait = std::chrono::milliseconds{0};
+    if (!message) break;
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log_.warn("kafka consumer error", {{"error", rd_kafka_message_errstr(message.get())}});
+      break;
+    }
+    batch.push_back(std::move(message));
   }
-  handle(*message);
+  if (batch.empty()) return false;
+  handle(batch);
   return true;
 }
 
-void projector::handle(const rd_kafka_message_t& message) {
-  ++stats_.messages;
-  check_offset_jump(message);
-  const auto event = event_from_message(message);
-  if (!event) {
-    ++stats_.ignored;
-    log_.warn("not an event message", {{"partition", message.partition}, {"offset", message.offset}});
-  } else {
-    bool used = false;
-    for (const auto& target : targets_.all()) {
-      if (target->info().category != event->stream.category()) continue;
-      apply_to(*target, *event);
-      used = true;
-    }
-    if (!used) ++stats_.ignored;
+bool projector::wanted(std::string_view category) const {
+  for (const auto& target : targets_.all()) {
+    if (target->info().category == category) return true;
   }
-  auto& progress = progress_[message.partition];
-  if (event) progress.position = event->position.token();
-  progress.offset = message.offset;
-  rd_kafka_offset_store(message.rkt, message.partition, message.offset);
+  return false;
+}
+
+void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
+  std::vector<std::optional<core::recorded_event>> events;
+  for (const auto& message : batch) {
+    ++stats_.messages;
+    check_offset_jump(*message);
+    events.push_back(event_from_message(*message));
+    if (!events.back()) {
+      ++stats_.ignored;
+      log_.warn("not an event message", {{"partition", message->partition}, {"offset", message->offset}});
+    } else if (!wanted(events.back()->stream.category())) {
+      ++stats_.ignored;
+    }
+  }
+  for (const auto& target : targets_.all()) {
+    std::vector<core::recorded_event> mine;
+    for (const auto& event : events) {
+      if (event && target->info().category == event->stream.category()) mine.push_back(*event);
+    }
+    if (!mine.empty()) apply_to(*target, mine);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& progress = progress_[batch[i]->partition];
+    if (events[i]) progress.position = events[i]->position.token();
+    progress.offset = batch[i]->offset;
+    rd_kafka_offset_store(batch[i]->rkt, batch[i]->partition, batch[i]->offset);
+  }
 }
 
 // Poison is the event's problem (dead letters); an unreachable Redis or PostgreSQL is nobody's
@@ -194,10 +218,10 @@ void projector::handle(const rd_kafka_message_t& message) {
 // pause, never a skipped event or a dead projector. (A Redis restarted without persistence comes
 // back empty: the per-stream checkpoints are gone with the model, so each stream's next event
 // fills it from the event store; `cqrs rebuild` restores the quiet ones.)
-void projector::apply_to(projection_target& target, const core::recorded_event& event) {
+void projector::apply_to(projection_target& target, std::span<const core::recorded_event> events) {
   for (int attempt = 1;; ++attempt) {
     try {
-      apply_once(target, event);
+      apply_batch(target, events);
       return;
     } catch (const redis_error& e) {
       wait_for_target(target, attempt, e);
@@ -218,11 +242,25 @@ void projector::wait_for_target(const projection_target& target, int attempt, co
   std::this_thread::sleep_for(pause);
 }
 
+// The whole batch in one step; when one of its events is poison, nothing of the batch was applied
+// (the transaction rolled back, or the Redis pipeline was never sent: changes are computed first),
+// so the batch goes again one event at a time, where poison is retried and dead-lettered alone.
+void projector::apply_batch(projection_target& target, std::span<const core::recorded_event> events) {
+  if (events.size() > 1) {
+    try {
+      count(target, events, target.apply(events));
+      return;
+    } catch (const handler_error&) {
+    }
+  }
+  for (const auto& event : events) apply_once(target, event);
+}
+
 void projector::apply_once(projection_target& target, const core::recorded_event& event) {
   std::map<std::string, int> failures;  // per failing stream version: a gap fill may meet other poison
   for (;;) {
     try {
-      count(target, event, target.apply(std::span(&event, 1)));
+      count(target, std::span(&event, 1), target.apply(std::span(&event, 1)));
       return;
     } catch (const handler_error& e) {
       const auto key = fmt::format("{}@{}", e.event().stream.str(), e.event().version.value());
@@ -241,13 +279,14 @@ void projector::apply_once(projection_target& target, const core::recorded_event
   }
 }
 
-void projector::count(projection_target& target, const core::recorded_event& event, const apply_counts& counts) {
+void projector::count(projection_target& target, std::span<const core::recorded_event> events,
+                      const apply_counts& counts) {
   stats_.counts += counts;
   auto& metrics = metrics_.at(target.info().name);
   metrics.applied.increment(static_cast<double>(counts.applied));
   metrics.duplicates.increment(static_cast<double>(counts.duplicates));
   auto& newest = newest_applied_[target.info().name];
-  newest = std::max(newest, event.recorded_at);
+  for (const auto& event : events) newest = std::max(newest, event.recorded_at);
 }
 
 void projector::commit(bool check_idle) {
@@ -416,7 +455,7 @@ void projector::catch_up_from_store(projection_target& target, core::log_positio
     auto batch = store_.read_category(target.info().category, at, store_.limits().max_batch);
     if (!batch.ok()) throw std::runtime_error("offset jump recovery: " + batch.error().detail);
     if (batch.value().events.empty()) return;
-    for (const auto& event : batch.value().events) apply_to(target, event);
+    apply_to(target, batch.value().events);
     at = batch.value().next;
   }
 }

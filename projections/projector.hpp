@@ -24,7 +24,9 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/event_store.hpp"
@@ -48,6 +50,7 @@ struct projector_config {
   int max_attempts = 3;               // handler attempts before an event is dead-lettered
   bool halt_on_poison = false;        // stop instead of dead-lettering
   std::chrono::milliseconds commit_interval{1000};
+  std::size_t max_batch = 500;  // messages applied together (one transaction / pipeline per model)
   std::string metrics_file;  // Prometheus text written here every metrics_interval, if set
   std::chrono::milliseconds metrics_interval{1000};
 };
@@ -100,8 +103,9 @@ class projector {
 
   projector(projector_config config, const target_set& targets, core::logger log,
             std::unique_ptr<core::metrics_registry> own, core::metrics_registry* shared);
-  void handle(const rd_kafka_message_t& message);
-  void count(projection_target& target, const core::recorded_event& event, const apply_counts& counts);
+  void handle(const std::vector<core::kafka::message_ptr>& batch);
+  bool wanted(std::string_view category) const;
+  void count(projection_target& target, std::span<const core::recorded_event> events, const apply_counts& counts);
   void update_lag();
   // Offset jump recovery (see the header comment).
   void expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions);
@@ -110,7 +114,8 @@ class projector {
   void recover_partition(std::int32_t partition);
   core::log_position recovery_start(const projection_target& target, std::int32_t partition);
   void catch_up_from_store(projection_target& target, core::log_position after);
-  void apply_to(projection_target& target, const core::recorded_event& event);
+  void apply_to(projection_target& target, std::span<const core::recorded_event> events);
+  void apply_batch(projection_target& target, std::span<const core::recorded_event> events);
   void apply_once(projection_target& target, const core::recorded_event& event);
   // A read model's server is unreachable: wait (backing off) before the same event is applied
   // again, unless run() is asked to stop, which then leaves by rethrowing.
