@@ -60,20 +60,31 @@ std::vector<char*> c_strings(std::vector<std::string>& texts) {
   return out;
 }
 
-std::uint16_t free_port() {
+// A free port below the kernel's ephemeral range (like tools/lib/common.sh): a port the kernel
+// handed out for binding 0 can be taken by an outgoing connection of the relay or projector,
+// started meanwhile, before the gateway binds it.
+bool can_bind(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free port");
-  }
+  address.sin_port = htons(port);
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
-  return ntohs(address.sin_port);
+  return bound;
+}
+
+std::uint16_t free_port() {
+  int low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low;
+  if (low <= 12000) low = 60000;
+  std::random_device device;
+  std::uniform_int_distribution<int> pick(10000, low - 1);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(device));
+    if (can_bind(port)) return port;
+  }
+  throw std::runtime_error("no free port");
 }
 
 std::string random_text(std::size_t length) {

@@ -26,7 +26,9 @@ gateway_get_connections=64
 gateway_get_ids=1000
 gateway_command_connections=32
 gateway_products=10000
-gateway_visibility_rate=2000
+# BENCH_GATEWAY_VISIBILITY_RATE and BENCH_GATEWAY_ONLY=visibility: diagnostics (how the
+# visibility latency depends on the offered rate) without the wrk phases.
+gateway_visibility_rate=${BENCH_GATEWAY_VISIBILITY_RATE:-2000}
 gateway_visibility_seconds=15
 gateway_visibility_connections=64
 gateway_wrk_threads=1
@@ -363,6 +365,10 @@ bench_gateway_run() {
   [ -x "$gateway_tool" ] || die "$gateway_tool is missing (meson compile cqrs-visibility-bench)"
   gateway_start_engine
   gateway_seed
+  if [ "${BENCH_GATEWAY_ONLY:-}" = visibility ]; then
+    gateway_visibility
+    return
+  fi
   gateway_start_nginx
   note "gateway: wrk -t$gateway_wrk_threads --latency, $bench_seconds s per measurement, $bench_rounds rounds" \
     "(odd rounds baseline first), medians; GET over $gateway_get_ids ids at $gateway_get_connections connections," \

@@ -48,10 +48,14 @@ ensure_build() {
 }
 
 # A port nobody listens on right now (a start that loses the race is retried by the caller).
+# A free port below the kernel's ephemeral range: one picked inside it can be taken, between the
+# pick and the bind, by any outgoing connection (the engine's own, to PostgreSQL or Kafka).
 free_port() {
-  local port
+  local port low=32768 high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$low" -gt 12000 ] || low=60000
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 10000)))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
   die "no free port found"
