@@ -313,8 +313,8 @@ std::vector<redis_op> product_detail_projection::changes(const core::recorded_ev
 std::optional<product_fields> read_product_detail(redis_client& client, const std::string& product_id,
                                                   const std::string& projection) {
   const product_detail_projection p("product", projection);
-  const auto reply = client.checked(
-      {"EVAL", read_detail_script, "1", redis_live_pointer_key(projection), p.info().initial_model(), product_id});
+  const auto reply =
+      client.evaluate(read_detail_script, {redis_live_pointer_key(projection)}, {p.info().initial_model(), product_id});
   if (reply.elements.empty()) return std::nullopt;
   product_fields fields;
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
@@ -327,7 +327,7 @@ std::optional<std::string> find_product_id_by_sku(redis_client& client, const st
                                                   const std::string& projection) {
   const product_detail_projection p("product", projection);
   const auto reply =
-      client.checked({"EVAL", read_sku_script, "1", redis_live_pointer_key(projection), p.info().initial_model(), sku});
+      client.evaluate(read_sku_script, {redis_live_pointer_key(projection)}, {p.info().initial_model(), sku});
   if (reply.type == redis_reply::kind::nil) return std::nullopt;
   return reply.text;
 }

@@ -117,6 +117,23 @@ redis_reply redis_client::checked(const std::vector<std::string>& args) {
   return reply;
 }
 
+redis_reply redis_client::evaluate(const std::string& source, const std::vector<std::string>& keys,
+                                   const std::vector<std::string>& args) {
+  auto known = script_shas_.find(source);
+  if (known == script_shas_.end()) known = script_shas_.emplace(source, checked({"SCRIPT", "LOAD", source}).text).first;
+  std::vector<std::string> call{"EVALSHA", known->second, std::to_string(keys.size())};
+  call.insert(call.end(), keys.begin(), keys.end());
+  call.insert(call.end(), args.begin(), args.end());
+  auto reply = command(call);
+  if (redis_script::is_noscript(reply)) {
+    known->second = checked({"SCRIPT", "LOAD", source}).text;
+    call[1] = known->second;
+    reply = command(call);
+  }
+  if (reply.is_error()) throw redis_error("redis script: " + reply.text);
+  return reply;
+}
+
 const std::string& redis_script::sha(redis_client& client) {
   if (sha_.empty()) sha_ = client.checked({"SCRIPT", "LOAD", source_}).text;
   return sha_;

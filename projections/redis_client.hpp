@@ -6,6 +6,7 @@
 // inspects (e.g. NOSCRIPT).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -59,6 +60,12 @@ class redis_client {
   void append(const std::vector<std::string>& args);
   redis_reply read_reply();
 
+  // Runs a Lua script by its SHA1 (EVALSHA), loaded on its first use by this client and again
+  // after the server forgot it: hot read paths send 40 bytes instead of the script, and Redis
+  // skips hashing it. An error reply is thrown as redis_error.
+  redis_reply evaluate(const std::string& source, const std::vector<std::string>& keys,
+                       const std::vector<std::string>& args);
+
  private:
   struct context_deleter {
     void operator()(redisContext* context) const { redisFree(context); }
@@ -69,6 +76,7 @@ class redis_client {
   redis_endpoint endpoint_;
   std::unique_ptr<redisContext, context_deleter> context_;
   bool broken_ = false;  // the connection failed: the next call opens a new one
+  std::map<std::string, std::string, std::less<>> script_shas_;  // source -> SHA1, as loaded
 };
 
 // Loads a Lua script once and runs it by its SHA1, loading it again after NOSCRIPT (a restarted

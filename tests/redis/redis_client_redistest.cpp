@@ -75,3 +75,15 @@ TEST_CASE("a script run in a pipeline after the server forgot it is loaded again
   client.append(script.evalsha_args({}, {"y"}));
   CHECK(client.read_reply().text == "y");
 }
+
+TEST_CASE("evaluate runs a script by its SHA1 and loads it again after the server forgot it") {
+  redis_client client(cqrs::tests::redis_url());
+  const std::string key = "test:evaluate:" + cqrs::tests::run_id();
+  const std::string source = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+  CHECK(client.evaluate(source, {key}, {"2"}).integer == 2);
+  CHECK(client.evaluate(source, {key}, {"3"}).integer == 5);
+  client.checked({"SCRIPT", "FLUSH"});
+  CHECK(client.evaluate(source, {key}, {"4"}).integer == 9);
+  CHECK_THROWS_AS(client.evaluate("return redis.error_reply('no')", {}, {}), cqrs::projections::redis_error);
+  client.checked({"DEL", key});
+}
