@@ -23,8 +23,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/errors.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/worker_pool.hpp"
+#include "projections/redis_client.hpp"
 
 namespace cqrs::gateway {
 namespace {
@@ -57,8 +59,8 @@ class fake_handler final : public request_handler {
   http_response overloaded(const http_request&, pool_kind kind) override {
     return text(503, "overloaded " + std::string(to_string(kind)));
   }
-  http_response failed(const http_request&, std::string_view what, bool) override {
-    return text(500, "failed: " + std::string(what));
+  http_response failed(const http_request&, std::string_view what, bool dependency_down) override {
+    return text(dependency_down ? 503 : 500, "failed: " + std::string(what));
   }
   http_response refused(const http_request&, int status, std::string_view detail) override {
     return text(status, std::string(detail));
@@ -395,6 +397,37 @@ TEST_CASE("http_server answers failed() when work throws") {
   CHECK(r->result_int() == 500);
   CHECK(r->body() == "failed: boom");
   CHECK(r->keep_alive());
+}
+
+TEST_CASE("http_server tells failed() a broken dependency from a bug") {
+  fake_handler handler;
+  handler.on("/lost", [](http_request&) -> step {
+    return offload{pool_kind::postgres,
+                   [](worker_context&) -> step {
+                     throw core::store_error(core::failure_kind::connection, "connection refused");
+                   },
+                   0ms};
+  });
+  handler.on("/redis", [](http_request&) -> step {
+    return offload{pool_kind::redis,
+                   [](worker_context&) -> step { throw projections::redis_error("redis read: EOF"); }, 0ms};
+  });
+  handler.on("/statement", [](http_request&) -> step {
+    return offload{pool_kind::postgres,
+                   [](worker_context&) -> step {
+                     throw core::store_error(core::failure_kind::statement, "column does not exist");
+                   },
+                   0ms};
+  });
+  test_server s(handler);
+  client c(s.server.port());
+  for (const auto& [path, status] : {std::pair{"/lost", 503}, std::pair{"/redis", 503}, std::pair{"/statement", 500}}) {
+    CAPTURE(path);
+    c.send(get(path));
+    const auto r = c.read();
+    REQUIRE(r);
+    CHECK(r->result_int() == status);
+  }
 }
 
 TEST_CASE("http_server stop() lets an in-flight request finish, then returns") {
