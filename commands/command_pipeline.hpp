@@ -13,6 +13,10 @@
 //   appended), so their retry decides again.
 // - Snapshots: when an append crosses a multiple of snapshot_every, the new state is stored in the
 //   same transaction, so loading reads one snapshot and a tail shorter than snapshot_every.
+// - Cache (optional, commands/aggregate_cache.hpp): a state this process loaded or appended is
+//   kept, and a command on it is decided on that state and appended at exactly its version, in
+//   one statement. Only an acceptance that the append confirms is answered from the cache; any
+//   other answer, or a conflict, is decided again on the stream as stored.
 // - Every event carries the command id, correlation and causation ids and the actor; the store
 //   stamps the time.
 //
@@ -26,6 +30,7 @@
 #include <variant>
 #include <vector>
 
+#include "commands/aggregate_cache.hpp"
 #include "commands/command_outcome.hpp"
 #include "commands/pipeline_support.hpp"
 #include "commands/stored_aggregate.hpp"
@@ -47,6 +52,7 @@ struct loaded_aggregate {
   core::stream_version version;                        // 0: the stream does not exist
   std::optional<core::stream_version> snapshot_version;  // the snapshot it started from, if any
   std::size_t tail_events = 0;                           // events read after the snapshot
+  bool cached = false;                                   // taken from the aggregate cache
 };
 
 template <stored_aggregate A>
@@ -56,9 +62,11 @@ class command_pipeline {
   using event_type = typename A::event_type;
   using envelope_type = command_envelope<typename A::command_type>;
   using outcome_type = command_outcome<typename A::rejection_type>;
+  using cache_type = aggregate_cache<state_type>;
 
-  explicit command_pipeline(core::event_store& store, pipeline_options options = {})
-      : store_(store), options_(options) {}
+  // cache: shared with other pipelines of the process, may be null; outlives the pipeline.
+  explicit command_pipeline(core::event_store& store, pipeline_options options = {}, cache_type* cache = nullptr)
+      : store_(store), options_(options), cache_(cache) {}
   command_pipeline(const command_pipeline&) = delete;
   command_pipeline& operator=(const command_pipeline&) = delete;
 
@@ -78,6 +86,10 @@ class command_pipeline {
   };
 
   attempt_result attempt(const envelope_type& envelope, const request_facts& facts, int number);
+  std::optional<attempt_result> attempt_cached(const envelope_type& envelope, const request_facts& facts, int number);
+  attempt_result decide_and_append(const envelope_type& envelope, const request_facts& facts, int number,
+                                   const loaded_aggregate<state_type>& loaded);
+  void remember(const core::stream_id& stream, const loaded_aggregate<state_type>& loaded);
   std::optional<outcome_type> known_outcome(const std::string& key, const std::string& fingerprint);
   core::append_request append_request_for(const envelope_type& envelope, const loaded_aggregate<state_type>& loaded,
                                           const std::vector<event_type>& events, const request_facts& facts) const;
@@ -88,6 +100,7 @@ class command_pipeline {
 
   core::event_store& store_;
   pipeline_options options_;
+  cache_type* cache_;
 };
 
 template <stored_aggregate A>
@@ -136,7 +149,44 @@ void command_pipeline<A>::fold_stored(loaded_aggregate<state_type>& into, const 
 template <stored_aggregate A>
 typename command_pipeline<A>::attempt_result command_pipeline<A>::attempt(const envelope_type& envelope,
                                                                             const request_facts& facts, int number) {
+  if (auto answered = attempt_cached(envelope, facts, number)) return std::move(*answered);
   const auto loaded = load(envelope.target);
+  remember(envelope.target, loaded);
+  return decide_and_append(envelope, facts, number, loaded);
+}
+
+// Answers only what the cached state can answer for sure (see the header): an append the store
+// confirmed at exactly the cached version, or an outcome that does not depend on the state.
+template <stored_aggregate A>
+std::optional<typename command_pipeline<A>::attempt_result> command_pipeline<A>::attempt_cached(
+    const envelope_type& envelope, const request_facts& facts, int number) {
+  if (cache_ == nullptr) return std::nullopt;
+  auto entry = cache_->find(envelope.target);
+  if (!entry) return std::nullopt;
+  const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0, true};
+  auto result = decide_and_append(envelope, facts, number, loaded);
+  auto* outcome = std::get_if<outcome_type>(&result);
+  if (outcome == nullptr) {
+    cache_->forget(envelope.target);  // a conflict: the stream moved past the cached version
+    return std::nullopt;
+  }
+  if (const auto* done = std::get_if<accepted>(outcome); done != nullptr && (done->replayed || done->position)) {
+    return result;
+  }
+  if (std::holds_alternative<idempotency_key_reused>(*outcome) || std::holds_alternative<invalid_request>(*outcome)) {
+    return result;
+  }
+  return std::nullopt;
+}
+
+template <stored_aggregate A>
+void command_pipeline<A>::remember(const core::stream_id& stream, const loaded_aggregate<state_type>& loaded) {
+  if (cache_ != nullptr && loaded.version.value() > 0) cache_->put(stream, loaded.state, loaded.version);
+}
+
+template <stored_aggregate A>
+typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_append(
+    const envelope_type& envelope, const request_facts& facts, int number, const loaded_aggregate<state_type>& loaded) {
   // After the load, on every attempt: a command with the same key commits its outcome and its
   // events together, so if the key is not found now, the loaded state cannot hold its events
   // either, and deciding on it is safe (the append then conflicts). Looking up before the load
@@ -151,8 +201,16 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::attempt(const 
   if (!decision.accepted()) return outcome_type{rejected<typename A::rejection_type>{decision.rejection()}};
   if (decision.events().empty()) return outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}};
   auto request = append_request_for(envelope, loaded, decision.events(), facts);
-  return interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_.notifier),
-                   envelope, facts, number);
+  auto result = interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_.notifier),
+                          envelope, facts, number);
+  if (cache_ != nullptr) {
+    if (const auto* done = std::get_if<outcome_type>(&result)) {
+      if (const auto* ok = std::get_if<accepted>(done); ok != nullptr && !ok->replayed) {
+        cache_->put(envelope.target, core::fold<A>(loaded.state, decision.events()), ok->version);
+      }
+    }
+  }
+  return result;
 }
 
 template <stored_aggregate A>

@@ -18,7 +18,8 @@ core::event_store& worker_context::store() {
 }
 
 commands::product::product_pipeline& worker_context::products() {
-  if (!products_) products_ = std::make_unique<commands::product::product_pipeline>(store(), settings_.pipeline);
+  if (!products_) products_ = std::make_unique<commands::product::product_pipeline>(store(), settings_.pipeline,
+                                                                                 settings_.product_cache.get());
   return *products_;
 }
 

@@ -359,6 +359,15 @@ gateway_report() {
   [ "$max" -le 10 ] || note "warning: other processes used up to $max% of the machine during a measurement"
 }
 
+# BENCH_GATEWAY_ONLY=hold (diagnostics, e.g. perf): keeps the seeded stack up and writes what a
+# client needs to $bench_dir/hold.env, until that file is removed.
+gateway_hold() {
+  printf 'URL=%s\nTOKEN=%s\nIDS=%s\nIDS_GET=%s\nDIR=%s\n' "$gateway_url" "$gateway_token" \
+    "$bench_dir/ids.all" "$bench_dir/ids.get" "$bench_dir" >"$bench_dir/hold.env"
+  say "holding the stack: remove $bench_dir/hold.env to stop"
+  while [ -e "$bench_dir/hold.env" ]; do sleep 1; done
+}
+
 bench_gateway_run() {
   local round
   ensure_packages wrk nginx curl
@@ -367,6 +376,10 @@ bench_gateway_run() {
   gateway_seed
   if [ "${BENCH_GATEWAY_ONLY:-}" = visibility ]; then
     gateway_visibility
+    return
+  fi
+  if [ "${BENCH_GATEWAY_ONLY:-}" = hold ]; then
+    gateway_hold
     return
   fi
   gateway_start_nginx

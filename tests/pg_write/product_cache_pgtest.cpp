@@ -1,0 +1,156 @@
+// The aggregate cache in the command pipeline: a hit is decided on the cached state and appended
+// at exactly its version; a cache left stale by another writer never changes an answer: the
+// append conflicts and the command is decided again on the stream as stored, and every answer
+// other than an acceptance (a rejection, a failed If-Match) is decided on the stored stream.
+
+#include <doctest/doctest.h>
+
+#include "commands/product/product_aggregate.hpp"
+#include "tests/pg_write/write_fixture.hpp"
+
+using namespace cqrs;
+using namespace cqrs::tests::write;
+using commands::product::product_pipeline;
+
+namespace {
+
+using rejected = commands::rejected<commands::product::rejection>;
+using product_cache = product_pipeline::cache_type;
+
+schemas::restock_product restock(std::int64_t units) { return schemas::restock_product{schemas::quantity(units)}; }
+
+schemas::reserve_stock reserve(std::string id, std::int64_t units) {
+  return schemas::reserve_stock{schemas::reservation_id(std::move(id)), schemas::quantity(units)};
+}
+
+std::int64_t stored_on_hand(core::event_store& store, const core::stream_id& product) {
+  product_pipeline reader(store);
+  return reader.load(product).state.on_hand;
+}
+
+}  // namespace
+
+TEST_CASE("aggregate cache: what the pipeline appends is cached at its new version and state") {
+  auto store = make_store();
+  product_cache cache(100);
+  product_pipeline pipeline(*store, {}, &cache);
+  const auto product = product_stream("cache-put");
+  REQUIRE(std::holds_alternative<commands::accepted>(pipeline.handle({product, new_product(unique_sku("cache-put"), 3), as("a")})));
+  REQUIRE(std::holds_alternative<commands::accepted>(pipeline.handle({product, restock(4), as("a")})));
+
+  const auto entry = cache.find(product);
+  REQUIRE(entry.has_value());
+  CHECK(entry->version == core::stream_version{2});
+  CHECK(entry->state == pipeline.load(product).state);
+  CHECK(entry->state.on_hand == 7);
+}
+
+TEST_CASE("aggregate cache: a hit decides on the cached state without reading the stream") {
+  auto store = make_store();
+  product_cache cache(100);
+  product_pipeline pipeline(*store, {}, &cache);
+  const auto product = product_stream("cache-hit");
+  REQUIRE(std::holds_alternative<commands::accepted>(pipeline.handle({product, new_product(unique_sku("cache-hit"), 2), as("a")})));
+  // An entry at the stream's true version is trusted as the fold of its events. Planting one with
+  // more stock than stored shows that the decision was taken on it, not on a load: the stored
+  // state would refuse this reservation.
+  auto planted = cache.find(product);
+  REQUIRE(planted.has_value());
+  planted->state.on_hand = 100;
+  cache.forget(product);
+  cache.put(product, planted->state, planted->version);
+
+  const auto outcome = pipeline.handle({product, reserve("r1", 50), as("a")});
+  CHECK(std::get<commands::accepted>(outcome).version == core::stream_version{2});
+}
+
+TEST_CASE("aggregate cache: another writer's append makes the cached append conflict; the command is decided again on the stored stream") {
+  auto store = make_store();
+  auto other_store = make_store();
+  product_cache cache(100);
+  product_pipeline cached(*store, {}, &cache);
+  product_pipeline other(*other_store);
+  const auto product = product_stream("cache-stale");
+  REQUIRE(std::holds_alternative<commands::accepted>(cached.handle({product, new_product(unique_sku("cache-stale"), 1), as("a")})));
+  REQUIRE(std::holds_alternative<commands::accepted>(other.handle({product, restock(10), as("b")})));
+
+  const auto outcome = cached.handle({product, restock(5), as("a")});
+  const auto& done = std::get<commands::accepted>(outcome);
+  CHECK(done.version == core::stream_version{3});
+  CHECK(done.attempts == 1);  // the stale cache is not a retry of the command
+  CHECK(stored_on_hand(*store, product) == 16);
+  CHECK(cache.find(product)->version == core::stream_version{3});
+  CHECK(cache.find(product)->state.on_hand == 16);
+}
+
+TEST_CASE("aggregate cache: a rejection on a stale cached state is decided again on the stored stream") {
+  auto store = make_store();
+  auto other_store = make_store();
+  product_cache cache(100);
+  product_pipeline cached(*store, {}, &cache);
+  product_pipeline other(*other_store);
+  const auto product = product_stream("cache-reject");
+  REQUIRE(std::holds_alternative<commands::accepted>(cached.handle({product, new_product(unique_sku("cache-reject"), 1), as("a")})));
+  REQUIRE(std::holds_alternative<commands::accepted>(other.handle({product, restock(20), as("b")})));
+
+  // The cached state has 1 unit; the stream has 21.
+  const auto outcome = cached.handle({product, reserve("r1", 12), as("a")});
+  CHECK(std::get<commands::accepted>(outcome).version == core::stream_version{3});
+
+  // And a rejection that holds on the stored stream is still a rejection.
+  const auto refused = cached.handle({product, reserve("r2", 100), as("a")});
+  CHECK(std::holds_alternative<rejected>(refused));
+}
+
+TEST_CASE("aggregate cache: If-Match is checked against the stored stream, not a stale cached version") {
+  auto store = make_store();
+  auto other_store = make_store();
+  product_cache cache(100);
+  product_pipeline cached(*store, {}, &cache);
+  product_pipeline other(*other_store);
+  const auto product = product_stream("cache-ifmatch");
+  REQUIRE(std::holds_alternative<commands::accepted>(cached.handle({product, new_product(unique_sku("cache-ifmatch"), 1), as("a")})));
+  REQUIRE(std::holds_alternative<commands::accepted>(other.handle({product, restock(1), as("b")})));
+
+  auto context = as("a");
+  context.if_match = core::stream_version{2};  // the true version; the cache holds 1
+  const auto outcome = cached.handle({product, restock(1), context});
+  CHECK(std::get<commands::accepted>(outcome).version == core::stream_version{3});
+
+  context.if_match = core::stream_version{2};  // now stale for real
+  const auto stale = cached.handle({product, restock(1), context});
+  const auto& conflict = std::get<commands::version_conflict>(stale);
+  CHECK(conflict.caller_expectation);
+  CHECK(conflict.actual == core::stream_version{3});
+}
+
+TEST_CASE("aggregate cache: an idempotent retry answers the first outcome from a cached stream") {
+  auto store = make_store();
+  product_cache cache(100);
+  product_pipeline pipeline(*store, {}, &cache);
+  const auto product = product_stream("cache-idem");
+  REQUIRE(std::holds_alternative<commands::accepted>(pipeline.handle({product, new_product(unique_sku("cache-idem"), 1), as("a")})));
+  const auto first = std::get<commands::accepted>(pipeline.handle({product, restock(2), as("a", "key-1")}));
+  const auto again = std::get<commands::accepted>(pipeline.handle({product, restock(2), as("a", "key-1")}));
+  CHECK(again.replayed);
+  CHECK(again.version == first.version);
+  CHECK(stored_on_hand(*store, product) == 3);
+}
+
+TEST_CASE("aggregate cache: bounded, and an older entry never replaces a newer one") {
+  product_cache cache(32, 4);
+  commands::product::product_state state;
+  for (int i = 0; i < 200; ++i) cache.put(product_stream("bound-" + std::to_string(i)), state, core::stream_version{1});
+  CHECK(cache.size() <= 36);  // capacity / shards + 1 per shard
+  CHECK(cache.size() >= 32);
+
+  const auto product = product_stream("newer");
+  state.on_hand = 5;
+  cache.put(product, state, core::stream_version{5});
+  state.on_hand = 4;
+  cache.put(product, state, core::stream_version{4});
+  CHECK(cache.find(product)->version == core::stream_version{5});
+  CHECK(cache.find(product)->state.on_hand == 5);
+  cache.forget(product);
+  CHECK_FALSE(cache.find(product).has_value());
+}
