@@ -1,5 +1,7 @@
 #include "commands/relay/log_reader.hpp"
 
+#include <algorithm>
+
 #include "core/event_store.hpp"
 #include "core/log_tail.hpp"
 
@@ -48,6 +50,15 @@ void log_reader::run(const std::stop_token& stop) {
   }
 }
 
+namespace {
+
+// How long a caught-up reader waits for a notification before reading again anyway: a
+// notification may come early (an older transaction still held the watermark back), and the
+// events behind it must not wait out the whole polling fallback.
+constexpr std::chrono::milliseconds catch_up_pause{5};
+
+}  // namespace
+
 void log_reader::read_ahead(const std::stop_token& stop) {
   core::store_options store_settings;
   store_settings.url = settings_.pg_url;
@@ -59,7 +70,12 @@ void log_reader::read_ahead(const std::stop_token& stop) {
       tail.wait(settings_.poll);
       continue;
     }
+    // A short batch reached the watermark: reading again at once finds nothing new (each such
+    // empty read cost a query per batch under steady load). The next commit's notification, at
+    // most `catch_up` away while writers keep committing, wakes the next read instead.
+    const bool caught_up = batch.events.size() < settings_.batch;
     deliver(std::move(batch), request->generation);
+    if (caught_up) tail.wait(std::min(settings_.poll, catch_up_pause));
   }
 }
 
