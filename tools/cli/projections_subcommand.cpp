@@ -96,6 +96,8 @@ int run_projector(const core::settings_source& source) {
   config.max_attempts = static_cast<int>(source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100));
   config.halt_on_poison = source.boolean("CQRS_PROJECTOR_HALT_ON_POISON", false);
   config.max_batch = static_cast<std::size_t>(source.integer("CQRS_PROJECTOR_BATCH", 500, 1, 10'000));
+  config.fetch_wait = source.milliseconds("CQRS_PROJECTOR_FETCH_WAIT_MS", config.fetch_wait, std::chrono::milliseconds{1},
+                                         std::chrono::milliseconds{10'000});
   config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
   core::metrics_registry registry;  // the process's: the gateway will expose it later
   projections::projector projector(config, rt.targets(), log, registry);
@@ -124,6 +126,9 @@ subcommand projector_subcommand() {
                              {"CQRS_PROJECTOR_MAX_ATTEMPTS", "3", "handler attempts before dead-lettering"},
                              {"CQRS_PROJECTOR_HALT_ON_POISON", "false", "true: stop on a poison event"},
                              {"CQRS_PROJECTOR_BATCH", "500", "messages applied together, one transaction per model (1-10000)"},
+                             {"CQRS_PROJECTOR_FETCH_WAIT_MS", "5",
+                              "longest a fetch waits for new messages: the read models' latency floor on brokers "
+                              "that wait it out (1-10000)"},
                              {"CQRS_PROJECTOR_METRICS_FILE", "",
                               "write Prometheus text metrics here every second (none if empty)"}});
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
