@@ -1,13 +1,15 @@
-// The only translation unit that includes Beast and Asio (see meson.build): the heavy templates
-// compile once, and everything else speaks http_types.hpp.
+// The only translation unit that includes Beast (see meson.build): the heavy templates compile
+// once, and everything else speaks http_types.hpp (Asio is also in redis_async.cpp).
 //
-// Per connection, on its strand, three kinds of coroutines cooperate:
+// Per connection, on its lane (an io_context run by one I/O thread), three kinds of coroutines
+// cooperate:
 //   reader     parses requests (Beast's parser fed by our own reads, so that each read has its own
 //              deadline) and queues an `exchange` per request, at most max_pipelined ahead;
-//   processor  one per request: routes it, runs its offloads on the pools, fills its exchange;
+//   processor  one per request: routes it, runs its offloads on the pools and its Redis calls on
+//              the server's async Redis connections, fills its exchange;
 //   writer     writes exchanges strictly in arrival order as each becomes ready.
-// They share state without locks because a strand runs one of them at a time; they wake each
-// other with `wakeup` (a timer used as a condition variable).
+// They share state without locks because the lane's one thread runs one of them at a time; they
+// wake each other with `wakeup` (a timer used as a condition variable).
 
 #include "gateway/http_server.hpp"
 
@@ -278,8 +280,10 @@ struct pending_completion {
   pending_completion(Handler h, const executor_type& executor)
       : handler(std::move(h)), work(net::make_work_guard(executor)) {}
 
-  // Resumes the coroutine on its own executor (the connection's strand), never on the pool thread.
-  static void complete(const std::shared_ptr<pending_completion>& self, offload_outcome outcome) {
+  // Resumes the coroutine on its own executor (the connection's lane), never on the pool thread
+  // (or the Redis connection's strand).
+  template <class Outcome>
+  static void complete(const std::shared_ptr<pending_completion>& self, Outcome outcome) {
     net::post(self->work.get_executor(), [self, outcome = std::move(outcome)]() mutable {
       auto h = std::move(self->handler);
       self->work.reset();
@@ -303,9 +307,29 @@ auto async_offload(worker_pool& pool, offload_tracker& tracker, std::function<st
     const bool accepted = pool.try_submit([pending, ticket, job_work](worker_context& context) {
       completion::complete(pending, run_work(context, job_work));
     });
-    if (!accepted) completion::complete(pending, {offload_outcome::kind::refused, std::nullopt, {}});
+    if (!accepted) completion::complete(pending, offload_outcome{offload_outcome::kind::refused, std::nullopt, {}});
   };
   return net::async_initiate<Token, void(offload_outcome)>(initiation, token, std::move(work));
+}
+
+// Runs `call` on `link` (nothing: no Redis configured); completes with its result on the caller's
+// executor.
+template <class Token>
+auto async_redis(redis_async* link, redis_call& call, Token&& token) {
+  auto initiation = [link](auto handler, const redis_lua_script* script, std::vector<std::string> keys,
+                           std::vector<std::string> args) {
+    using completion = pending_completion<decltype(handler)>;
+    const auto executor = net::get_associated_executor(handler);
+    auto pending = std::make_shared<completion>(std::move(handler), executor);
+    if (link == nullptr) {
+      completion::complete(pending, redis_result::failed("no Redis configured"));
+      return;
+    }
+    link->evaluate(*script, std::move(keys), std::move(args),
+                   [pending](redis_result result) { completion::complete(pending, std::move(result)); });
+  };
+  return net::async_initiate<Token, void(redis_result)>(initiation, token, call.script, std::move(call.keys),
+                                                        std::move(call.args));
 }
 
 // --- connections --------------------------------------------------------------------------------
@@ -322,13 +346,21 @@ struct server_state {
   offload_tracker offloads;
 
   // Registers an accepted connection; nothing when over the cap or shutting down.
-  std::shared_ptr<connection> admit(tcp::socket socket);
+  std::shared_ptr<connection> admit(tcp::socket socket, std::size_t lane);
   void forget(std::uint64_t id);
   std::vector<std::shared_ptr<connection>> live();
   std::vector<std::shared_ptr<connection>> begin_shutdown();
   std::size_t open_count();
 
   worker_pool& pool(pool_kind kind) { return kind == pool_kind::postgres ? deps.postgres : deps.redis; }
+  // The Redis link of an I/O thread's lane: same thread as the connection, so a call and its
+  // reply never cross threads.
+  redis_async* redis_for(std::size_t lane) {
+    if (redis_links == nullptr || redis_links->empty()) return nullptr;
+    return (*redis_links)[lane % redis_links->size()].get();
+  }
+
+  const std::vector<std::unique_ptr<redis_async>>* redis_links = nullptr;  // set by http_server::impl
 
  private:
   std::mutex mutex_;
@@ -346,9 +378,9 @@ struct exchange {
   bool head = false;
 };
 
-// A timer used as a condition variable between coroutines of one strand: wait() suspends until
+// A timer used as a condition variable between coroutines of one lane: wait() suspends until
 // notify(). Waiters re-check their condition in a loop, so a notify with nobody waiting is
-// harmless, and nothing can slip between the check and the wait (the strand runs one at a time).
+// harmless, and nothing can slip between the check and the wait (the lane runs one at a time).
 class wakeup {
  public:
   explicit wakeup(const net::any_io_executor& executor) : timer_(executor) {}
@@ -376,7 +408,7 @@ enum class read_result { data, timeout, woken, eof, failed };
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, server_state& server, std::uint64_t id);
+  connection(tcp::socket socket, server_state& server, std::uint64_t id, std::size_t lane);
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -414,6 +446,7 @@ class connection : public std::enable_shared_from_this<connection> {
   server_state& server_;
   const server_limits& limits_;
   std::uint64_t id_;
+  std::size_t lane_;  // the I/O thread (io_context) that runs this connection
   std::string remote_;
   beast::flat_buffer buffer_;
   net::steady_timer read_timer_;
@@ -433,11 +466,12 @@ std::string remote_address(const tcp::socket& socket) {
   return ec ? std::string() : endpoint.address().to_string();
 }
 
-connection::connection(tcp::socket socket, server_state& server, std::uint64_t id)
+connection::connection(tcp::socket socket, server_state& server, std::uint64_t id, std::size_t lane)
     : socket_(std::move(socket)),
       server_(server),
       limits_(server.limits),
       id_(id),
+      lane_(lane),
       remote_(remote_address(socket_)),
       buffer_(server.limits.max_header_bytes + read_chunk),
       read_timer_(socket_.get_executor()),
@@ -670,8 +704,9 @@ net::awaitable<void> connection::process(std::shared_ptr<connection> self, std::
   self->ready_.notify();
 }
 
-// route(), then each offload in turn: wait its delay on a timer, run its work on its pool, and
-// continue with the step the work returns, until a response.
+// route(), then each step in turn until a response: an offload waits its delay on a timer and
+// runs its work on its pool; a Redis call runs on this connection's Redis link; each continues
+// with the step its work (or continuation) returns.
 net::awaitable<http_response> connection::respond(http_request& request, std::string& route) {
   auto& handler = server_.deps.handler;
   step next;
@@ -682,7 +717,19 @@ net::awaitable<http_response> connection::respond(http_request& request, std::st
   } catch (const std::exception& e) {
     co_return handler.failed(request, e.what(), false);
   }
-  while (auto* job = std::get_if<offload>(&next)) {
+  for (;;) {
+    if (auto* call = std::get_if<redis_call>(&next)) {
+      auto then = std::move(call->then);
+      auto result = co_await async_redis(server_.redis_for(lane_), *call, net::use_awaitable);
+      try {
+        next = then(std::move(result));
+      } catch (const std::exception& e) {
+        co_return handler.failed(request, e.what(), is_dependency_failure(e));
+      }
+      continue;
+    }
+    auto* job = std::get_if<offload>(&next);
+    if (job == nullptr) break;
     const auto kind = job->pool;
     if (job->delay > 0ms) {
       net::steady_timer timer(co_await net::this_coro::executor, job->delay);
@@ -767,7 +814,7 @@ net::awaitable<void> connection::linger() {
 
 // --- server_state -------------------------------------------------------------------------------
 
-std::shared_ptr<connection> server_state::admit(tcp::socket socket) {
+std::shared_ptr<connection> server_state::admit(tcp::socket socket, std::size_t lane) {
   std::lock_guard lock(mutex_);
   if (shutting_down_ || open_.size() >= limits.max_connections) {
     error_code ec;
@@ -775,7 +822,7 @@ std::shared_ptr<connection> server_state::admit(tcp::socket socket) {
     return nullptr;
   }
   const auto id = next_id_++;
-  auto c = std::make_shared<connection>(std::move(socket), *this, id);
+  auto c = std::make_shared<connection>(std::move(socket), *this, id, lane);
   open_.emplace(id, c);
   if (deps.metrics != nullptr) deps.metrics->connection_opened();
   return c;
@@ -840,17 +887,35 @@ struct http_server::impl {
   impl(const std::string& host, std::uint16_t port, int thread_count, server_limits limits, server_dependencies deps)
       : state(limits, deps),
         threads(std::max(1, thread_count)),
-        io(threads),
+        lanes(make_lanes(threads)),
+        io(*lanes.front()),
         strand(net::make_strand(io)),
         acceptor(strand),
         signals(strand) {
     listen_on(acceptor, resolve_endpoint(io, host, port));
     bound_port = acceptor.local_endpoint().port();
+    // One per I/O thread: enough to keep each thread's share of reads pipelined on its own socket.
+    if (!deps.redis_url.empty()) {
+      for (int i = 0; i < threads; ++i) {
+        redis_links.push_back(std::make_unique<redis_async>(*lanes[static_cast<std::size_t>(i)], deps.redis_url,
+                                                            deps.redis_options));
+      }
+    }
+    state.redis_links = &redis_links;
   }
 
   ~impl() {
-    // Pool threads may still run offloads whose completions post to `io`: wait for them first.
+    // Pool threads may still run offloads whose completions post to the lanes: wait for them first.
     state.offloads.wait_idle();
+  }
+
+  // One io_context per I/O thread, each run by its thread alone: a connection, its timers and its
+  // Redis link share one thread, so their handlers hand work to each other through that thread's
+  // own queue (no wake-up of another thread, no allocation freed on another thread's arena).
+  static std::vector<std::unique_ptr<net::io_context>> make_lanes(int count) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < count; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
   }
 
   void start();
@@ -859,17 +924,25 @@ struct http_server::impl {
   net::awaitable<void> shutdown();
   net::awaitable<void> wait_for_connections(clock::time_point deadline);
 
-  server_state state;  // before `io`: connections destroyed with it still reach the state
+  server_state state;  // before the lanes: connections destroyed with them still reach the state
   int threads;
-  net::io_context io;
+  std::vector<std::unique_ptr<net::io_context>> lanes;
+  net::io_context& io;  // lane 0, which also runs the acceptor, the signals and the shutdown
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_lanes;  // until shutdown
+  std::size_t next_lane = 0;                           // on `strand`
   net::strand<net::io_context::executor_type> strand;  // the acceptor, the signals and shutdown
   tcp::acceptor acceptor;
   net::signal_set signals;
   std::uint16_t bound_port = 0;
   bool stop_started = false;  // on `strand`
+  // Last: destroyed first, while the lanes still exist (their sockets and timers belong to them),
+  // and after run() returned, so no I/O thread runs their handlers meanwhile.
+  std::vector<std::unique_ptr<redis_async>> redis_links;
 };
 
 void http_server::impl::start() {
+  // A lane without connections yet must not run out of work and return.
+  for (auto& lane : lanes) keep_lanes.push_back(net::make_work_guard(*lane));
   net::co_spawn(strand, accept_loop(), ignore_escaped);
   signals.add(SIGTERM);
   signals.add(SIGINT);
@@ -887,7 +960,10 @@ void http_server::impl::request_stop() {
 
 net::awaitable<void> http_server::impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(io), use_op);
+    // Round robin over the lanes: each connection lives on one I/O thread from now on.
+    const auto lane = next_lane++ % lanes.size();
+    // No strand: one thread runs the lane, so the connection's coroutines never run concurrently.
+    auto [ec, socket] = co_await acceptor.async_accept(*lanes[lane], use_op);
     if (!acceptor.is_open()) co_return;
     if (ec) {
       // Out of descriptors, most likely: accepting again at once would spin.
@@ -895,12 +971,12 @@ net::awaitable<void> http_server::impl::accept_loop() {
       co_await pause.async_wait(use_op);
       continue;
     }
-    if (auto c = state.admit(tcp::socket(std::move(socket)))) c->start();
+    if (auto c = state.admit(tcp::socket(std::move(socket)), lane)) c->start();
   }
 }
 
 // Stop accepting; let connections finish what they were asked (idle ones close at once); at the
-// deadline close the rest; then stop the io_context so that run() returns.
+// deadline close the rest; then stop the lanes so that run() returns.
 net::awaitable<void> http_server::impl::shutdown() {
   error_code ec;
   acceptor.close(ec);
@@ -909,7 +985,8 @@ net::awaitable<void> http_server::impl::shutdown() {
   co_await wait_for_connections(clock::now() + state.limits.shutdown_deadline);
   for (auto& c : state.live()) c->force_close();
   co_await wait_for_connections(clock::now() + 100ms);
-  io.stop();
+  keep_lanes.clear();
+  for (auto& lane : lanes) lane->stop();
 }
 
 net::awaitable<void> http_server::impl::wait_for_connections(clock::time_point deadline) {
@@ -931,7 +1008,7 @@ std::uint16_t http_server::port() const { return impl_->bound_port; }
 void http_server::run() {
   impl_->start();
   std::vector<std::jthread> helpers;
-  for (int i = 1; i < impl_->threads; ++i) helpers.emplace_back([this] { impl_->io.run(); });
+  for (std::size_t i = 1; i < impl_->lanes.size(); ++i) helpers.emplace_back([this, i] { impl_->lanes[i]->run(); });
   impl_->io.run();
 }
 

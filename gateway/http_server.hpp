@@ -1,9 +1,12 @@
 #pragma once
 
-// The HTTP/1.1 server (Boost.Beast, C++20 coroutines). One io_context run by N threads, a strand
-// per connection; keep-alive and pipelining (requests read ahead of their responses, at most
+// The HTTP/1.1 server (Boost.Beast, C++20 coroutines). N I/O threads, each running its own
+// io_context (a lane); accepted connections are spread over the lanes round robin and stay on
+// theirs; keep-alive and pipelining (requests read ahead of their responses, at most
 // max_pipelined, answered in order); header and body limits, read and idle timeouts, a connection
 // cap. Offloads run on the worker pools (http_types.hpp); a delayed offload waits on a timer.
+// Redis calls run on the server's own async Redis connections, one per lane, shared by that
+// lane's connections, on the lane's thread.
 // stop(): stop accepting, let in-flight requests finish until the deadline, then close the rest.
 // Beast and Asio are included only by http_server.cpp.
 
@@ -13,6 +16,7 @@
 
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_types.hpp"
+#include "gateway/redis_async.hpp"
 
 namespace cqrs::gateway {
 
@@ -24,6 +28,9 @@ struct server_dependencies {
   worker_pool& postgres;
   worker_pool& redis;
   http_metrics* metrics = nullptr;
+  // Where redis_call steps go; empty: they fail (and their continuations fall back).
+  std::string redis_url = {};
+  redis_async_options redis_options = {};
 };
 
 class http_server {

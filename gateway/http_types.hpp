@@ -10,6 +10,11 @@
 // connection when it is done, never blocking an I/O thread. Work returns the next step: a
 // response, or another offload (e.g. Redis missed, so read PostgreSQL; or not yet consistent, so
 // look again after `delay`, which the server waits on a timer, holding no thread).
+//
+// A Redis read need not leave the I/O thread at all: a `redis_call` runs a Lua script on the
+// server's non-blocking Redis connection (redis_async.hpp), and its continuation runs on the I/O
+// thread with the reply or the failure, answering at once (a hit) or returning an offload (a
+// miss, or Redis down: read PostgreSQL on its pool).
 
 #include <chrono>
 #include <functional>
@@ -53,13 +58,25 @@ enum class pool_kind { postgres, redis };
 std::string_view to_string(pool_kind kind);
 
 class worker_context;
+class redis_lua_script;
+struct redis_result;
 struct offload;
-using step = std::variant<http_response, offload>;
+struct redis_call;
+using step = std::variant<http_response, offload, redis_call>;
 
 struct offload {
   pool_kind pool = pool_kind::postgres;
   std::function<step(worker_context&)> work;
   std::chrono::milliseconds delay{0};  // wait this long first (on a timer, not on a thread)
+};
+
+// EVALSHA `script` with `keys` and `args` on the connection's I/O thread; `then` runs there too,
+// with the reply or why there is none, so it must stay cheap (no blocking calls: offload those).
+struct redis_call {
+  const redis_lua_script* script = nullptr;  // outlives the server (built before it, in main)
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  std::function<step(redis_result)> then;
 };
 
 // What the router made of a request: the route's name for metrics and logs ("GET /v1/products/{id}",

@@ -22,6 +22,7 @@
 #include "gateway/product_command_routes.hpp"
 #include "gateway/product_query_routes.hpp"
 #include "gateway/rate_limiter.hpp"
+#include "gateway/redis_product_reads.hpp"
 #include "gateway/router.hpp"
 #include "gateway/stream_routes.hpp"
 #include "gateway/worker_context.hpp"
@@ -57,9 +58,9 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
 }
 
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
-                const worker_pool& postgres, const worker_pool& redis) {
+                const worker_pool& postgres, const worker_pool& redis, const product_detail_reads& detail_reads) {
   add_product_command_routes(routes, config);
-  add_product_query_routes(routes, config);
+  add_product_query_routes(routes, config, detail_reads);
   add_stream_routes(routes, config);
   add_operations_routes(routes, {config, registry, postgres, redis});
 }
@@ -78,11 +79,14 @@ int serve(const gateway_config& config) {
   worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
+  const product_detail_reads detail_reads;
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, postgres, redis);
+  add_routes(routes, config, registry, postgres, redis, detail_reads);
 
+  redis_async_options redis_options;
+  redis_options.scripts = {&detail_reads.script()};
   http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
-                     server_dependencies{routes, postgres, redis, &metrics});
+                     server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
                          {"threads", config.engine.http.threads}});
   server.run();

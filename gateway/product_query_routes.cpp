@@ -18,6 +18,8 @@
 #include "gateway/gateway_config.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
+#include "gateway/redis_async.hpp"
+#include "gateway/redis_product_reads.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 #include "projections/product_projections.hpp"
@@ -233,20 +235,16 @@ step fall_back(const product_read& read) {
   return after_position(read.wait, catalog_projection, [read] { return read_catalog_step(read); });
 }
 
-step read_redis_step(const product_read& read) {
-  return offload{pool_kind::redis,
-                 [read](worker_context& workers) -> step {
-                   try {
-                     const auto fields = projections::read_product_detail(workers.redis(), read.id, detail_projection);
-                     if (fields) {
-                       if (auto view = from_redis(*fields)) return product_response(*view);
-                     }
-                   } catch (const projections::redis_error&) {
-                     workers.drop_connections();  // the next use reconnects
-                   }
-                   return fall_back(read);
-                 },
-                 std::chrono::milliseconds{0}};
+// On the I/O thread: a hit answers there and then; a miss or a failed Redis goes to PostgreSQL.
+step read_redis_step(const product_read& read, const product_detail_reads& reads) {
+  return redis_call{&reads.script(), reads.keys(), reads.args(read.id), [read](redis_result result) -> step {
+                      if (result.ok() && !result.reply->is_error()) {
+                        if (const auto fields = product_detail_reads::decode(*result.reply)) {
+                          if (auto view = from_redis(*fields)) return product_response(*view);
+                        }
+                      }
+                      return fall_back(read);
+                    }};
 }
 
 // consistency=strong: folded from the event store, so every acknowledged command is in it.
@@ -260,7 +258,7 @@ step read_strong_step(std::string id, core::stream_id stream) {
                  std::chrono::milliseconds{0}};
 }
 
-step get_product(request_context& ctx, const gateway_config& config) {
+step get_product(request_context& ctx, const gateway_config& config, const product_detail_reads& reads) {
   std::vector<field_error> errors;
   const auto id = ctx.params.at("id");
   auto stream = product_stream(id);
@@ -273,7 +271,7 @@ step get_product(request_context& ctx, const gateway_config& config) {
   if (!errors.empty()) return invalid(std::move(errors));
   if (consistency == "strong") return read_strong_step(id, std::move(*stream));
   product_read read{id, std::move(wait)};
-  return after_position(read.wait, detail_projection, [read] { return read_redis_step(read); });
+  return after_position(read.wait, detail_projection, [read, reads = &reads] { return read_redis_step(read, *reads); });
 }
 
 // ---- GET /v1/products --------------------------------------------------------------------------------
@@ -382,13 +380,26 @@ step search_products(request_context& ctx, const gateway_config& config) {
 
 }  // namespace
 
-void add_product_query_routes(router& r, const gateway_config& config) {
+namespace {
+
+void add_routes(router& r, const gateway_config& config, std::shared_ptr<const product_detail_reads> reads) {
   // The configuration outlives the router (main builds both), so handlers may keep a pointer.
   const auto* settings = &config;
   r.add(route_spec{"GET", "/v1/products/{id}", access::anyone,
-                   [settings](request_context& ctx) { return get_product(ctx, *settings); }, false});
+                   [settings, reads](request_context& ctx) { return get_product(ctx, *settings, *reads); }, false});
   r.add(route_spec{"GET", "/v1/products", access::anyone,
                    [settings](request_context& ctx) { return search_products(ctx, *settings); }, false});
+}
+
+}  // namespace
+
+void add_product_query_routes(router& r, const gateway_config& config, const product_detail_reads& reads) {
+  // Not owned: the caller keeps `reads` alive for as long as the router.
+  add_routes(r, config, std::shared_ptr<const product_detail_reads>(std::shared_ptr<void>{}, &reads));
+}
+
+void add_product_query_routes(router& r, const gateway_config& config) {
+  add_routes(r, config, std::make_shared<const product_detail_reads>(detail_projection));
 }
 
 }  // namespace cqrs::gateway

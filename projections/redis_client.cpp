@@ -17,7 +17,14 @@ int parse_number(std::string_view text, std::string_view url) {
   return value;
 }
 
-redis_reply convert(const redisReply* raw) {
+struct reply_deleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
+
+}  // namespace
+
+redis_reply from_hiredis(const redisReply* raw) {
   redis_reply reply;
   switch (raw->type) {
     case REDIS_REPLY_INTEGER:
@@ -41,16 +48,10 @@ redis_reply convert(const redisReply* raw) {
       break;
   }
   if (raw->str != nullptr) reply.text.assign(raw->str, raw->len);
-  for (std::size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(convert(raw->element[i]));
+  reply.elements.reserve(raw->elements);
+  for (std::size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(from_hiredis(raw->element[i]));
   return reply;
 }
-
-struct reply_deleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
-
-}  // namespace
 
 redis_endpoint parse_redis_url(std::string_view url) {
   constexpr std::string_view scheme = "redis://";
@@ -103,7 +104,7 @@ redis_reply redis_client::read_reply() {
   void* raw = nullptr;
   if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail("read");
   const reply_ptr owned(static_cast<redisReply*>(raw));
-  return convert(owned.get());
+  return from_hiredis(owned.get());
 }
 
 redis_reply redis_client::command(const std::vector<std::string>& args) {

@@ -42,6 +42,9 @@ struct redis_reply {
   bool is_error() const { return type == kind::error; }
 };
 
+// hiredis's reply tree as a value (the sync client's and the gateway's async connection's).
+redis_reply from_hiredis(const redisReply* raw);
+
 // After a lost connection (Redis restarted, a network blip) the call that met it throws, and the
 // next call connects again: the client never retries a command itself (the caller knows whether
 // its command is safe to run twice), but it does not stay broken either.

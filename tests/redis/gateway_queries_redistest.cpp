@@ -1,16 +1,20 @@
 // The gateway's query, history and operations routes against real PostgreSQL and Redis, without
 // sockets: each request goes through the router, and its offloads run here on this thread's
-// worker contexts, as the server's pools would run them.
+// worker contexts, as the server's pools would run them; its Redis calls run on an async Redis
+// connection (gateway::redis_async) driven here, as the server's I/O threads would run them.
 //
 // The routes read the production projection names (product_detail, product_catalog) of category
 // "product"; products here carry this run's id, so reruns on the same servers do not collide.
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <variant>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -23,6 +27,7 @@
 #include "gateway/operations_routes.hpp"
 #include "gateway/product_query_routes.hpp"
 #include "gateway/rate_limiter.hpp"
+#include "gateway/redis_async.hpp"
 #include "gateway/router.hpp"
 #include "gateway/stream_routes.hpp"
 #include "gateway/worker_context.hpp"
@@ -70,7 +75,8 @@ struct gateway_world {
     gateway::add_stream_routes(routes, config);
   }
 
-  // Route, then run each offload on the matching context until a response, then finish.
+  // Route, then run each offload on the matching context and each Redis call on the async link
+  // (or on `redis_side`'s Redis URL: a broken one) until a response, then finish.
   http_response call(const std::string& target, gateway::header_list headers = {},
                      gateway::worker_context* redis_side = nullptr) {
     http_request r;
@@ -82,7 +88,14 @@ struct gateway_world {
     r.remote_address = "192.0.2.7";
     auto routed = routes.route(r);
     auto next = std::move(routed.first);
-    while (auto* job = std::get_if<gateway::offload>(&next)) {
+    for (;;) {
+      if (auto* redis_call = std::get_if<gateway::redis_call>(&next)) {
+        auto then = std::move(redis_call->then);
+        next = then(run_redis(*redis_call, redis_side != nullptr ? *broken_link : link));
+        continue;
+      }
+      auto* job = std::get_if<gateway::offload>(&next);
+      if (job == nullptr) break;
       std::this_thread::sleep_for(job->delay);
       auto work = std::move(job->work);
       auto& context = job->pool == gateway::pool_kind::postgres ? postgres : (redis_side ? *redis_side : redis);
@@ -91,6 +104,19 @@ struct gateway_world {
     auto response = std::get<http_response>(std::move(next));
     routes.finish(r, routed.route, response, std::chrono::milliseconds(1));
     return response;
+  }
+
+  gateway::redis_result run_redis(gateway::redis_call& redis_call, gateway::redis_async& on) {
+    std::optional<gateway::redis_result> result;
+    on.evaluate(*redis_call.script, std::move(redis_call.keys), std::move(redis_call.args),
+                [&](gateway::redis_result r) { result = std::move(r); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!result && std::chrono::steady_clock::now() < deadline) {
+      if (io.stopped()) io.restart();
+      io.run_one_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(result.has_value());
+    return std::move(*result);
   }
 
   static std::vector<std::pair<std::string, std::string>> query_of(const std::string& target) {
@@ -139,6 +165,10 @@ struct gateway_world {
   gateway::worker_context postgres{settings};
   gateway::worker_context redis{settings};
   projections::runtime projectors;
+  boost::asio::io_context io;
+  gateway::redis_async link{io, redis_url()};
+  // Nothing listens on port 1: every call on it fails at once.
+  std::unique_ptr<gateway::redis_async> broken_link = std::make_unique<gateway::redis_async>(io, "redis://127.0.0.1:1/0");
 };
 
 boost::json::object body_of(const http_response& r) { return boost::json::parse(r.body).as_object(); }

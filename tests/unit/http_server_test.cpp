@@ -25,6 +25,7 @@
 
 #include "core/errors.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/redis_async.hpp"
 #include "gateway/worker_pool.hpp"
 #include "projections/redis_client.hpp"
 
@@ -93,10 +94,10 @@ worker_settings unused_settings() {
 // A server on a free port, served by a thread of its own for the test's duration.
 struct test_server {
   explicit test_server(request_handler& handler, server_limits limits = {}, int postgres_threads = 2,
-                       std::size_t postgres_queue = 16)
+                       std::size_t postgres_queue = 16, std::string redis_url = {})
       : postgres(pool_kind::postgres, postgres_threads, postgres_queue, settings),
         redis(pool_kind::redis, 1, 16, settings),
-        server("127.0.0.1", 0, 2, limits, server_dependencies{handler, postgres, redis, nullptr}),
+        server("127.0.0.1", 0, 2, limits, server_dependencies{handler, postgres, redis, nullptr, std::move(redis_url)}),
         runner([this] { server.run(); }) {}
   ~test_server() {
     server.stop();
@@ -214,6 +215,53 @@ TEST_CASE("http_server keeps a connection alive across requests, offloaded or no
     CHECK(second->body() == "from a worker");
   }
   CHECK(handler.finished().size() == 6);
+}
+
+TEST_CASE("http_server runs a redis_call's continuation with the failure, on the I/O thread, then its next step") {
+  static const redis_lua_script script("return 1");
+  fake_handler handler;
+  std::atomic<int> continued{0};
+  handler.on("/cached", [&continued](http_request& r) -> step {
+    return redis_call{&script, {"k"}, {r.target}, [&continued, target = r.target](redis_result result) -> step {
+                        ++continued;
+                        if (result.ok()) return text(200, "hit");
+                        // Redis is down: the fallback reads on a pool, as the product route does.
+                        return offload{pool_kind::postgres,
+                                       [target, why = result.failure](worker_context&) -> step {
+                                         return text(200, "fallback " + target + (why.empty() ? "" : " (why given)"));
+                                       },
+                                       0ms};
+                      }};
+  });
+  handler.on("/bug", [](http_request&) -> step {
+    return redis_call{&script, {}, {}, [](redis_result) -> step { throw std::logic_error("continuation bug"); }};
+  });
+  SUBCASE("Redis unreachable") {
+    test_server s(handler, {}, 2, 16, "redis://127.0.0.1:1/0");  // nothing listens on port 1
+    client c(s.server.port());
+    // Pipelined: answered in order, each through its continuation.
+    c.send(get("/cached?n=1") + get("/cached?n=2") + get("/cached?n=3"));
+    for (int n = 1; n <= 3; ++n) {
+      const auto r = c.read();
+      REQUIRE(r);
+      CHECK(r->result_int() == 200);
+      CHECK(r->body() == "fallback /cached?n=" + std::to_string(n) + " (why given)");
+    }
+    CHECK(continued == 3);
+    c.send(get("/bug"));
+    const auto r = c.read();
+    REQUIRE(r);
+    CHECK(r->result_int() == 500);
+    CHECK(r->body() == "failed: continuation bug");
+  }
+  SUBCASE("no Redis configured") {
+    test_server s(handler);
+    client c(s.server.port());
+    c.send(get("/cached"));
+    const auto r = c.read();
+    REQUIRE(r);
+    CHECK(r->body() == "fallback /cached (why given)");
+  }
 }
 
 TEST_CASE("http_server passes request bodies whole, by length or chunked") {
