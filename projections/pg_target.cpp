@@ -1,34 +1,102 @@
 #include "projections/pg_target.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
 #include <pqxx/pqxx>
 
 namespace cqrs::projections {
 
 namespace detail {
 
+namespace {
+
+constexpr const char* live_model_sql = "SELECT model FROM projection_live_models WHERE projection = $1 FOR SHARE";
+// Insert-then-lock: two first applies of a new stream serialise on the row instead of both
+// seeing "none" and applying twice. The caller sorts the array: inserting in stream order, as the
+// lock below locks, keeps two batches' waits one-directional.
+constexpr const char* insert_versions_sql =
+    "INSERT INTO projection_stream_versions (model, stream_id, version) "
+    "SELECT $1, s, 0 FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING";
+constexpr const char* lock_versions_sql =
+    "SELECT stream_id, version FROM projection_stream_versions WHERE model = $1 AND stream_id = ANY($2::text[]) "
+    "ORDER BY stream_id FOR UPDATE";
+constexpr const char* set_versions_sql =
+    "UPDATE projection_stream_versions v SET version = n.version "
+    "FROM unnest($2::text[], $3::bigint[]) AS n(stream_id, version) WHERE v.model = $1 AND v.stream_id = n.stream_id";
+
+}  // namespace
+
+void prepare_target_statements(pqxx::connection_base& connection) {
+  connection.prepare("cqrs_pv_live_model", live_model_sql);
+  connection.prepare("cqrs_pv_insert_versions", insert_versions_sql);
+  connection.prepare("cqrs_pv_lock_versions", lock_versions_sql);
+  connection.prepare("cqrs_pv_set_versions", set_versions_sql);
+}
+
 std::string live_model_in(pqxx::transaction_base& tx, const std::string& projection) {
-  const auto rows =
-      tx.exec_params("SELECT model FROM projection_live_models WHERE projection = $1 FOR SHARE", projection);
+  const auto rows = tx.exec_prepared("cqrs_pv_live_model", projection);
   if (rows.empty()) throw std::runtime_error("projection " + projection + " has no live model row");
   return rows[0][0].as<std::string>();
 }
 
-std::int64_t lock_applied_version(pqxx::transaction_base& tx, const std::string& model, const std::string& stream) {
-  // Insert-then-lock: two first applies of a new stream serialise on the row instead of both
-  // seeing "none" and applying twice.
-  tx.exec_params(
-      "INSERT INTO projection_stream_versions (model, stream_id, version) VALUES ($1, $2, 0) "
-      "ON CONFLICT DO NOTHING",
-      model, stream);
-  const auto rows = tx.exec_params(
-      "SELECT version FROM projection_stream_versions WHERE model = $1 AND stream_id = $2 FOR UPDATE", model, stream);
-  return rows[0][0].as<std::int64_t>();
+stream_versions lock_applied_versions(pqxx::transaction_base& tx, const std::string& model,
+                                      std::vector<std::string> streams) {
+  std::sort(streams.begin(), streams.end());
+  streams.erase(std::unique(streams.begin(), streams.end()), streams.end());
+  const auto ids = pg_array(streams);
+  tx.exec_prepared("cqrs_pv_insert_versions", model, ids);
+  const auto rows = tx.exec_prepared("cqrs_pv_lock_versions", model, ids);
+  if (rows.size() != streams.size()) throw std::runtime_error("stream version rows vanished while being locked");
+  stream_versions versions;
+  versions.reserve(rows.size());
+  for (const auto& row : rows) versions.emplace_back(row[0].as<std::string>(), row[1].as<std::int64_t>());
+  return versions;
 }
 
-void set_applied_version(pqxx::transaction_base& tx, const std::string& model, const std::string& stream,
-                         std::int64_t version) {
-  tx.exec_params("UPDATE projection_stream_versions SET version = $3 WHERE model = $1 AND stream_id = $2", model,
-                 stream, version);
+void set_applied_versions(pqxx::transaction_base& tx, const std::string& model, const stream_versions& versions) {
+  if (versions.empty()) return;
+  std::vector<std::string> streams;
+  std::vector<std::int64_t> numbers;
+  for (const auto& [stream, version] : versions) streams.push_back(stream), numbers.push_back(version);
+  tx.exec_prepared("cqrs_pv_set_versions", model, pg_array(streams), pg_array(numbers));
+}
+
+std::string pg_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out.push_back(',');
+    // Quoted, so that commas, braces, spaces and the word NULL stay text.
+    out.push_back('"');
+    for (char c : item) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string pg_array(const std::vector<std::int64_t>& numbers) {
+  std::string out = "{";
+  for (const auto number : numbers) {
+    if (out.size() > 1) out.push_back(',');
+    out += std::to_string(number);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string pg_array(const std::vector<bool>& flags) {
+  std::string out = "{";
+  for (const bool flag : flags) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back(flag ? 't' : 'f');
+  }
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace detail
@@ -61,6 +129,86 @@ class pg_builder final : public model_builder {
   std::unique_ptr<pg_fold> fold_;
 };
 
+std::vector<std::string> stream_ids(std::span<const core::recorded_event> events) {
+  std::vector<std::string> ids;
+  ids.reserve(events.size());
+  for (const auto& event : events) ids.push_back(event.stream.str());
+  return ids;
+}
+
+// What the batch does once its streams' applied versions are locked, decided in memory exactly as
+// event by event: an event at or below its stream's applied version is a duplicate; one beyond
+// applied + 1 first takes the missing versions from the event store. Versions advance as events
+// are taken, so a batch that repeats or overtakes itself counts as its events one at a time would.
+class batch_plan {
+ public:
+  batch_plan(core::event_store& store, std::span<const core::recorded_event> batch,
+             const detail::stream_versions& locked)
+      : store_(store), batch_(batch) {
+    for (const auto& [stream, version] : locked) streams_.emplace(stream, versions{version, version});
+    for (const auto& event : batch) take(event);
+  }
+
+  // The events that take effect, in batch order, each gap's fill just before its event.
+  std::span<const core::recorded_event> events() const {
+    if (copied_) return owned_;
+    return batch_.first(prefix_);
+  }
+
+  detail::stream_versions advanced() const {
+    detail::stream_versions out;
+    for (const auto& [stream, v] : streams_) {
+      if (v.applied != v.locked) out.emplace_back(stream, v.applied);
+    }
+    return out;
+  }
+
+  const apply_counts& counts() const { return counts_; }
+
+ private:
+  struct versions {
+    std::int64_t locked = 0;
+    std::int64_t applied = 0;
+  };
+
+  void take(const core::recorded_event& event) {
+    auto& stream = streams_.at(event.stream.str());
+    if (event.version.value() <= stream.applied) {
+      ++counts_.duplicates;
+      stop_sharing();
+      return;
+    }
+    auto missing =
+        detail::missing_events(store_, event.stream, core::stream_version{stream.applied + 1}, event.version);
+    if (!missing.empty()) stop_sharing();
+    counts_.filled += missing.size();
+    counts_.applied += missing.size() + 1;
+    for (auto& fill : missing) owned_.push_back(std::move(fill));
+    if (copied_) {
+      owned_.push_back(event);
+    } else {
+      ++prefix_;
+    }
+    stream.applied = event.version.value();
+  }
+
+  // The usual batch takes effect whole and is handed over as it came; only a duplicate or a gap
+  // costs a copy of the events.
+  void stop_sharing() {
+    if (copied_) return;
+    owned_.assign(batch_.begin(), batch_.begin() + static_cast<std::ptrdiff_t>(prefix_));
+    copied_ = true;
+  }
+
+  core::event_store& store_;
+  std::span<const core::recorded_event> batch_;
+  std::size_t prefix_ = 0;  // while not copied_: the batch's first prefix_ events all take effect
+  bool copied_ = false;
+  std::vector<core::recorded_event> owned_;
+  std::unordered_map<std::string, versions> streams_;
+  apply_counts counts_;
+};
+
 }  // namespace
 
 std::unique_ptr<model_builder> pg_target::start_build(const std::string& model) {
@@ -70,7 +218,13 @@ std::unique_ptr<model_builder> pg_target::start_build(const std::string& model) 
 }
 
 pg_target::pg_target(std::string url, core::event_store& store, const pg_projection& projection)
-    : connection_(std::move(url)), store_(store), projection_(projection) {
+    : connection_(std::move(url),
+                  [&projection](pqxx::connection_base& connection) {
+                    detail::prepare_target_statements(connection);
+                    projection.prepare(connection);
+                  }),
+      store_(store),
+      projection_(projection) {
   ensure_live_row();
 }
 
@@ -81,62 +235,43 @@ void pg_target::ensure_live_row() {
   tx.commit();
 }
 
-apply_counts pg_target::apply_one(pqxx::transaction_base& tx, const std::string& model,
-                                  const core::recorded_event& event) {
-  apply_counts counts;
-  const auto& stream = event.stream.str();
-  const auto last = detail::lock_applied_version(tx, model, stream);
-  if (event.version.value() <= last) {
-    counts.duplicates = 1;
-    return counts;
-  }
-  // A gap: pull the missing versions from the store and apply them first, in this transaction.
-  for (const auto& missing :
-       detail::missing_events(store_, event.stream, core::stream_version{last + 1}, event.version)) {
-    projection_.apply(tx, model, missing);
-    ++counts.filled;
-  }
-  projection_.apply(tx, model, event);
-  detail::set_applied_version(tx, model, stream, event.version.value());
-  counts.applied = counts.filled + 1;
-  return counts;
-}
-
 apply_counts pg_target::apply(std::span<const core::recorded_event> events, const std::optional<std::string>& model) {
+  if (events.empty()) return {};
   pqxx::work tx(connection_.get());
   const auto target_model = model ? *model : detail::live_model_in(tx, info().name);
-  apply_counts counts;
-  for (const auto& event : events) counts += apply_one(tx, target_model, event);
+  batch_plan plan(store_, events, detail::lock_applied_versions(tx, target_model, stream_ids(events)));
+  if (!plan.events().empty()) projection_.apply_batch(tx, target_model, plan.events());
+  detail::set_applied_versions(tx, target_model, plan.advanced());
   tx.commit();
-  return counts;
+  return plan.counts();
 }
 
 void pg_target::force_apply(const core::recorded_event& event) {
   pqxx::work tx(connection_.get());
   const auto model = detail::live_model_in(tx, info().name);
-  const auto last = detail::lock_applied_version(tx, model, event.stream.str());
+  const auto& stream = event.stream.str();
+  const auto last = detail::lock_applied_versions(tx, model, {stream}).front().second;
   // Recorded with the change: a retry repeated after a crash before its letter was marked
   // retried finds the event already forced and changes nothing.
   const auto marked = tx.exec_params(
       "INSERT INTO projection_forced_events (model, stream_id, stream_version) VALUES ($1, $2, $3)"
       " ON CONFLICT DO NOTHING",
-      model, event.stream.str(), event.version.value());
+      model, stream, event.version.value());
   if (marked.affected_rows() == 0) return;
   projection_.apply(tx, model, event);
-  detail::set_applied_version(tx, model, event.stream.str(), std::max(last, event.version.value()));
+  detail::set_applied_versions(tx, model, {{stream, std::max(last, event.version.value())}});
   tx.commit();
 }
 
 void pg_target::skip(const core::recorded_event& event) {
   pqxx::work tx(connection_.get());
   const auto model = detail::live_model_in(tx, info().name);
-  const auto last = detail::lock_applied_version(tx, model, event.stream.str());
+  const auto& stream = event.stream.str();
+  const auto last = detail::lock_applied_versions(tx, model, {stream}).front().second;
   if (event.version.value() <= last) return;
-  for (const auto& missing :
-       detail::missing_events(store_, event.stream, core::stream_version{last + 1}, event.version)) {
-    projection_.apply(tx, model, missing);
-  }
-  detail::set_applied_version(tx, model, event.stream.str(), event.version.value());
+  const auto missing = detail::missing_events(store_, event.stream, core::stream_version{last + 1}, event.version);
+  if (!missing.empty()) projection_.apply_batch(tx, model, missing);
+  detail::set_applied_versions(tx, model, {{stream, event.version.value()}});
   tx.commit();
 }
 

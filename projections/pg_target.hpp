@@ -2,12 +2,19 @@
 
 // A PostgreSQL projection's target. Applied versions live in projection_stream_versions
 // (model, stream), the live model's name in projection_live_models; a batch is one transaction
-// that reads the live pointer FOR SHARE (so a switch waits for it), and for each event locks the
-// stream's version row, compares, runs the handler and advances the version: change and
-// bookkeeping commit together or not at all.
+// that reads the live pointer FOR SHARE (so a switch waits for it), locks the version rows of all
+// its streams (in stream order), decides in memory which events are new and which versions are
+// missing, hands the projection the events that take effect in one call, and writes the advanced
+// versions in one statement: change and bookkeeping commit together or not at all.
+//
+// Every statement is prepared on each new connection of the target (with the projection's own),
+// so a batch costs a handful of round trips whatever its size.
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/pg_connection.hpp"
 #include "projections/target.hpp"
@@ -29,7 +36,6 @@ class pg_target final : public projection_target {
   std::unique_ptr<model_builder> start_build(const std::string& model) override;
 
  private:
-  apply_counts apply_one(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event);
   void ensure_live_row();
 
   core::pg_connection connection_;
@@ -38,11 +44,27 @@ class pg_target final : public projection_target {
 };
 
 namespace detail {
+
+// The statements below run with exec_prepared: the connection must have been prepared with this
+// (pg_target's connections are, on every connect).
+void prepare_target_statements(pqxx::connection_base& connection);
+
 // The live model's name, locked FOR SHARE until the transaction ends.
 std::string live_model_in(pqxx::transaction_base& tx, const std::string& projection);
-std::int64_t lock_applied_version(pqxx::transaction_base& tx, const std::string& model, const std::string& stream);
-void set_applied_version(pqxx::transaction_base& tx, const std::string& model, const std::string& stream,
-                         std::int64_t version);
+
+using stream_versions = std::vector<std::pair<std::string, std::int64_t>>;  // stream id, version
+
+// Creates the missing version rows (at 0) of `streams` and locks them all FOR UPDATE in stream
+// order (one order for every caller, so two batches never deadlock); returns them in that order.
+stream_versions lock_applied_versions(pqxx::transaction_base& tx, const std::string& model,
+                                      std::vector<std::string> streams);
+void set_applied_versions(pqxx::transaction_base& tx, const std::string& model, const stream_versions& versions);
+
+// PostgreSQL array literals for unnest()/ANY() parameters (libpqxx 6.4 has no array parameters).
+std::string pg_array(const std::vector<std::string>& items);
+std::string pg_array(const std::vector<std::int64_t>& numbers);
+std::string pg_array(const std::vector<bool>& flags);
+
 }  // namespace detail
 
 }  // namespace cqrs::projections

@@ -38,6 +38,11 @@ class product_catalog_projection final : public pg_projection {
   explicit product_catalog_projection(std::string category = "product", std::string name = "product_catalog");
   const projection_info& info() const override { return info_; }
   void apply(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event) const override;
+  // Each product's events folded in memory: per batch one read, then one INSERT (new products)
+  // and one UPDATE per kind of change (new text or not), whatever the number of events.
+  void apply_batch(pqxx::transaction_base& tx, const std::string& model,
+                   std::span<const core::recorded_event> events) const override;
+  void prepare(pqxx::connection_base& connection) const override;
   void drop_model(pqxx::transaction_base& tx, const std::string& model) const override;
   std::unique_ptr<pg_fold> start_fold() const override;
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "core/events.hpp"
 
 namespace pqxx {
+class connection_base;
 class transaction_base;
 }
 
@@ -93,6 +95,16 @@ class pg_projection {
   virtual const projection_info& info() const = 0;
   // Runs inside the transaction that also records the stream's applied version.
   virtual void apply(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event) const = 0;
+  // A projector's batch in one go, with the same result as apply() on each event in order. The
+  // target hands over only events that take effect, in version order per stream (gaps already
+  // filled). Override to replace a statement per event by a few per batch; the default loops.
+  virtual void apply_batch(pqxx::transaction_base& tx, const std::string& model,
+                           std::span<const core::recorded_event> events) const {
+    for (const auto& event : events) apply(tx, model, event);
+  }
+  // Registers the statements the handlers run with exec_prepared. The target calls it on every
+  // new connection (also after a reconnect), before any handler runs there.
+  virtual void prepare(pqxx::connection_base& /*connection*/) const {}
   virtual void drop_model(pqxx::transaction_base& tx, const std::string& model) const = 0;
   // The bulk path; nullptr (the default) makes a rebuild apply event by event, as a projector
   // does, so a new projection works without one.
