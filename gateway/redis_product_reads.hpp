@@ -1,10 +1,8 @@
 #pragma once
 
-// The product_detail read of projections/product_detail.cpp (read_product_detail), in the form
-// the I/O threads' async Redis connection needs: the script and its arguments to send, and the
-// reply decoded to the same fields. projections/ keeps the script and its decoder private to its
-// synchronous reader, so these mirror them; the redis suite compares both readers on the same
-// data (including a switched live model) so that a change on one side cannot go unnoticed.
+// The product_detail read of projections (product_detail_read_for, decode_product_detail) in the
+// form the I/O threads' async Redis connection needs: the script with its SHA1 computed once, and
+// the keys and arguments of one product's read.
 
 #include <optional>
 #include <string>

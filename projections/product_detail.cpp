@@ -310,17 +310,24 @@ std::vector<redis_op> product_detail_projection::changes(const core::recorded_ev
   return ops;
 }
 
-std::optional<product_fields> read_product_detail(redis_client& client, const std::string& product_id,
-                                                  const std::string& projection) {
+product_detail_read product_detail_read_for(const std::string& product_id, const std::string& projection) {
   const product_detail_projection p("product", projection);
-  const auto reply =
-      client.evaluate(read_detail_script, {redis_live_pointer_key(projection)}, {p.info().initial_model(), product_id});
+  return {read_detail_script, {redis_live_pointer_key(projection)}, {p.info().initial_model(), product_id}};
+}
+
+std::optional<product_fields> decode_product_detail(const redis_reply& reply) {
   if (reply.elements.empty()) return std::nullopt;
   product_fields fields;
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     fields[reply.elements[i].text] = reply.elements[i + 1].text;
   }
   return fields;
+}
+
+std::optional<product_fields> read_product_detail(redis_client& client, const std::string& product_id,
+                                                  const std::string& projection) {
+  const auto read = product_detail_read_for(product_id, projection);
+  return decode_product_detail(client.evaluate(std::string(read.script), read.keys, read.args));
 }
 
 std::optional<std::string> find_product_id_by_sku(redis_client& client, const std::string& sku,

@@ -53,6 +53,18 @@ class product_catalog_projection final : public pg_projection {
 // Readers. Each resolves the live model and reads it in one atomic step (a Lua script), so a
 // concurrent rebuild switch never shows a half-built or dropped model.
 using product_fields = std::map<std::string, std::string>;
+
+// One product's detail read, as a script call: the live-model pointer and the model read in one
+// atomic step, so a rebuild's switch never shows a half-built or dropped model. Shared by the
+// blocking reader below and the gateway's async Redis connection.
+struct product_detail_read {
+  std::string_view script;
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+};
+product_detail_read product_detail_read_for(const std::string& product_id, const std::string& projection = "product_detail");
+// The script's reply: the hash's fields, or nothing when the live model has no such product.
+std::optional<product_fields> decode_product_detail(const redis_reply& reply);
 std::optional<product_fields> read_product_detail(redis_client& client, const std::string& product_id,
                                                   const std::string& projection = "product_detail");
 std::optional<std::string> find_product_id_by_sku(redis_client& client, const std::string& sku,
