@@ -81,7 +81,17 @@ std::string format_log_line(std::string_view time, log_level level, std::string_
 logger::logger(std::string component, log_level threshold, int fd)
     : component_(std::move(component)), threshold_(threshold), fd_(fd) {}
 
-logger logger::child(std::string component) const { return logger(std::move(component), threshold_, fd_); }
+logger logger::child(std::string component) const {
+  logger out(std::move(component), threshold_, fd_);
+  out.buffer_ = buffer_;
+  return out;
+}
+
+logger logger::buffered(std::shared_ptr<log_buffer> buffer) const {
+  logger out = *this;
+  out.buffer_ = std::move(buffer);
+  return out;
+}
 
 void logger::debug(std::string_view m, std::initializer_list<log_field> f) const { write(log_level::debug, m, f); }
 void logger::info(std::string_view m, std::initializer_list<log_field> f) const { write(log_level::info, m, f); }
@@ -92,8 +102,61 @@ void logger::write(log_level level, std::string_view message, std::initializer_l
   if (!enabled(level)) return;
   std::string line = format_log_line(utc_now(), level, component_, message, fields);
   line += '\n';
+  if (buffer_) {
+    buffer_->append(line);
+    return;
+  }
   // One write per line keeps concurrent lines whole; a failed log write is not worth dying for.
   [[maybe_unused]] const auto written = ::write(fd_, line.data(), line.size());
+}
+
+log_buffer::log_buffer(int fd, std::size_t capacity, std::chrono::milliseconds flush_every)
+    : fd_(fd), capacity_(capacity), flush_every_(flush_every), flusher_([this](std::stop_token stop) {
+        std::unique_lock lock(mutex_);
+        while (!stop.stop_requested()) {
+          wake_.wait_for(lock, stop, flush_every_, [] { return false; });
+          std::string out;
+          out.swap(pending_);
+          lock.unlock();
+          write_out(out);
+          lock.lock();
+        }
+      }) {}
+
+log_buffer::~log_buffer() {
+  flusher_.request_stop();
+  flusher_.join();
+  flush();
+}
+
+void log_buffer::append(std::string_view line) {
+  std::string out;
+  {
+    const std::lock_guard lock(mutex_);
+    pending_.append(line);
+    if (pending_.size() < capacity_) return;
+    out.swap(pending_);
+  }
+  write_out(out);
+}
+
+void log_buffer::flush() {
+  std::string out;
+  {
+    const std::lock_guard lock(mutex_);
+    out.swap(pending_);
+  }
+  write_out(out);
+}
+
+// Whole lines only, in as few write(2) calls as the fd takes; a failed log write is not worth
+// dying for.
+void log_buffer::write_out(std::string& pending) {
+  for (std::size_t done = 0; done < pending.size();) {
+    const auto written = ::write(fd_, pending.data() + done, pending.size() - done);
+    if (written <= 0) return;
+    done += static_cast<std::size_t>(written);
+  }
 }
 
 }  // namespace cqrs::core

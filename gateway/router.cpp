@@ -257,11 +257,16 @@ std::string join_methods(const std::set<std::string>& methods) {
 // ---- the router ------------------------------------------------------------------------------------
 
 struct router::impl {
-  explicit impl(router_dependencies d) : deps(d), log("cqrs-gateway", d.config.engine.log) {}
+  explicit impl(router_dependencies d)
+      : deps(d),
+        log("cqrs-gateway", d.config.engine.log),
+        access_log(log.buffered(std::make_shared<core::log_buffer>())) {}
 
   router_dependencies deps;
   std::vector<compiled_route> routes;
   core::logger log;
+  // A line per request, written in batches (at the latest every 100 ms); failures go to `log` at once.
+  core::logger access_log;
 
   std::string adopt_request_id(http_request& request) const;
   std::optional<http_response> rate_limit(const http_request& request, const credentials& who) const;
@@ -390,7 +395,7 @@ void router::finish(const http_request& request, const std::string& route, http_
   if (!impl_->deps.cors.is_preflight(request)) impl_->deps.cors.decorate(request, response);
   const auto method = method_label(request.method);
   impl_->deps.metrics.record(route, method, response.status, elapsed);
-  impl_->log.info("request", {{"request_id", id}, {"method", method}, {"route", route}, {"path", request.path},
+  impl_->access_log.info("request", {{"request_id", id}, {"method", method}, {"route", route}, {"path", request.path},
                               {"status", response.status},
                               {"duration_ms", fmt::format("{:.3f}", std::chrono::duration<double, std::milli>(elapsed).count())},
                               {"remote", request.remote_address}});

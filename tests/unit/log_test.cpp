@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -58,4 +60,55 @@ TEST_CASE("log levels parse and reject unknown names") {
   CHECK(parse_log_level("debug") == log_level::debug);
   CHECK(parse_log_level("error") == log_level::error);
   CHECK_THROWS_AS(parse_log_level("loud"), std::invalid_argument);
+}
+
+TEST_CASE("a buffered logger writes whole lines together: on flush, when the buffer fills, on destruction") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::array<char, 4096> chunk{};
+  {
+    // An interval far beyond the test: only flush(), a full buffer and the end write.
+    auto buffer = std::make_shared<log_buffer>(fds[1], 300, std::chrono::seconds{600});
+    const auto log = logger("buffered", log_level::info, fds[1]).buffered(buffer);
+    log.info("first", {{"n", 1}});
+    log.info("second", {{"n", 2}});
+    buffer->flush();
+    const auto n = ::read(fds[0], chunk.data(), chunk.size());
+    REQUIRE(n > 0);
+    const std::string got(chunk.data(), static_cast<std::size_t>(n));
+    CHECK(got.find("msg=first n=1\n") != std::string::npos);
+    CHECK(got.find("msg=second n=2\n") != std::string::npos);
+    CHECK(got.find("msg=first") < got.find("msg=second"));
+
+    // Lines of over 100 bytes: by the third, 300 bytes wait and go out together, whole.
+    for (int i = 0; i < 3; ++i) log.info("filling", {{"i", i}, {"pad", std::string(40, 'x')}});
+    const auto m = ::read(fds[0], chunk.data(), chunk.size());
+    REQUIRE(m > 0);
+    const std::string full(chunk.data(), static_cast<std::size_t>(m));
+    CHECK(full.find("i=0 ") != std::string::npos);
+    CHECK(full.find("i=1 ") != std::string::npos);
+    CHECK(full.back() == '\n');
+
+    log.info("last", {{"pending", "until the end"}});
+  }  // the buffer's destruction writes what waits
+  ::close(fds[1]);
+  const auto rest = read_all(fds[0]);
+  ::close(fds[0]);
+  CHECK(rest.find("msg=last pending=\"until the end\"\n") != std::string::npos);
+}
+
+TEST_CASE("a buffered logger writes a waiting line by itself after its interval") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::array<char, 4096> chunk{};
+  {
+    auto buffer = std::make_shared<log_buffer>(fds[1], 1 << 20, std::chrono::milliseconds{20});
+    const auto log = logger("buffered", log_level::info, fds[1]).buffered(buffer);
+    log.info("by the timer");
+    const auto n = ::read(fds[0], chunk.data(), chunk.size());  // blocks until the flusher writes
+    REQUIRE(n > 0);
+    CHECK(std::string(chunk.data(), static_cast<std::size_t>(n)).find("msg=\"by the timer\"\n") != std::string::npos);
+  }
+  ::close(fds[1]);
+  ::close(fds[0]);
 }
