@@ -317,7 +317,7 @@ auto async_offload(worker_pool& pool, offload_tracker& tracker, std::function<st
 template <class Token>
 auto async_redis(redis_async* link, redis_call& call, Token&& token) {
   auto initiation = [link](auto handler, const redis_lua_script* script, std::vector<std::string> keys,
-                           std::vector<std::string> args) {
+                           std::vector<std::string> args, std::vector<std::vector<std::string>> commands) {
     using completion = pending_completion<decltype(handler)>;
     const auto executor = net::get_associated_executor(handler);
     auto pending = std::make_shared<completion>(std::move(handler), executor);
@@ -325,11 +325,15 @@ auto async_redis(redis_async* link, redis_call& call, Token&& token) {
       completion::complete(pending, redis_result::failed("no Redis configured"));
       return;
     }
-    link->evaluate(*script, std::move(keys), std::move(args),
-                   [pending](redis_result result) { completion::complete(pending, std::move(result)); });
+    auto done = [pending](redis_result result) { completion::complete(pending, std::move(result)); };
+    if (script == nullptr) {
+      link->pipeline(std::move(commands), std::move(done));
+    } else {
+      link->evaluate(*script, std::move(keys), std::move(args), std::move(done));
+    }
   };
   return net::async_initiate<Token, void(redis_result)>(initiation, token, call.script, std::move(call.keys),
-                                                        std::move(call.args));
+                                                        std::move(call.args), std::move(call.commands));
 }
 
 // --- connections --------------------------------------------------------------------------------

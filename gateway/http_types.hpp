@@ -70,13 +70,15 @@ struct offload {
   std::chrono::milliseconds delay{0};  // wait this long first (on a timer, not on a thread)
 };
 
-// EVALSHA `script` with `keys` and `args` on the connection's I/O thread; `then` runs there too,
-// with the reply or why there is none, so it must stay cheap (no blocking calls: offload those).
+// EVALSHA `script` with `keys` and `args` on the connection's I/O thread, or, without a script,
+// `commands` back to back (their replies as one array reply); `then` runs there too, with the
+// reply or why there is none, so it must stay cheap (no blocking calls: offload those).
 struct redis_call {
   const redis_lua_script* script = nullptr;  // outlives the server (built before it, in main)
   std::vector<std::string> keys;
   std::vector<std::string> args;
   std::function<step(redis_result)> then;
+  std::vector<std::vector<std::string>> commands;  // when script is null
 };
 
 // What the router made of a request: the route's name for metrics and logs ("GET /v1/products/{id}",

@@ -236,15 +236,29 @@ step fall_back(const product_read& read) {
 }
 
 // On the I/O thread: a hit answers there and then; a miss or a failed Redis goes to PostgreSQL.
-step read_redis_step(const product_read& read, const product_detail_reads& reads) {
-  return redis_call{&reads.script(), reads.keys(), reads.args(read.id), [read](redis_result result) -> step {
-                      if (result.ok() && !result.reply->is_error()) {
-                        if (const auto fields = product_detail_reads::decode(*result.reply)) {
-                          if (auto view = from_redis(*fields)) return product_response(*view);
-                        }
+// The pointer and the hash come back together; when the pointer names another model than the one
+// read (a rebuild switched it), the product is read once more in that model, and if the pointer
+// moved yet again meanwhile, PostgreSQL answers.
+step read_redis_in(const product_read& read, const product_detail_reads& reads, std::string model, bool last_try) {
+  auto commands = reads.pipelined(model, read.id);
+  return redis_call{nullptr, {}, {},
+                    [read, &reads, model = std::move(model), last_try](redis_result result) -> step {
+                      if (!result.ok()) return fall_back(read);
+                      auto answer = reads.decode_pipelined(model, *result.reply);
+                      if (answer.live_model) {
+                        if (last_try) return fall_back(read);
+                        return read_redis_in(read, reads, std::move(*answer.live_model), true);
+                      }
+                      if (answer.fields) {
+                        if (auto view = from_redis(*answer.fields)) return product_response(*view);
                       }
                       return fall_back(read);
-                    }};
+                    },
+                    std::move(commands)};
+}
+
+step read_redis_step(const product_read& read, const product_detail_reads& reads) {
+  return read_redis_in(read, reads, reads.model_guess(), false);
 }
 
 // consistency=strong: folded from the event store, so every acknowledged command is in it.

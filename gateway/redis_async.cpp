@@ -344,6 +344,37 @@ void redis_async::command(std::vector<std::string> args, redis_callback done) {
   });
 }
 
+void redis_async::pipeline(std::vector<std::vector<std::string>> commands, redis_callback done) {
+  // Every callback runs on the strand, one after the other: the gathering needs no lock.
+  struct gathered {
+    projections::redis_reply replies;
+    std::size_t left = 0;
+    std::optional<std::string> failure;
+    redis_callback done;
+  };
+  auto state = std::make_shared<gathered>();
+  state->replies.type = projections::redis_reply::kind::array;
+  state->replies.elements.resize(commands.size());
+  state->left = commands.size();
+  state->done = std::move(done);
+  net::post(impl_->strand, [self = impl_, commands = std::move(commands), state]() mutable {
+    if (commands.empty()) return state->done(redis_result{state->replies, {}});
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      auto gather = [state, i](redis_result result) {
+        if (result.ok()) {
+          state->replies.elements[i] = std::move(*result.reply);
+        } else if (!state->failure) {
+          state->failure = std::move(result.failure);
+        }
+        if (--state->left > 0) return;
+        state->done(state->failure ? redis_result::failed(std::move(*state->failure))
+                                   : redis_result{std::move(state->replies), {}});
+      };
+      self->send(std::make_unique<pending_command>(pending_command{std::move(commands[i]), std::move(gather)}));
+    }
+  });
+}
+
 void redis_async::evaluate(const redis_lua_script& script, std::vector<std::string> keys,
                            std::vector<std::string> args, redis_callback done) {
   std::vector<std::string> call;

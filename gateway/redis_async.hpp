@@ -94,6 +94,11 @@ class redis_async {
   void evaluate(const redis_lua_script& script, std::vector<std::string> keys, std::vector<std::string> args,
                 redis_callback done);
 
+  // The commands back to back on the connection (nothing else between them in the pipeline, though
+  // other clients' commands may run between them on the server); `done` gets an array reply of
+  // their replies in order, or the first failure.
+  void pipeline(std::vector<std::vector<std::string>> commands, redis_callback done);
+
   // Commands sent and not yet answered (a gauge for /metrics; read from any thread).
   std::size_t in_flight() const;
 

@@ -108,8 +108,13 @@ struct gateway_world {
 
   gateway::redis_result run_redis(gateway::redis_call& redis_call, gateway::redis_async& on) {
     std::optional<gateway::redis_result> result;
-    on.evaluate(*redis_call.script, std::move(redis_call.keys), std::move(redis_call.args),
-                [&](gateway::redis_result r) { result = std::move(r); });
+    auto done = [&](gateway::redis_result r) { result = std::move(r); };
+    // As the server runs it: a script, or commands back to back.
+    if (redis_call.script == nullptr) {
+      on.pipeline(std::move(redis_call.commands), done);
+    } else {
+      on.evaluate(*redis_call.script, std::move(redis_call.keys), std::move(redis_call.args), done);
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (!result && std::chrono::steady_clock::now() < deadline) {
       if (io.stopped()) io.restart();

@@ -64,6 +64,13 @@ redis_result evaluate(boost::asio::io_context& io, redis_async& link, const gate
   return std::move(*result);
 }
 
+redis_result pipeline(boost::asio::io_context& io, redis_async& link, std::vector<std::vector<std::string>> commands) {
+  std::optional<redis_result> result;
+  link.pipeline(std::move(commands), [&](redis_result r) { result = std::move(r); });
+  REQUIRE(run_until(io, [&] { return result.has_value(); }));
+  return std::move(*result);
+}
+
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -166,6 +173,19 @@ TEST_CASE("redis_async: concurrent commands pipeline on one connection and are a
   }
   CHECK(command(io, link, {"CLIENT", "ID"}).reply->integer == before.reply->integer);
   command(io, link, {"DEL", key});
+}
+
+TEST_CASE("redis_async: a pipeline answers its commands' replies in order, error replies as values") {
+  boost::asio::io_context io;
+  redis_async link(io, redis_url());
+  const auto key = "pipeline:" + run_id();
+  const auto result = pipeline(io, link, {{"SET", key, "v1"}, {"GET", key}, {"HGETALL", key}, {"DEL", key}});
+  REQUIRE(result.ok());
+  REQUIRE(result.reply->elements.size() == 4);
+  CHECK(result.reply->elements[0].text == "OK");
+  CHECK(result.reply->elements[1].text == "v1");
+  CHECK(result.reply->elements[2].is_error());  // WRONGTYPE
+  CHECK(result.reply->elements[3].integer == 1);
 }
 
 TEST_CASE("redis_async: scripts are loaded on connect, and a forgotten script is reloaded and run once more") {
@@ -324,6 +344,26 @@ TEST_CASE("the gateway's async product read sees what projections::read_product_
   REQUIRE(switched.has_value());
   CHECK(switched->at("name") == "Lamp II");
   CHECK(switched == projections::read_product_detail(sync, "p1", projection));
+
+  // The pipelined read without a script: an answer counts only from the model the pointer names.
+  const gateway::product_detail_reads fresh(projection);  // still guesses the initial model
+  CHECK(fresh.model_guess() == initial);
+  const auto stale = pipeline(io, link, fresh.pipelined(initial, "p1"));
+  REQUIRE(stale.ok());
+  const auto moved = fresh.decode_pipelined(initial, *stale.reply);
+  CHECK_FALSE(moved.fields.has_value());  // the initial model's hash is not the live one
+  REQUIRE(moved.live_model.has_value());
+  CHECK(*moved.live_model == rebuilt);
+  CHECK(fresh.model_guess() == rebuilt);
+  const auto again = pipeline(io, link, fresh.pipelined(rebuilt, "p1"));
+  REQUIRE(again.ok());
+  const auto live = fresh.decode_pipelined(rebuilt, *again.reply);
+  CHECK_FALSE(live.live_model.has_value());
+  REQUIRE(live.fields.has_value());
+  CHECK(live.fields == projections::read_product_detail(sync, "p1", projection));
+  const auto missing = fresh.decode_pipelined(rebuilt, *pipeline(io, link, fresh.pipelined(rebuilt, "nobody")).reply);
+  CHECK_FALSE(missing.fields.has_value());
+  CHECK_FALSE(missing.live_model.has_value());
   sync.checked({"DEL", initial + ":product:p1", rebuilt + ":product:p1", projections::redis_live_pointer_key(projection)});
 }
 

@@ -231,10 +231,11 @@ TEST_CASE("http_server runs a redis_call's continuation with the failure, on the
                                          return text(200, "fallback " + target + (why.empty() ? "" : " (why given)"));
                                        },
                                        0ms};
-                      }};
+                      },
+                      {}};
   });
   handler.on("/bug", [](http_request&) -> step {
-    return redis_call{&script, {}, {}, [](redis_result) -> step { throw std::logic_error("continuation bug"); }};
+    return redis_call{&script, {}, {}, [](redis_result) -> step { throw std::logic_error("continuation bug"); }, {}};
   });
   SUBCASE("Redis unreachable") {
     test_server s(handler, {}, 2, 16, "redis://127.0.0.1:1/0");  // nothing listens on port 1
