@@ -16,6 +16,8 @@
 #include <pqxx/transaction_base>
 #include <stdexcept>
 
+#include "core/pg_arrays.hpp"
+
 namespace cqrs::core::detail {
 
 namespace {
@@ -147,34 +149,19 @@ constexpr const char* find_outcome_sql =
 // Positions in event_columns.
 enum event_column : int { c_seq, c_xid, c_stream, c_version, c_id, c_type, c_schema, c_payload, c_command, c_correlation, c_causation, c_actor, c_recorded };
 
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out.push_back(',');
-    out.push_back('"');
-    for (char c : item) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 template <typename Get>
 std::string column_literal(const std::vector<new_event>& events, Get get) {
   std::vector<std::string> items;
   items.reserve(events.size());
   for (const auto& event : events) items.push_back(get(event));
-  return array_literal(items);
+  return pg_array(items);
 }
 
 std::string ids_literal(const std::vector<event_id>& ids) {
   std::vector<std::string> items;
   items.reserve(ids.size());
   for (const auto& id : ids) items.push_back(id.to_string());
-  return array_literal(items);
+  return pg_array(items);
 }
 
 pqxx::binarystring concatenated_payloads(const std::vector<new_event>& events) {

@@ -1,5 +1,7 @@
 #include "projections/pg_target.hpp"
 
+#include "core/pg_arrays.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
@@ -45,7 +47,7 @@ stream_versions lock_applied_versions(pqxx::transaction_base& tx, const std::str
                                       std::vector<std::string> streams) {
   std::sort(streams.begin(), streams.end());
   streams.erase(std::unique(streams.begin(), streams.end()), streams.end());
-  const auto ids = pg_array(streams);
+  const auto ids = core::pg_array(streams);
   tx.exec_prepared("cqrs_pv_insert_versions", model, ids);
   const auto rows = tx.exec_prepared("cqrs_pv_lock_versions", model, ids);
   if (rows.size() != streams.size()) throw std::runtime_error("stream version rows vanished while being locked");
@@ -60,43 +62,7 @@ void set_applied_versions(pqxx::transaction_base& tx, const std::string& model, 
   std::vector<std::string> streams;
   std::vector<std::int64_t> numbers;
   for (const auto& [stream, version] : versions) streams.push_back(stream), numbers.push_back(version);
-  tx.exec_prepared("cqrs_pv_set_versions", model, pg_array(streams), pg_array(numbers));
-}
-
-std::string pg_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out.push_back(',');
-    // Quoted, so that commas, braces, spaces and the word NULL stay text.
-    out.push_back('"');
-    for (char c : item) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
-std::string pg_array(const std::vector<std::int64_t>& numbers) {
-  std::string out = "{";
-  for (const auto number : numbers) {
-    if (out.size() > 1) out.push_back(',');
-    out += std::to_string(number);
-  }
-  out.push_back('}');
-  return out;
-}
-
-std::string pg_array(const std::vector<bool>& flags) {
-  std::string out = "{";
-  for (const bool flag : flags) {
-    if (out.size() > 1) out.push_back(',');
-    out.push_back(flag ? 't' : 'f');
-  }
-  out.push_back('}');
-  return out;
+  tx.exec_prepared("cqrs_pv_set_versions", model, core::pg_array(streams), core::pg_array(numbers));
 }
 
 }  // namespace detail

@@ -60,11 +60,6 @@ stream_versions lock_applied_versions(pqxx::transaction_base& tx, const std::str
                                       std::vector<std::string> streams);
 void set_applied_versions(pqxx::transaction_base& tx, const std::string& model, const stream_versions& versions);
 
-// PostgreSQL array literals for unnest()/ANY() parameters (libpqxx 6.4 has no array parameters).
-std::string pg_array(const std::vector<std::string>& items);
-std::string pg_array(const std::vector<std::int64_t>& numbers);
-std::string pg_array(const std::vector<bool>& flags);
-
 }  // namespace detail
 
 }  // namespace cqrs::projections

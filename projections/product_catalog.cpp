@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "projections/pg_target.hpp"
+#include "core/pg_arrays.hpp"
 #include "projections/product_projections.hpp"
 #include "schemas/contracts/product_codec.hpp"
 
@@ -100,7 +101,7 @@ struct catalog_columns {
 
   void write(pqxx::transaction_base& tx, const char* statement, const std::string& model) const {
     if (id.empty()) return;
-    using detail::pg_array;
+    using core::pg_array;
     tx.exec_prepared(statement, model, pg_array(id), pg_array(sku), pg_array(name), pg_array(description),
                      pg_array(price_minor), pg_array(currency), pg_array(on_hand), pg_array(reserved),
                      pg_array(discontinued), pg_array(version));
@@ -141,7 +142,7 @@ class catalog_batch {
     std::vector<std::string> ids;
     ids.reserve(rows_.size());
     for (const auto& entry : rows_) ids.push_back(entry.first);
-    for (const auto& row : tx.exec_prepared(read_rows_statement, model, detail::pg_array(ids))) {
+    for (const auto& row : tx.exec_prepared(read_rows_statement, model, core::pg_array(ids))) {
       auto& slot = rows_.at(row[0].as<std::string>());
       slot.stored = stored_row(row);
       slot.row = slot.stored;

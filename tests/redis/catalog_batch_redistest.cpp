@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
 
+#include "core/pg_arrays.hpp"
 #include "projections/pg_target.hpp"
 #include "projections/product_projections.hpp"
 #include "tests/redis/projection_fixture.hpp"
@@ -19,8 +20,7 @@ using cqrs::tests::projection_world;
 namespace {
 
 std::vector<core::recorded_event> history(projection_world& world, const std::string& id) {
-  return world.append(id, {tests::created("SKU-" + id, 10), tests::restocked(5), tests::reserved("r1", 3),
-                           tests::committed("r1", 3), tests::reserved("r2", 4), tests::released("r2", 4)});
+  return tests::product_history(world, id);
 }
 
 schemas::product_details_updated details(const std::string& name, const std::string& description) {
@@ -217,12 +217,12 @@ TEST_CASE("array literals quote text so that PostgreSQL reads every item back un
   pqxx::work tx(connection);
   const auto rows =
       tx.exec_params("SELECT s FROM unnest($1::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i",
-                     projections::detail::pg_array(items));
+                     core::pg_array(items));
   REQUIRE(rows.size() == items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     CHECK_FALSE(rows[static_cast<int>(i)][0].is_null());
     CHECK(rows[static_cast<int>(i)][0].as<std::string>() == items[i]);
   }
-  CHECK(projections::detail::pg_array(std::vector<std::int64_t>{-1, 0, 42}) == "{-1,0,42}");
-  CHECK(projections::detail::pg_array(std::vector<bool>{true, false}) == "{t,f}");
+  CHECK(core::pg_array(std::vector<std::int64_t>{-1, 0, 42}) == "{-1,0,42}");
+  CHECK(core::pg_array(std::vector<bool>{true, false}) == "{t,f}");
 }

@@ -12,8 +12,7 @@ using cqrs::tests::projection_world;
 namespace {
 
 std::vector<core::recorded_event> history(projection_world& world, const std::string& id) {
-  return world.append(id, {tests::created("SKU-" + id, 10), tests::restocked(5), tests::reserved("r1", 3),
-                           tests::committed("r1", 3), tests::reserved("r2", 4), tests::released("r2", 4)});
+  return tests::product_history(world, id);
 }
 
 }  // namespace

@@ -110,4 +110,9 @@ schemas::reservation_released released(const std::string& reservation, std::int6
   return {schemas::reservation_id(reservation), schemas::quantity(n)};
 }
 
+std::vector<core::recorded_event> product_history(projection_world& world, const std::string& id) {
+  return world.append(id, {created("SKU-" + id, 10), restocked(5), reserved("r1", 3), committed("r1", 3),
+                           reserved("r2", 4), released("r2", 4)});
+}
+
 }  // namespace cqrs::tests

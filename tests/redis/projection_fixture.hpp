@@ -58,4 +58,8 @@ schemas::stock_reserved reserved(const std::string& reservation, std::int64_t n)
 schemas::reservation_committed committed(const std::string& reservation, std::int64_t n);
 schemas::reservation_released released(const std::string& reservation, std::int64_t n);
 
+// A product's six-event life (created, restocked, a reservation committed, another released),
+// appended to its stream; returns the stored events.
+std::vector<core::recorded_event> product_history(projection_world& world, const std::string& id);
+
 }  // namespace cqrs::tests
