@@ -245,6 +245,7 @@ step read_redis_in(const product_read& read, const product_detail_reads& reads, 
                     [read, &reads, model = std::move(model), last_try](redis_result result) -> step {
                       if (!result.ok()) return fall_back(read);
                       auto answer = reads.decode_pipelined(model, *result.reply);
+                      if (answer.refused) return fall_back(read);
                       if (answer.live_model) {
                         if (last_try) return fall_back(read);
                         return read_redis_in(read, reads, std::move(*answer.live_model), true);

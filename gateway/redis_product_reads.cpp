@@ -33,9 +33,7 @@ product_detail_reads::pipelined_answer product_detail_reads::decode_pipelined(
     const std::string& model, const projections::redis_reply& reply) const {
   if (reply.elements.size() != 2) throw std::logic_error("a pipelined product read has two replies");
   const auto& pointer = reply.elements[0];
-  if (pointer.is_error() || reply.elements[1].is_error()) {
-    throw std::runtime_error("Redis refused the product read: " + (pointer.is_error() ? pointer : reply.elements[1]).text);
-  }
+  if (pointer.is_error() || reply.elements[1].is_error()) return {std::nullopt, std::nullopt, true};
   const std::string live = pointer.type == projections::redis_reply::kind::text ? pointer.text : initial_model_;
   if (live != model) {
     const std::lock_guard lock(guess_mutex_);

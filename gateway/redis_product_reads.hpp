@@ -36,6 +36,7 @@ class product_detail_reads {
   struct pipelined_answer {
     std::optional<projections::product_fields> fields;  // when the pointer named the model read
     std::optional<std::string> live_model;              // set when it named another one
+    bool refused = false;  // an error reply (e.g. LOADING after a restart): read elsewhere
   };
   pipelined_answer decode_pipelined(const std::string& model, const projections::redis_reply& reply) const;
   std::string model_guess() const;

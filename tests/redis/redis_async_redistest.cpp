@@ -364,6 +364,15 @@ TEST_CASE("the gateway's async product read sees what projections::read_product_
   const auto missing = fresh.decode_pipelined(rebuilt, *pipeline(io, link, fresh.pipelined(rebuilt, "nobody")).reply);
   CHECK_FALSE(missing.fields.has_value());
   CHECK_FALSE(missing.live_model.has_value());
+  CHECK_FALSE(missing.refused);
+
+  // An error reply (here WRONGTYPE: the product's key is not a hash) is a refusal to read
+  // elsewhere, never a 500.
+  sync.checked({"SET", rebuilt + ":product:broken", "not a hash"});
+  const auto broken = fresh.decode_pipelined(rebuilt, *pipeline(io, link, fresh.pipelined(rebuilt, "broken")).reply);
+  CHECK(broken.refused);
+  CHECK_FALSE(broken.fields.has_value());
+  sync.checked({"DEL", rebuilt + ":product:broken"});
   sync.checked({"DEL", initial + ":product:p1", rebuilt + ":product:p1", projections::redis_live_pointer_key(projection)});
 }
 
