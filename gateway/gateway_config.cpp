@@ -141,6 +141,8 @@ const std::vector<core::setting_spec>& gateway_settings() {
       {"CQRS_CONSISTENCY_WAIT_MS", "2000", "longest wait of a read for min_position (read-your-writes) (0-60000)"},
       {"CQRS_KAFKA_PARTITIONS", "6", "partitions of the events topic (1-10000)"},
       {"CQRS_RELAY_NAME", "main", "the relay whose checkpoint read-your-writes follows ([A-Za-z0-9_.-], 1-100)"},
+      {"CQRS_COMMAND_CACHE_SIZE", "100000",
+       "products whose folded state commands keep in memory (a hit appends in one statement); 0 disables (0-10000000)"},
   };
   return specs;
 }
@@ -158,6 +160,7 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.cors_origins = load_origins(source);
   c.consistency_wait = source.milliseconds("CQRS_CONSISTENCY_WAIT_MS", c.consistency_wait, 0ms, 60'000ms);
   c.stream_partitions = static_cast<int>(source.integer("CQRS_KAFKA_PARTITIONS", 6, 1, 10'000));
+  c.product_cache_size = count(source, "CQRS_COMMAND_CACHE_SIZE", 100'000, 0, 10'000'000);
   c.relay_name = load_relay_name(source);
   return c;
 }

@@ -53,6 +53,7 @@ struct gateway_config {
   std::chrono::milliseconds consistency_wait{2'000};  // longest wait for min_position
   int stream_partitions = 6;  // the events topic's partitions (read-your-writes)
   std::string relay_name = "main";
+  std::size_t product_cache_size = 100'000;  // folded products kept for commands; 0: no cache
 };
 
 const std::vector<core::setting_spec>& gateway_settings();

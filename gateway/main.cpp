@@ -52,6 +52,9 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
   settings.pg_url = config.engine.postgres.url;
   settings.redis_url = config.engine.redis.url;
   settings.pipeline.notifier = &notifier;
+  if (config.product_cache_size > 0) {
+    settings.product_cache = std::make_shared<commands::product::product_pipeline::cache_type>(config.product_cache_size);
+  }
   settings.upcasters = &upcasters;
   settings.notifier = &notifier;
   return settings;

@@ -20,18 +20,15 @@ class commit_notifier;
 
 namespace cqrs::gateway {
 
-// Products' folded states kept in memory: ~200 bytes each, so ~20 MB at most.
-inline constexpr std::size_t default_product_cache_size = 100'000;
-
 struct worker_settings {
   std::string pg_url;
   std::string redis_url;
   commands::pipeline_options pipeline;
   const core::upcaster_registry* upcasters = nullptr;  // shared, read-only; outlives the workers
   core::commit_notifier* notifier = nullptr;           // shared; may be null
-  // Shared by every worker's pipeline (thread-safe): products this process loaded or changed.
-  std::shared_ptr<commands::product::product_pipeline::cache_type> product_cache =
-      std::make_shared<commands::product::product_pipeline::cache_type>(default_product_cache_size);
+  // Shared by every worker's pipeline (thread-safe): products this process loaded or changed
+  // (CQRS_COMMAND_CACHE_SIZE; null: none).
+  std::shared_ptr<commands::product::product_pipeline::cache_type> product_cache = nullptr;
 };
 
 class worker_context {

@@ -1,0 +1,42 @@
+// The gateway's own settings on top of the engine's: the command cache's size.
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "core/config.hpp"
+#include "gateway/gateway_config.hpp"
+
+using namespace cqrs;
+
+namespace {
+
+std::map<std::string, std::string> env_with(std::map<std::string, std::string> extra) {
+  std::map<std::string, std::string> env{{"CQRS_PG_URL", "postgresql://postgres@127.0.0.1:5432/cqrs"},
+                                         {"CQRS_REDIS_URL", "redis://127.0.0.1:6379/0"},
+                                         {"CQRS_KAFKA_BOOTSTRAP", "127.0.0.1:9092"}};
+  env.merge(extra);
+  return env;
+}
+
+gateway::gateway_config load(std::map<std::string, std::string> extra) {
+  return gateway::load_gateway_config(core::settings_source(env_with(std::move(extra)), {}));
+}
+
+}  // namespace
+
+TEST_CASE("CQRS_COMMAND_CACHE_SIZE: 100,000 products by default, 0 turns the cache off, nonsense is refused") {
+  CHECK(load({}).product_cache_size == 100'000);
+  CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "0"}}).product_cache_size == 0);
+  CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "250"}}).product_cache_size == 250);
+  for (const char* bad : {"-1", "many", "10000001"}) {
+    CAPTURE(bad);
+    try {
+      (void)load({{"CQRS_COMMAND_CACHE_SIZE", bad}});
+      FAIL("accepted");
+    } catch (const core::config_error& e) {
+      CHECK(e.variable() == "CQRS_COMMAND_CACHE_SIZE");
+    }
+  }
+}
