@@ -52,7 +52,6 @@ struct loaded_aggregate {
   core::stream_version version;                        // 0: the stream does not exist
   std::optional<core::stream_version> snapshot_version;  // the snapshot it started from, if any
   std::size_t tail_events = 0;                           // events read after the snapshot
-  bool cached = false;                                   // taken from the aggregate cache
 };
 
 template <stored_aggregate A>
@@ -163,7 +162,7 @@ std::optional<typename command_pipeline<A>::attempt_result> command_pipeline<A>:
   if (cache_ == nullptr) return std::nullopt;
   auto entry = cache_->find(envelope.target);
   if (!entry) return std::nullopt;
-  const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0, true};
+  const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0};
   auto result = decide_and_append(envelope, facts, number, loaded);
   auto* outcome = std::get_if<outcome_type>(&result);
   if (outcome == nullptr) {

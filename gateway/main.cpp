@@ -86,8 +86,7 @@ int serve(const gateway_config& config) {
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
   add_routes(routes, config, registry, postgres, redis, detail_reads);
 
-  redis_async_options redis_options;
-  redis_options.scripts = {&detail_reads.script()};
+  const redis_async_options redis_options;
   http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
                      server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},

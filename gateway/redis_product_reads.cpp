@@ -6,8 +6,7 @@ namespace cqrs::gateway {
 
 namespace {
 
-// The script and the arguments that do not depend on the product, taken once from projections'
-// own read (the blocking reader uses the same one).
+// The pointer key and initial model, as projections' own (blocking) read uses them.
 projections::product_detail_read template_read(const std::string& projection) {
   return projections::product_detail_read_for("", projection);
 }
@@ -15,14 +14,9 @@ projections::product_detail_read template_read(const std::string& projection) {
 }  // namespace
 
 product_detail_reads::product_detail_reads(std::string projection)
-    : script_(std::string(template_read(projection).script)),
-      pointer_key_(template_read(projection).keys.at(0)),
+    : pointer_key_(template_read(projection).keys.at(0)),
       initial_model_(template_read(projection).args.at(0)),
       guess_(initial_model_) {}
-
-std::optional<projections::product_fields> product_detail_reads::decode(const projections::redis_reply& reply) {
-  return projections::decode_product_detail(reply);
-}
 
 std::vector<std::vector<std::string>> product_detail_reads::pipelined(const std::string& model,
                                                                      const std::string& product_id) const {
@@ -40,7 +34,7 @@ product_detail_reads::pipelined_answer product_detail_reads::decode_pipelined(
     guess_ = live;
     return {std::nullopt, live};
   }
-  return {decode(reply.elements[1]), std::nullopt};
+  return {projections::decode_product_detail(reply.elements[1]), std::nullopt};
 }
 
 std::string product_detail_reads::model_guess() const {

@@ -1,35 +1,28 @@
 #pragma once
 
-// The product_detail read of projections (product_detail_read_for, decode_product_detail) in the
-// form the I/O threads' async Redis connection needs: the script with its SHA1 computed once, and
-// the keys and arguments of one product's read.
+// The product_detail read of the I/O threads' async Redis connection: projections' pointer key,
+// initial model and hash decoding (product_detail_read_for, decode_product_detail), read as two
+// pipelined commands instead of the blocking reader's script.
 
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "gateway/redis_async.hpp"
 #include "projections/product_projections.hpp"
 
 namespace cqrs::gateway {
 
-// What to send for one product: EVALSHA of script() with these keys and args.
+// What to send for one product, and what its answer means.
 class product_detail_reads {
  public:
   explicit product_detail_reads(std::string projection = "product_detail");
 
-  const redis_lua_script& script() const { return script_; }
-  std::vector<std::string> keys() const { return {pointer_key_}; }
-  std::vector<std::string> args(std::string product_id) const { return {initial_model_, std::move(product_id)}; }
-
-  // The hash's fields, or nothing when the live model has no such product.
-  static std::optional<projections::product_fields> decode(const projections::redis_reply& reply);
-
-  // The cheaper read of the hot path, without a script: the live-model pointer and the product's
-  // hash in `model` (the live model as last seen, model_guess()) sent back to back. Its answer
-  // counts only when the pointer still names `model`; otherwise decode_pipelined says which model
-  // is live now, to read again. Not one atomic step like the script, and it need not be: a model
+  // The live-model pointer and the product's hash in `model` (the live model as last seen,
+  // model_guess()) sent back to back. Its answer counts only when the pointer still names
+  // `model`; otherwise decode_pipelined says which model is live now, to read again. Not one
+  // atomic step like projections' read script, and it need not be (a third of the script's Redis
+  // CPU): a model
   // is named by the pointer only once it is complete, and a model dropped after a switch reads as
   // a miss (PostgreSQL then answers), so the hash read is always of a complete model.
   std::vector<std::vector<std::string>> pipelined(const std::string& model, const std::string& product_id) const;
@@ -42,7 +35,6 @@ class product_detail_reads {
   std::string model_guess() const;
 
  private:
-  redis_lua_script script_;
   std::string pointer_key_;    // the projection's live-model pointer
   std::string initial_model_;  // the model read before any rebuild set the pointer
   mutable std::mutex guess_mutex_;
