@@ -15,6 +15,7 @@
 #include <pqxx/transaction>
 
 #include "core/commit_notifier.hpp"
+#include "core/group_commit.hpp"
 
 namespace cqrs::commands {
 
@@ -162,14 +163,15 @@ void backoff::wait(int attempt) {
 }
 
 claimed_append append_with_claims(core::event_store& store, const core::append_request& request,
-                                  const std::vector<unique_claim>& claims, core::commit_notifier* notifier) {
+                                  const std::vector<unique_claim>& claims, const pipeline_options& options) {
   if (claims.empty()) {
-    auto appended = store.append(request);  // one round trip; the store notifies itself
+    // One round trip; the store notifies itself.
+    auto appended = options.group != nullptr ? options.group->append(store, request) : store.append(request);
     if (!appended) return appended.error();
     return std::move(appended).value();
   }
   auto out = append_in_transaction(store, request, claims);
-  if (notifier != nullptr && std::holds_alternative<core::append_success>(out)) notifier->committed();
+  if (options.notifier != nullptr && std::holds_alternative<core::append_success>(out)) options.notifier->committed();
   return out;
 }
 

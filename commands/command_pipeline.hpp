@@ -200,7 +200,7 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_app
   if (!decision.accepted()) return outcome_type{rejected<typename A::rejection_type>{decision.rejection()}};
   if (decision.events().empty()) return outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}};
   auto request = append_request_for(envelope, loaded, decision.events(), facts);
-  auto result = interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_.notifier),
+  auto result = interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_),
                           envelope, facts, number);
   if (cache_ != nullptr) {
     if (const auto* done = std::get_if<outcome_type>(&result)) {

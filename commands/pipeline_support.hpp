@@ -19,6 +19,7 @@
 
 namespace cqrs::core {
 class commit_notifier;
+class group_commit;
 }
 
 namespace cqrs::commands {
@@ -44,6 +45,9 @@ struct pipeline_options {
   std::size_t read_batch = 1000;      // events per read of a stream's tail
   // Woken after commits the pipeline makes itself (appends with claims); may be null.
   core::commit_notifier* notifier = nullptr;
+  // Shared by the process's pipelines: appends without claims are written in groups
+  // (core/group_commit.hpp); may be null.
+  core::group_commit* group = nullptr;
 };
 
 namespace detail {
@@ -83,9 +87,10 @@ struct claim_taken {
 using claimed_append = std::variant<core::append_success, core::error, claim_taken>;
 
 // Appends with the claims in one transaction on the store's connection. Claims already held by
-// another stream leave nothing written. Without claims this is the store's one-round-trip append.
+// another stream leave nothing written. Without claims this is the store's one-round-trip append,
+// through the options' group commit when there is one.
 claimed_append append_with_claims(core::event_store& store, const core::append_request& request,
-                                  const std::vector<unique_claim>& claims, core::commit_notifier* notifier);
+                                  const std::vector<unique_claim>& claims, const pipeline_options& options);
 
 // True when an append to `from` reaching `to` crosses a multiple of `every`.
 bool snapshot_due(core::stream_version from, core::stream_version to, std::int64_t every);

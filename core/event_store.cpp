@@ -1,6 +1,8 @@
 #include "core/event_store.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include <pqxx/except>
 #include <pqxx/nontransaction>
@@ -54,6 +56,45 @@ result<append_success> event_store::append(const append_request& request) {
   }
   if (outcome->ok() && options_.notifier != nullptr) options_.notifier->committed();
   return std::move(*outcome);
+}
+
+bool event_store::groupable(const append_request& request) {
+  const auto form = request.expected.kind();
+  return request.events.size() == 1 && !request.snapshot && !request.outcome &&
+         (form == expected_version::form::exact || form == expected_version::form::no_stream);
+}
+
+std::vector<std::optional<append_success>> event_store::append_group(const std::vector<const append_request*>& requests) {
+  std::vector<std::optional<append_success>> out(requests.size());
+  // The members, in stream order (see exec_append_group), each stream once.
+  std::vector<std::size_t> members;
+  std::unordered_set<std::string_view> streams;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& request = *requests[i];
+    if (!groupable(request) || check_append(request, options_.limits)) continue;
+    if (streams.insert(request.stream.str()).second) members.push_back(i);
+  }
+  if (members.empty()) return out;
+  std::sort(members.begin(), members.end(),
+            [&](std::size_t a, std::size_t b) { return requests[a]->stream.str() < requests[b]->stream.str(); });
+  std::vector<const append_request*> ordered;
+  std::vector<event_id> ids;
+  for (const auto i : members) {
+    ordered.push_back(requests[i]);
+    ids.push_back(ids_for(requests[i]->events).front());
+  }
+  std::vector<std::optional<append_success>> written;
+  connection_.run(statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    written = detail::exec_append_group(tx, ordered, ids);
+  });
+  bool any = false;
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    any = any || written[k].has_value();
+    out[members[k]] = std::move(written[k]);
+  }
+  if (any && options_.notifier != nullptr) options_.notifier->committed();
+  return out;
 }
 
 result<append_success> event_store::append(const stream_id& stream, expected_version expected,

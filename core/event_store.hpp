@@ -62,6 +62,16 @@ class event_store {
   result<append_success> append(const stream_id& stream, expected_version expected, std::vector<new_event> events,
                                 event_metadata metadata = {});
 
+  // Group commit (core/group_commit.hpp): the groupable requests, one per stream (a stream's
+  // second request is left out), in one statement and one transaction. For each request, in
+  // order: its success, or nullopt when the group did not write it (not groupable, invalid, the
+  // stream's second, its expected version no longer holds, its version or event id taken); append
+  // such a request alone to learn its answer. A failure of the statement throws as append does.
+  std::vector<std::optional<append_success>> append_group(const std::vector<const append_request*>& requests);
+  // One event at an exact version (or no stream), no snapshot, no stored outcome: the common
+  // command, and the shape append_group writes.
+  static bool groupable(const append_request& request);
+
   // Appends inside the caller's transaction, on any connection: the caller commits (and notifies,
   // if it wants tailing readers woken). The append runs under a savepoint: a version_conflict,
   // duplicate_event_id or duplicate_idempotency_key writes nothing and leaves the caller's

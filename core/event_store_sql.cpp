@@ -1,5 +1,6 @@
 #include "core/event_store_sql.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -86,6 +87,34 @@ constexpr const char* append_sql =
     "   WHERE $14::text IS NOT NULL ORDER BY stream_version DESC LIMIT 1"
     ") "
     "SELECT stream_version, xid, seq FROM inserted ORDER BY stream_version";
+
+// The group commit (event_store::append_group): one event each of many streams (distinct, in
+// stream order, so that two groups lock index entries in the same order and cannot deadlock), one
+// statement and one commit. Each row is checked as in append_one_exact (base committed, or base 0
+// and the unique index); a row whose check fails, or whose version or event id is taken, is
+// skipped (ON CONFLICT DO NOTHING) and the others go in: every row is a whole append, so no
+// request is ever half written. The caller reads which ids came back.
+constexpr const char* append_group_sql =
+    "WITH input AS ("
+    "  SELECT t.*, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off"
+    "    FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::integer[], $6::integer[],"
+    "                $8::text[], $9::text[], $10::text[], $11::text[])"
+    "         WITH ORDINALITY AS t(stream_id, base, event_id, event_type, schema_version, len,"
+    "                              command_id, correlation_id, causation_id, actor, i)"
+    "), inserted AS ("
+    "  INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload,"
+    "                      command_id, correlation_id, causation_id, actor, recorded_at)"
+    "  SELECT p.stream_id, p.base + 1, p.event_id, p.event_type, p.schema_version,"
+    "         substring($7::bytea FROM p.off + 1 FOR p.len), p.command_id, p.correlation_id, p.causation_id,"
+    "         p.actor, clock_timestamp()"
+    "    FROM input p"
+    "   WHERE p.base = 0 OR EXISTS (SELECT 1 FROM events e"
+    "                                WHERE e.stream_id = p.stream_id AND e.stream_version = p.base)"
+    "   ORDER BY p.i"
+    "  ON CONFLICT DO NOTHING"
+    "  RETURNING event_id, stream_version, xid, seq"
+    ") "
+    "SELECT event_id::text, stream_version, xid, seq FROM inserted";
 
 // "any" and "stream exists" retry on a taken version (nothing was written, so it is safe); each
 // retry means another writer committed. Past this many the stream is too hot: a transient failure.
@@ -449,6 +478,7 @@ void prepare_append(pqxx::connection_base& connection) {
   connection.prepare("cqrs_append_one_exact", append_one_exact_sql);
   connection.prepare("cqrs_append_one_latest", append_one_latest_sql);
   connection.prepare("cqrs_append", append_sql);
+  connection.prepare("cqrs_append_group", append_group_sql);
   connection.prepare("cqrs_stream_version", stream_version_sql);
 }
 
@@ -482,6 +512,43 @@ result<append_success> exec_append(pqxx::transaction_base& tx, const append_requ
                     fmt::format("stream {} kept moving: no append after {} attempts", request.stream.str(),
                                 max_append_attempts),
                     "40001", "cqrs_append");
+}
+
+std::vector<std::optional<append_success>> exec_append_group(pqxx::transaction_base& tx,
+                                                             const std::vector<const append_request*>& requests,
+                                                             const std::vector<event_id>& ids) {
+  std::vector<std::string> streams, types, id_texts, schema_versions, lengths;
+  std::vector<std::int64_t> bases;
+  std::vector<std::optional<std::string>> commands, correlations, causations, actors;
+  std::string payloads;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& request = *requests[i];
+    const auto& event = request.events.front();
+    streams.push_back(request.stream.str());
+    bases.push_back(wire(request.expected));
+    id_texts.push_back(ids[i].to_string());
+    types.push_back(event.type);
+    schema_versions.push_back(std::to_string(event.schema_version));
+    lengths.push_back(std::to_string(event.payload.size()));
+    payloads += event.payload;
+    commands.push_back(request.metadata.command_id);
+    correlations.push_back(request.metadata.correlation_id);
+    causations.push_back(request.metadata.causation_id);
+    actors.push_back(request.metadata.actor);
+  }
+  const auto rows = tx.exec_prepared("cqrs_append_group", pg_array(streams), pg_array(bases), pg_array(id_texts),
+                                     pg_array(types), int_array_literal(schema_versions), int_array_literal(lengths),
+                                     pqxx::binarystring(payloads), pg_array(commands), pg_array(correlations),
+                                     pg_array(causations), pg_array(actors));
+  std::vector<std::optional<append_success>> out(requests.size());
+  for (const auto& row : rows) {
+    const auto id = event_id::parse(row[0].c_str()).value();
+    const auto it = std::find(ids.begin(), ids.end(), id);
+    if (it == ids.end()) throw std::logic_error("the group append returned an event id it was not given");
+    out[static_cast<std::size_t>(it - ids.begin())] =
+        append_success{stream_version{row[1].as<std::int64_t>()}, {position_of(row[2], row[3])}, {id}};
+  }
+  return out;
 }
 
 std::optional<error> as_duplicate(const store_error& failure) {

@@ -43,6 +43,13 @@ void prepare_append(pqxx::connection_base& connection);
 result<append_success> exec_append(pqxx::transaction_base& tx, const append_request& request,
                                    const std::vector<event_id>& ids);
 
+// The group commit's statement: one event each of distinct streams, exact or no-stream
+// expectations (event_store::groupable), ids[i] for requests[i]. For each request its success, or
+// nullopt when its row was not written (expectation failed, version or event id taken).
+std::vector<std::optional<append_success>> exec_append_group(pqxx::transaction_base& tx,
+                                                             const std::vector<const append_request*>& requests,
+                                                             const std::vector<event_id>& ids);
+
 // The error value for a unique violation that means "already there", if `failure` is one.
 std::optional<error> as_duplicate(const store_error& failure);
 

@@ -5,6 +5,7 @@
 // quoted, so commas, braces, spaces and the word NULL stay text.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,5 +14,7 @@ namespace cqrs::core {
 std::string pg_array(const std::vector<std::string>& items);
 std::string pg_array(const std::vector<std::int64_t>& numbers);
 std::string pg_array(const std::vector<bool>& flags);
+// Absent items are NULL elements.
+std::string pg_array(const std::vector<std::optional<std::string>>& items);
 
 }  // namespace cqrs::core

@@ -143,6 +143,8 @@ const std::vector<core::setting_spec>& gateway_settings() {
       {"CQRS_RELAY_NAME", "main", "the relay whose checkpoint read-your-writes follows ([A-Za-z0-9_.-], 1-100)"},
       {"CQRS_COMMAND_CACHE_SIZE", "100000",
        "products whose folded state commands keep in memory (a hit appends in one statement); 0 disables (0-10000000)"},
+      {"CQRS_GROUP_COMMIT_MAX", "64",
+       "appends written together in one statement and commit (group commit); 1 writes each alone (1-1000)"},
   };
   return specs;
 }
@@ -161,6 +163,7 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.consistency_wait = source.milliseconds("CQRS_CONSISTENCY_WAIT_MS", c.consistency_wait, 0ms, 60'000ms);
   c.stream_partitions = static_cast<int>(source.integer("CQRS_KAFKA_PARTITIONS", 6, 1, 10'000));
   c.product_cache_size = count(source, "CQRS_COMMAND_CACHE_SIZE", 100'000, 0, 10'000'000);
+  c.group_commit_max = count(source, "CQRS_GROUP_COMMIT_MAX", 64, 1, 1'000);
   c.relay_name = load_relay_name(source);
   return c;
 }

@@ -54,6 +54,7 @@ struct gateway_config {
   int stream_partitions = 6;  // the events topic's partitions (read-your-writes)
   std::string relay_name = "main";
   std::size_t product_cache_size = 100'000;  // folded products kept for commands; 0: no cache
+  std::size_t group_commit_max = 64;          // appends per group commit; 1: each alone
 };
 
 const std::vector<core::setting_spec>& gateway_settings();

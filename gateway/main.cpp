@@ -10,6 +10,7 @@
 
 #include "core/commit_notifier.hpp"
 #include "core/config.hpp"
+#include "core/group_commit.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/upcasting.hpp"
@@ -47,11 +48,12 @@ const std::vector<core::setting_spec>& all_settings() {
 }
 
 worker_settings make_worker_settings(const gateway_config& config, const core::upcaster_registry& upcasters,
-                                     core::commit_notifier& notifier) {
+                                     core::commit_notifier& notifier, core::group_commit& group) {
   worker_settings settings;
   settings.pg_url = config.engine.postgres.url;
   settings.redis_url = config.engine.redis.url;
   settings.pipeline.notifier = &notifier;
+  settings.pipeline.group = &group;
   if (config.product_cache_size > 0) {
     settings.product_cache = std::make_shared<commands::product::product_pipeline::cache_type>(config.product_cache_size);
   }
@@ -73,7 +75,8 @@ int serve(const gateway_config& config) {
   core::upcaster_registry upcasters;
   schemas::register_upcasters(upcasters);
   core::commit_notifier notifier(config.engine.postgres.url);
-  const auto settings = make_worker_settings(config, upcasters, notifier);
+  core::group_commit group(config.group_commit_max);
+  const auto settings = make_worker_settings(config, upcasters, notifier, group);
   core::metrics_registry registry;
   http_metrics metrics(registry);
   const jwt_verifier tokens(config.auth);

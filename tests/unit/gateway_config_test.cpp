@@ -40,3 +40,18 @@ TEST_CASE("CQRS_COMMAND_CACHE_SIZE: 100,000 products by default, 0 turns the cac
     }
   }
 }
+
+TEST_CASE("CQRS_GROUP_COMMIT_MAX: 64 appends per group by default, 1 writes each alone, nonsense is refused") {
+  CHECK(load({}).group_commit_max == 64);
+  CHECK(load({{"CQRS_GROUP_COMMIT_MAX", "1"}}).group_commit_max == 1);
+  CHECK(load({{"CQRS_GROUP_COMMIT_MAX", "200"}}).group_commit_max == 200);
+  for (const char* bad : {"0", "-3", "lots", "1001"}) {
+    CAPTURE(bad);
+    try {
+      (void)load({{"CQRS_GROUP_COMMIT_MAX", bad}});
+      FAIL("accepted");
+    } catch (const core::config_error& e) {
+      CHECK(e.variable() == "CQRS_GROUP_COMMIT_MAX");
+    }
+  }
+}
