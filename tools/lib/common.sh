@@ -12,7 +12,7 @@ CQRS_PACKAGES=(
   meson ninja-build pkg-config cmake ccache g++
   librdkafka-dev libpqxx-dev libhiredis-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev
+  libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev libjemalloc-dev
   postgresql-15 redis-server kcat procps jq curl
 )
 
