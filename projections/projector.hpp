@@ -52,7 +52,7 @@ struct projector_config {
   std::chrono::milliseconds commit_interval{1000};
   std::size_t max_batch = 500;  // messages applied together (one transaction / pipeline per model)
   // The consumer's fetch.wait.max.ms: how long a fetch waits for new messages (see consumer_conf).
-  std::chrono::milliseconds fetch_wait{5};
+  std::chrono::milliseconds fetch_wait{3};
   std::string metrics_file;  // Prometheus text written here every metrics_interval, if set
   std::chrono::milliseconds metrics_interval{1000};
 };
