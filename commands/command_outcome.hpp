@@ -38,6 +38,7 @@ struct accepted {
 template <typename Rejection>
 struct rejected {
   Rejection why;
+  bool replayed = false;  // the stored outcome of an earlier command with the same idempotency key
 };
 
 struct version_conflict {

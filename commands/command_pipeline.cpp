@@ -116,6 +116,17 @@ accepted decode_outcome(const core::command_outcome& stored) {
   return out;
 }
 
+std::string encode_refusal(const std::string& rejection) {
+  return boost::json::serialize(boost::json::object{{"rejected", rejection}});
+}
+
+std::optional<std::string> stored_refusal(const core::command_outcome& stored) {
+  const auto parsed = boost::json::parse(stored.outcome).as_object();
+  const auto* refusal = parsed.if_contains("rejected");
+  if (refusal == nullptr) return std::nullopt;
+  return std::string(refusal->as_string());
+}
+
 append_refusal classify(core::errc code) {
   switch (code) {
     case core::errc::version_conflict: return append_refusal::version_conflict;

@@ -7,10 +7,11 @@
 //   pipeline then reloads and decides again (the command may now be refused, e.g. for stock), up
 //   to max_attempts decisions with jittered backoff. The caller sees a conflict only when retries
 //   run out, or at once when it gave its own expected version (If-Match) and that no longer holds.
-// - Idempotency: with a key, the first accepted outcome is stored in the append's transaction.
-//   The same key with the same command returns that outcome without appending; with a different
-//   command (or target) it is refused. Rejections and no-op commands store nothing (nothing is
-//   appended), so their retry decides again.
+// - Idempotency: with a key, the first outcome is stored: an acceptance in the append's statement,
+//   a rejection or a command that changed nothing in a statement of its own (decided on the
+//   stream as stored, never on the cache). The same key with the same command returns that
+//   outcome (marked replayed) without deciding again, even after the aggregate changed; with a
+//   different command (or target) it is refused.
 // - Snapshots: when an append crosses a multiple of snapshot_every, the new state is stored in the
 //   same transaction, so loading reads one snapshot and a tail shorter than snapshot_every.
 // - Cache (optional, commands/aggregate_cache.hpp): a state this process loaded or appended is
@@ -86,8 +87,12 @@ class command_pipeline {
 
   attempt_result attempt(const envelope_type& envelope, const request_facts& facts, int number);
   std::optional<attempt_result> attempt_cached(const envelope_type& envelope, const request_facts& facts, int number);
+  // authoritative: `loaded` was read from the store (not the cache), so an outcome that appends
+  // nothing may be stored under the command's key.
   attempt_result decide_and_append(const envelope_type& envelope, const request_facts& facts, int number,
-                                   const loaded_aggregate<state_type>& loaded);
+                                   const loaded_aggregate<state_type>& loaded, bool authoritative);
+  outcome_type kept(const envelope_type& envelope, const request_facts& facts, core::stream_version decided_at,
+                    bool authoritative, outcome_type outcome);
   void remember(const core::stream_id& stream, const loaded_aggregate<state_type>& loaded);
   std::optional<outcome_type> known_outcome(const std::string& key, const std::string& fingerprint);
   core::append_request append_request_for(const envelope_type& envelope, const loaded_aggregate<state_type>& loaded,
@@ -151,7 +156,7 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::attempt(const 
   if (auto answered = attempt_cached(envelope, facts, number)) return std::move(*answered);
   const auto loaded = load(envelope.target);
   remember(envelope.target, loaded);
-  return decide_and_append(envelope, facts, number, loaded);
+  return decide_and_append(envelope, facts, number, loaded, true);
 }
 
 // Answers only what the cached state can answer for sure (see the header): an append the store
@@ -163,7 +168,7 @@ std::optional<typename command_pipeline<A>::attempt_result> command_pipeline<A>:
   auto entry = cache_->find(envelope.target);
   if (!entry) return std::nullopt;
   const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0};
-  auto result = decide_and_append(envelope, facts, number, loaded);
+  auto result = decide_and_append(envelope, facts, number, loaded, false);
   auto* outcome = std::get_if<outcome_type>(&result);
   if (outcome == nullptr) {
     cache_->forget(envelope.target);  // a conflict: the stream moved past the cached version
@@ -175,6 +180,9 @@ std::optional<typename command_pipeline<A>::attempt_result> command_pipeline<A>:
   if (std::holds_alternative<idempotency_key_reused>(*outcome) || std::holds_alternative<invalid_request>(*outcome)) {
     return result;
   }
+  if (const auto* refused = std::get_if<rejected<typename A::rejection_type>>(outcome); refused != nullptr && refused->replayed) {
+    return result;  // a stored answer: the same whichever state it is read against
+  }
   return std::nullopt;
 }
 
@@ -185,7 +193,8 @@ void command_pipeline<A>::remember(const core::stream_id& stream, const loaded_a
 
 template <stored_aggregate A>
 typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_append(
-    const envelope_type& envelope, const request_facts& facts, int number, const loaded_aggregate<state_type>& loaded) {
+    const envelope_type& envelope, const request_facts& facts, int number, const loaded_aggregate<state_type>& loaded,
+    bool authoritative) {
   // After the load, on every attempt: a command with the same key commits its outcome and its
   // events together, so if the key is not found now, the loaded state cannot hold its events
   // either, and deciding on it is safe (the append then conflicts). Looking up before the load
@@ -197,11 +206,23 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_app
     return outcome_type{version_conflict{loaded.version, true, number}};
   }
   auto decision = A::decide(loaded.state, envelope.command);
-  if (!decision.accepted()) return outcome_type{rejected<typename A::rejection_type>{decision.rejection()}};
-  if (decision.events().empty()) return outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}};
+  if (!decision.accepted()) {
+    return kept(envelope, facts, loaded.version, authoritative,
+                outcome_type{rejected<typename A::rejection_type>{decision.rejection()}});
+  }
+  if (decision.events().empty()) {
+    return kept(envelope, facts, loaded.version, authoritative,
+                outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}});
+  }
   auto request = append_request_for(envelope, loaded, decision.events(), facts);
   auto result = interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_),
                           envelope, facts, number);
+  if (auto* done = std::get_if<outcome_type>(&result)) {
+    // A claim held by another stream refused it: nothing appended, so kept like a rejection.
+    if (const auto* refused = std::get_if<rejected<typename A::rejection_type>>(done); refused != nullptr && !refused->replayed) {
+      return kept(envelope, facts, loaded.version, authoritative, std::move(*done));
+    }
+  }
   if (cache_ != nullptr) {
     if (const auto* done = std::get_if<outcome_type>(&result)) {
       if (const auto* ok = std::get_if<accepted>(done); ok != nullptr && !ok->replayed) {
@@ -218,7 +239,35 @@ std::optional<typename command_pipeline<A>::outcome_type> command_pipeline<A>::k
   const auto stored = store_.find_command_outcome(key);
   if (!stored) return std::nullopt;
   if (stored->command_fingerprint != fingerprint) return outcome_type{idempotency_key_reused{key}};
+  if (auto refusal = detail::stored_refusal(*stored)) {
+    auto why = A::decode_rejection(*refusal);
+    // The store holds only what this pipeline wrote: an unreadable refusal is a broken invariant
+    // of the data (a downgrade across a rejection format change), not the caller's fault.
+    if (!why) throw std::runtime_error("the stored outcome of idempotency key " + key + " is an unreadable rejection");
+    return outcome_type{rejected<typename A::rejection_type>{std::move(*why), true}};
+  }
   return outcome_type{detail::decode_outcome(*stored)};
+}
+
+// A keyed command that appended nothing keeps its answer under its key, so that a retry gets the
+// same answer even after the aggregate changed. Only an answer decided on the stream as stored is
+// kept (a cached state may be stale). When a concurrent command with the key stored first, its
+// answer is the answer.
+template <stored_aggregate A>
+typename command_pipeline<A>::outcome_type command_pipeline<A>::kept(const envelope_type& envelope,
+                                                                     const request_facts& facts,
+                                                                     core::stream_version decided_at,
+                                                                     bool authoritative, outcome_type outcome) {
+  const auto& key = envelope.context.idempotency_key;
+  if (!authoritative || !key) return outcome;
+  const auto* refused = std::get_if<rejected<typename A::rejection_type>>(&outcome);
+  const auto text = refused != nullptr ? detail::encode_refusal(A::encode_rejection(refused->why)) : detail::encode_outcome({});
+  const auto stored = store_.record_outcome(core::command_outcome_write{*key, facts.fingerprint, text}, envelope.target,
+                                            decided_at);
+  if (!stored) return outcome_type{invalid_request{stored.error()}};
+  if (stored.value()) return outcome;
+  if (auto known = known_outcome(*key, facts.fingerprint)) return std::move(*known);
+  return outcome;
 }
 
 template <stored_aggregate A>

@@ -62,6 +62,10 @@ std::string fingerprint(const core::stream_id& target, const schemas::encoded_pa
 // stream, version and last position itself), and back.
 std::string encode_outcome(const std::vector<core::event_id>& event_ids);
 accepted decode_outcome(const core::command_outcome& stored);
+// A refusal stored under its key: the aggregate's encoding of the rejection, wrapped; and the
+// aggregate's encoding back out of a stored outcome, when the outcome is a refusal.
+std::string encode_refusal(const std::string& rejection);
+std::optional<std::string> stored_refusal(const core::command_outcome& stored);
 
 // How the pipeline treats each refusal of the store.
 enum class append_refusal { version_conflict, duplicate_idempotency_key, invalid_request };

@@ -20,7 +20,8 @@ template <typename A>
 concept stored_aggregate =
     core::aggregate<A> &&
     requires(const typename A::event_type& event, const typename A::state_type& state,
-             const typename A::command_type& command, const unique_claim& claim, std::string_view text, int version) {
+             const typename A::command_type& command, const unique_claim& claim, std::string_view text, int version,
+             const typename A::rejection_type& rejection) {
       { A::encode_event(event) } -> std::same_as<schemas::encoded_payload>;
       // Reads any registered version of the type (older ones upcast); throws on unknown types.
       { A::decode_event(text, version, text) } -> std::same_as<typename A::event_type>;
@@ -33,6 +34,9 @@ concept stored_aggregate =
       { A::claims(event) } -> std::same_as<std::vector<unique_claim>>;
       // The rejection when another stream holds the claim.
       { A::claim_refused(claim) } -> std::same_as<typename A::rejection_type>;
+      // A rejection as stored under an idempotency key, and back (nothing if unreadable).
+      { A::encode_rejection(rejection) } -> std::same_as<std::string>;
+      { A::decode_rejection(text) } -> std::same_as<std::optional<typename A::rejection_type>>;
     };
 
 }  // namespace cqrs::commands

@@ -97,7 +97,7 @@ std::optional<error> check_snapshot(const std::optional<snapshot_write>& snapsho
   return std::nullopt;
 }
 
-std::optional<error> check_outcome(const std::optional<command_outcome_write>& outcome, const store_limits& limits) {
+std::optional<error> check_optional_outcome(const std::optional<command_outcome_write>& outcome, const store_limits& limits) {
   if (!outcome) return std::nullopt;
   const bool key_ok = !outcome->idempotency_key.empty() && outcome->idempotency_key.size() <= limits.max_text_length &&
                       is_clean_text(outcome->idempotency_key);
@@ -135,7 +135,11 @@ std::optional<error> check_append(const append_request& request, const store_lim
   if (auto e = check_events(request.events, limits)) return e;
   if (auto e = check_metadata(request.metadata, limits)) return e;
   if (auto e = check_snapshot(request.snapshot, limits)) return e;
-  return check_outcome(request.outcome, limits);
+  return check_optional_outcome(request.outcome, limits);
+}
+
+std::optional<error> check_outcome(const command_outcome_write& outcome, const store_limits& limits) {
+  return check_optional_outcome(outcome, limits);
 }
 
 }  // namespace cqrs::core

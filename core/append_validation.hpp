@@ -28,6 +28,9 @@ std::optional<error> check_event_type(std::string_view type, const store_limits&
 // 1 to max_batch events.
 std::optional<error> check_batch_size(std::size_t batch, const store_limits& limits);
 
+// A command outcome stored on its own (event_store::record_outcome): key, fingerprint, size.
+std::optional<error> check_outcome(const command_outcome_write& outcome, const store_limits& limits);
+
 // Everything about an append except the stream id, which is valid by construction.
 std::optional<error> check_append(const append_request& request, const store_limits& limits);
 

@@ -236,6 +236,17 @@ std::optional<command_outcome> event_store::find_command_outcome(std::string_vie
       [&](pqxx::transaction_base& tx) { return detail::exec_find_outcome(tx, idempotency_key); });
 }
 
+result<bool> event_store::record_outcome(const command_outcome_write& outcome, const stream_id& stream,
+                                         stream_version decided_at) {
+  if (auto invalid = check_outcome(outcome, options_.limits)) return *invalid;
+  bool stored = false;
+  connection_.run(statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    stored = detail::exec_record_outcome(tx, outcome, stream.str(), decided_at);
+  });
+  return stored;
+}
+
 void event_store::upcast(std::vector<recorded_event>& events) const {
   if (options_.upcasters == nullptr) return;
   for (auto& event : events) {

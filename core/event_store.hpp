@@ -116,6 +116,11 @@ class event_store {
 
   std::optional<snapshot> latest_snapshot(const stream_id& stream);
   std::optional<command_outcome> find_command_outcome(std::string_view idempotency_key);
+  // Stores the outcome of a keyed command that appended nothing (refused, or it changed nothing)
+  // under its key, with the stream and the version it was decided at, in its own statement: true
+  // when stored, false when the key was already taken (read that outcome), an error value for bad
+  // input. An accepted command's outcome is stored by its append, in the same statement.
+  result<bool> record_outcome(const command_outcome_write& outcome, const stream_id& stream, stream_version decided_at);
 
   const store_limits& limits() const { return options_.limits; }
   // The store's connection, for work in explicit transactions (append_in). Same thread only.

@@ -171,6 +171,10 @@ constexpr const char* xmin_lag_sql =
 constexpr const char* latest_snapshot_sql =
     "SELECT stream_version, schema_version, state FROM snapshots WHERE stream_id = $1"
     " ORDER BY stream_version DESC LIMIT 1";
+// No position: nothing was appended. ON CONFLICT: a concurrent command with the key stored first.
+constexpr const char* record_outcome_sql =
+    "INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id, stream_version)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
 constexpr const char* find_outcome_sql =
     "SELECT command_fingerprint, outcome, stream_id, stream_version, xid, seq FROM command_outcomes"
     " WHERE idempotency_key = $1";
@@ -490,6 +494,7 @@ void prepare_statements(pqxx::connection_base& connection) {
   connection.prepare("cqrs_xmin_lag", xmin_lag_sql);
   connection.prepare("cqrs_latest_snapshot", latest_snapshot_sql);
   connection.prepare("cqrs_find_outcome", find_outcome_sql);
+  connection.prepare("cqrs_record_outcome", record_outcome_sql);
 }
 
 result<append_success> exec_append(pqxx::transaction_base& tx, const append_request& request,
@@ -608,6 +613,13 @@ std::optional<command_outcome> exec_find_outcome(pqxx::transaction_base& tx, std
   if (!row[3].is_null()) found.version = stream_version{row[3].as<std::int64_t>()};
   if (!row[4].is_null()) found.position = position_of(row[4], row[5]);
   return found;
+}
+
+bool exec_record_outcome(pqxx::transaction_base& tx, const command_outcome_write& outcome, const std::string& stream,
+                         stream_version decided_at) {
+  const auto rows = tx.exec_prepared("cqrs_record_outcome", outcome.idempotency_key, outcome.command_fingerprint,
+                                     pqxx::binarystring(outcome.outcome), stream, decided_at.value());
+  return rows.affected_rows() == 1;
 }
 
 }  // namespace cqrs::core::detail

@@ -68,5 +68,8 @@ log_position exec_safe_head(pqxx::transaction_base& tx);
 xmin_lag exec_xmin_lag(pqxx::transaction_base& tx);
 std::optional<snapshot> exec_latest_snapshot(pqxx::transaction_base& tx, std::string_view stream);
 std::optional<command_outcome> exec_find_outcome(pqxx::transaction_base& tx, std::string_view key);
+// Inserts an outcome without events unless its key is taken; whether it was inserted.
+bool exec_record_outcome(pqxx::transaction_base& tx, const command_outcome_write& outcome, const std::string& stream,
+                         stream_version decided_at);
 
 }  // namespace cqrs::core::detail

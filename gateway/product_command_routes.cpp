@@ -405,7 +405,11 @@ http_response answer(const product_outcome& outcome, const prepared_command& com
   return std::visit(
       overloaded{
           [&](const commands::accepted& done) { return accepted_response(done, command); },
-          [&](const commands::rejected<commands::product::rejection>& r) { return rejected_response(r.why, command); },
+          [&](const commands::rejected<commands::product::rejection>& r) {
+            auto response = rejected_response(r.why, command);
+            if (r.replayed) response.set_header("Idempotent-Replayed", "true");
+            return response;
+          },
           [&](const commands::version_conflict& conflict) { return conflict_response(conflict, command); },
           [](const commands::idempotency_key_reused&) { return key_reused_response(); },
           [](const commands::invalid_request& invalid) { return invalid_request_response(invalid); },

@@ -54,6 +54,9 @@ struct product_aggregate {
 
   static std::vector<unique_claim> claims(const event_type& event);
   static rejection claim_refused(const unique_claim& claim);
+  // {"code": <errc's stable number>, "detail": "..."}
+  static std::string encode_rejection(const rejection& why);
+  static std::optional<rejection> decode_rejection(std::string_view text);
 };
 
 }  // namespace cqrs::commands::product

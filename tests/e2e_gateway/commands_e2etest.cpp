@@ -111,6 +111,23 @@ TEST_CASE_FIXTURE(gateway_fixture, "reserving more than is available answers 422
   CHECK(events_in_store() == before);
 }
 
+TEST_CASE_FIXTURE(gateway_fixture, "a refused command's retry with its Idempotency-Key gets the same 422, even after a restock") {
+  const auto product = api.created("IDEMNO", 1);
+  const http_headers key{{"Idempotency-Key", "reserve-" + unique_sku("key")}};
+  const auto first = api.reserve(product.id, "big", 3, key);
+  INFO(describe(first));
+  REQUIRE(first.status == 422);
+  CHECK_FALSE(first.header("idempotent-replayed").has_value());
+  REQUIRE(api.restock(product.id, 10).status == 200);
+
+  const auto second = api.reserve(product.id, "big", 3, key);
+  INFO(describe(second));
+  CHECK(second.status == 422);
+  CHECK(problem_code(second) == "product.insufficient_stock");
+  CHECK(second.header("idempotent-replayed") == "true");
+  CHECK(api.stored_events(product.id) == 2);  // product.created, product.restocked: no reservation
+}
+
 TEST_CASE_FIXTURE(gateway_fixture, "a command on an unknown product answers 404") {
   const auto answer = api.restock("no-such-product-" + run_id(), 1);
   INFO(describe(answer));

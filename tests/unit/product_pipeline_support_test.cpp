@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "commands/pipeline_support.hpp"
+#include "commands/product/product_aggregate.hpp"
 #include "schemas/contracts/product_codec.hpp"
 
 namespace c = cqrs::commands;
@@ -63,6 +64,34 @@ TEST_CASE("a stored outcome reads back as the accepted answer, marked as replaye
   CHECK(answer.position == core::log_position{10, 20});
   CHECK(answer.event_ids == ids);
   CHECK(answer.replayed);
+}
+
+TEST_CASE("a stored refusal reads back as the product's rejection; an acceptance is no refusal") {
+  namespace p = cqrs::commands::product;
+  const p::rejection why{p::errc::insufficient_stock, "3 wanted, 1 available"};
+  const core::command_outcome refused{"key", "fp", c::detail::encode_refusal(p::product_aggregate::encode_rejection(why)),
+                                      stream("product-1"), core::stream_version{4}, std::nullopt};
+  const auto text = c::detail::stored_refusal(refused);
+  REQUIRE(text.has_value());
+  CHECK(p::product_aggregate::decode_rejection(*text) == why);
+
+  const core::command_outcome accepted{"key", "fp", c::detail::encode_outcome({}), stream("product-1"),
+                                       core::stream_version{4}, std::nullopt};
+  CHECK_FALSE(c::detail::stored_refusal(accepted).has_value());
+  const auto unchanged = c::detail::decode_outcome(accepted);
+  CHECK(unchanged.version == core::stream_version{4});
+  CHECK_FALSE(unchanged.position.has_value());
+  CHECK(unchanged.event_ids.empty());
+}
+
+TEST_CASE("a rejection that this build cannot read decodes to nothing") {
+  namespace p = cqrs::commands::product;
+  for (const char* text : {R"({"code":999,"detail":"x"})", R"({"code":"12","detail":"x"})", R"({"code":12})", "[]", "not json"}) {
+    CAPTURE(text);
+    CHECK_FALSE(p::product_aggregate::decode_rejection(text).has_value());
+  }
+  CHECK(p::product_aggregate::decode_rejection(R"({"code":12,"detail":"x"})") ==
+        std::optional<p::rejection>(p::rejection{p::errc::insufficient_stock, "x"}));
 }
 
 TEST_CASE("a snapshot is due when an append crosses a multiple of the interval") {
