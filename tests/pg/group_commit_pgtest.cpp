@@ -1,14 +1,19 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <pqxx/connection>
+#include <pqxx/transaction>
+
 #include "core/event_store.hpp"
 #include "core/group_commit.hpp"
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/support/stack.hpp"
 
 using namespace cqrs::core;
 
@@ -199,4 +204,75 @@ TEST_CASE("group_commit with max_group 1 writes each append alone") {
   auto store = cqrs::tests::make_store();
   CHECK(cqrs::tests::whole_category(*store, category).size() == 40);
   CHECK_THROWS_AS(group_commit(0), std::invalid_argument);
+}
+
+TEST_CASE("group_commit: after the connections die, every append is written once: answered, or in doubt and told by its event id") {
+  constexpr int threads = 6;
+  const auto category = cqrs::tests::unique_category("group_doubt");
+  const std::string app = "group_doubt_" + cqrs::tests::run_id();
+  group_commit group(64);
+  std::vector<std::unique_ptr<event_store>> stores;
+  for (int t = 0; t < threads; ++t) {
+    auto options = cqrs::tests::store_options_for_tests();
+    options.url += "?application_name=" + app;
+    stores.push_back(cqrs::tests::make_store(options));
+    (void)stores.back()->current_version(cqrs::tests::stream_in(category, "warm"));  // connected
+  }
+  {
+    pqxx::connection admin(cqrs::tests::pg_url());
+    pqxx::work tx(admin);
+    const auto killed = tx.exec_params(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) AS k",
+        app);
+    REQUIRE(killed[0][0].as<int>() == threads);
+  }
+  std::vector<append_request> requests;
+  for (int t = 0; t < threads; ++t) {
+    requests.push_back(one_event(cqrs::tests::stream_in(category, "s" + std::to_string(t)), expected_version::no_stream(),
+                                 "once", event_id::generate()));
+  }
+  std::vector<int> answered(threads, 0), in_doubt(threads, 0);
+  std::vector<std::string> surprises(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      try {
+        auto done = group.append(*stores[t], requests[t]);
+        if (done.ok()) {
+          answered[t] = 1;
+        } else {
+          surprises[t] = std::string(to_string(done.code()));
+        }
+      } catch (const store_error& e) {
+        if (e.kind() == failure_kind::in_doubt) {
+          in_doubt[t] = 1;
+        } else {
+          surprises[t] = std::string(to_string(e.kind()));
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (int t = 0; t < threads; ++t) {
+    CAPTURE(t);
+    CHECK(surprises[t].empty());
+    CHECK(answered[t] + in_doubt[t] == 1);
+    if (in_doubt[t] == 1) {
+      // The documented recovery: append again with the same event id. A duplicate id says the
+      // first attempt landed; success says it did not (and now it has). The retry may meet the
+      // dead connection too (a follower's own connection was not used by the group), and is then
+      // in doubt in its turn: the store reconnects after that, so a few tries settle it.
+      std::optional<result<append_success>> settled;
+      for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
+        try {
+          settled = stores[t]->append(requests[t]);
+        } catch (const store_error& e) {
+          CHECK(e.kind() == failure_kind::in_doubt);
+        }
+      }
+      REQUIRE(settled.has_value());
+      CHECK((settled->ok() || settled->code() == errc::duplicate_event_id));
+    }
+    CHECK(cqrs::tests::whole_stream(*stores[t], requests[t].stream).size() == 1);
+  }
 }
