@@ -35,8 +35,27 @@ pg_connection::pg_connection(std::string url, preparer prepare, retry_policy ret
 
 pg_connection::~pg_connection() = default;
 
+namespace {
+
+// Reads what the server sent since the last statement, without waiting: a connection the server
+// closed while idle (a restart, pg_terminate_backend, an idle timeout) shows here, before a
+// statement is sent on it. Otherwise the failure would surface in the next statement, where a
+// write cannot tell "never sent" from "sent and maybe committed" and is reported in doubt. The
+// server's goodbye (a FATAL message, then the end of the stream) takes two reads to see whole.
+bool still_alive(pqxx::connection_base& connection) noexcept {
+  try {
+    connection.get_notifs();
+    connection.get_notifs();
+    return connection.is_open();
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
 pqxx::connection_base& pg_connection::get() {
-  if (connection_ && connection_->is_open()) return *connection_;
+  if (connection_ && connection_->is_open() && still_alive(*connection_)) return *connection_;
   // A fresh connection rather than libpqxx's silent reactivation: session state is then exactly
   // what the preparer sets up, and nothing survives from a session that broke.
   connection_.reset();

@@ -231,3 +231,33 @@ TEST_CASE("an append whose connection is lost mid-statement is reported in doubt
   // The store reconnects for the next call.
   CHECK(store->append(stream, expected_version::exact(stream_version{1}), one_event()).ok());
 }
+
+TEST_CASE("a connection the server closed while idle is replaced before the next write, which is then not in doubt") {
+  const std::string app = "idle_closed_" + cqrs::tests::run_id();
+  auto options = cqrs::tests::store_options_for_tests();
+  options.url += "?application_name=" + app;
+  auto store = make_store(options);
+  const auto stream = stream_in(unique_category("idleclosed"), "a");
+  REQUIRE(store->append(stream, expected_version::no_stream(), one_event()).ok());
+
+  pqxx::connection admin(cqrs::tests::pg_url());
+  {
+    pqxx::nontransaction tx(admin);
+    REQUIRE(tx.exec_params("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                           app)[0][0]
+                .as<int>() == 1);
+  }
+  // pg_terminate_backend only signals: wait until the backend is gone, as after a restart.
+  int left = 1;
+  for (int i = 0; i < 200 && left > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pqxx::nontransaction tx(admin);
+    left = tx.exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app)[0][0].as<int>();
+  }
+  REQUIRE(left == 0);
+  // Without the check before use, the write would be sent on the dead connection and reported
+  // in doubt (a 503 for a command), although the server never saw it.
+  const auto appended = store->append(stream, expected_version::exact(stream_version{1}), one_event());
+  CHECK(appended.ok());
+  CHECK(store->current_version(stream).value() == 2);
+}
