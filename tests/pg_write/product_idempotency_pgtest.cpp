@@ -27,6 +27,28 @@ core::stream_id created_product(product_pipeline& pipeline, std::string name, st
   return product;
 }
 
+// `retries` threads, each with its own store and pipeline, send the same keyed command at once.
+std::vector<product_outcome> concurrent_retries(const core::stream_id& product, const schemas::product_command& command,
+                                                const std::string& key, int retries) {
+  std::latch start(retries);
+  std::mutex mutex;
+  std::vector<product_outcome> outcomes;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < retries; ++i) {
+    threads.emplace_back([&] {
+      auto store = make_store();
+      (void)store->current_version(product);  // connected before the start
+      product_pipeline pipeline(*store);
+      start.arrive_and_wait();
+      auto outcome = pipeline.handle({product, command, as("a", key)});
+      std::lock_guard lock(mutex);
+      outcomes.push_back(std::move(outcome));
+    });
+  }
+  for (auto& t : threads) t.join();
+  return outcomes;
+}
+
 }  // namespace
 
 TEST_CASE("a retried idempotency key appends once and answers as the first time") {
@@ -80,24 +102,7 @@ TEST_CASE("eight concurrent retries of one keyed command append once and all get
   auto setup_store = make_store();
   product_pipeline setup(*setup_store);
   const auto product = created_product(setup, "idem8", 10);
-  const auto key = "idem8-" + run_id();
-  constexpr int retries = 8;
-  std::latch start(retries);
-  std::mutex mutex;
-  std::vector<product_outcome> outcomes;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < retries; ++i) {
-    threads.emplace_back([&] {
-      auto store = make_store();
-      (void)store->current_version(product);
-      product_pipeline pipeline(*store);
-      start.arrive_and_wait();
-      auto outcome = pipeline.handle({product, reserve("order-x", 1), as("a", key)});
-      std::lock_guard lock(mutex);
-      outcomes.push_back(std::move(outcome));
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto outcomes = concurrent_retries(product, reserve("order-x", 1), "idem8-" + run_id(), 8);
 
   int original = 0;
   std::set<std::int64_t> versions;
@@ -191,23 +196,7 @@ TEST_CASE("concurrent retries of one keyed command that is refused all get the o
   product_pipeline setup(*setup_store);
   const auto product = created_product(setup, "refuse8", 1);
   const auto key = "refuse8-" + run_id();
-  constexpr int retries = 8;
-  std::latch start(retries);
-  std::mutex mutex;
-  std::vector<product_outcome> outcomes;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < retries; ++i) {
-    threads.emplace_back([&] {
-      auto store = make_store();
-      (void)store->current_version(product);
-      product_pipeline pipeline(*store);
-      start.arrive_and_wait();
-      auto outcome = pipeline.handle({product, reserve("order-x", 5), as("a", key)});
-      std::lock_guard lock(mutex);
-      outcomes.push_back(std::move(outcome));
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto outcomes = concurrent_retries(product, reserve("order-x", 5), key, 8);
   int kept = 0;
   for (const auto& outcome : outcomes) {
     CAPTURE(outcome.index());

@@ -24,34 +24,31 @@ gateway::gateway_config load(std::map<std::string, std::string> extra) {
   return gateway::load_gateway_config(core::settings_source(env_with(std::move(extra)), {}));
 }
 
+// Each value is refused with an error that names the variable.
+void check_refused(const char* variable, std::initializer_list<const char*> values) {
+  for (const char* bad : values) {
+    CAPTURE(bad);
+    try {
+      (void)load({{variable, bad}});
+      FAIL("accepted");
+    } catch (const core::config_error& e) {
+      CHECK(e.variable() == variable);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("CQRS_COMMAND_CACHE_SIZE: 100,000 products by default, 0 turns the cache off, nonsense is refused") {
   CHECK(load({}).product_cache_size == 100'000);
   CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "0"}}).product_cache_size == 0);
   CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "250"}}).product_cache_size == 250);
-  for (const char* bad : {"-1", "many", "10000001"}) {
-    CAPTURE(bad);
-    try {
-      (void)load({{"CQRS_COMMAND_CACHE_SIZE", bad}});
-      FAIL("accepted");
-    } catch (const core::config_error& e) {
-      CHECK(e.variable() == "CQRS_COMMAND_CACHE_SIZE");
-    }
-  }
+  check_refused("CQRS_COMMAND_CACHE_SIZE", {"-1", "many", "10000001"});
 }
 
 TEST_CASE("CQRS_GROUP_COMMIT_MAX: 64 appends per group by default, 1 writes each alone, nonsense is refused") {
   CHECK(load({}).group_commit_max == 64);
   CHECK(load({{"CQRS_GROUP_COMMIT_MAX", "1"}}).group_commit_max == 1);
   CHECK(load({{"CQRS_GROUP_COMMIT_MAX", "200"}}).group_commit_max == 200);
-  for (const char* bad : {"0", "-3", "lots", "1001"}) {
-    CAPTURE(bad);
-    try {
-      (void)load({{"CQRS_GROUP_COMMIT_MAX", bad}});
-      FAIL("accepted");
-    } catch (const core::config_error& e) {
-      CHECK(e.variable() == "CQRS_GROUP_COMMIT_MAX");
-    }
-  }
+  check_refused("CQRS_GROUP_COMMIT_MAX", {"0", "-3", "lots", "1001"});
 }
