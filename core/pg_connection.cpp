@@ -55,7 +55,7 @@ bool still_alive(pqxx::connection_base& connection) noexcept {
 }  // namespace
 
 pqxx::connection_base& pg_connection::get() {
-  if (connection_ && connection_->is_open() && still_alive(*connection_)) return *connection_;
+  if (connection_ && connection_->is_open()) return *connection_;
   // A fresh connection rather than libpqxx's silent reactivation: session state is then exactly
   // what the preparer sets up, and nothing survives from a session that broke.
   connection_.reset();
@@ -70,6 +70,10 @@ pqxx::connection_base& pg_connection::get() {
 }
 
 void pg_connection::run(statement_effect effect, const work& w) {
+  // Here and not in get(): work given to run() does not depend on the session it runs in (it
+  // would run on a new one after a failure anyway), while a caller of get() may (a relay's
+  // advisory lock lives and dies with its session, and must see it die).
+  if (connection_ && connection_->is_open() && !still_alive(*connection_)) connection_.reset();
   run_with_retries(
       retry_, effect, [&] { w(get()); },
       [&](const store_error& failure) {

@@ -40,10 +40,13 @@ class pg_connection {
   pg_connection(const pg_connection&) = delete;
   pg_connection& operator=(const pg_connection&) = delete;
 
-  // The open connection, connecting first if needed. Throws store_error.
+  // The open connection, connecting first if needed (never replacing one that is open: a session
+  // the server closed shows as the failure of the next statement). Throws store_error.
   pqxx::connection_base& get();
 
-  // Runs `w` on the connection, retrying what is safe for `effect` (see run_with_retries).
+  // Runs `w` on the connection, retrying what is safe for `effect` (see run_with_retries). A
+  // connection the server closed while idle is replaced first, so that a write is never sent on
+  // it (and reported in doubt): `w` must not depend on the session (locks, LISTEN) it runs in.
   void run(statement_effect effect, const work& w);
 
   // Whether a connection exists and is usable, without connecting.
