@@ -119,7 +119,7 @@ gateway_start_nginx() {
   nginx_url="http://127.0.0.1:$nginx_port"
   wait_for 10 curl -fsS "$nginx_url/v1/products/$id" || die "nginx does not answer at $nginx_url"
   note "nginx $(/usr/sbin/nginx -v 2>&1 | sed 's|.*/||'): one worker at $nginx_url, static file of" \
-    "$(wc -c <"$dir/www/product.json") bytes (the gateway's answer for one product), access_log off"
+    "$(wc -c <"$dir/www/product.json") bytes (the gateway's answer for one product), access log in 64 KiB batches, as the gateway writes its own"
 }
 
 # --- measuring ----------------------------------------------------------------------------------
