@@ -60,7 +60,7 @@ result<append_success> event_store::append(const append_request& request) {
 
 bool event_store::groupable(const append_request& request) {
   const auto form = request.expected.kind();
-  return request.events.size() == 1 && !request.snapshot && !request.outcome &&
+  return request.events.size() == 1 && !request.snapshot &&
          (form == expected_version::form::exact || form == expected_version::form::no_stream);
 }
 

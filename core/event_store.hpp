@@ -66,10 +66,11 @@ class event_store {
   // second request is left out), in one statement and one transaction. For each request, in
   // order: its success, or nullopt when the group did not write it (not groupable, invalid, the
   // stream's second, its expected version no longer holds, its version or event id taken); append
-  // such a request alone to learn its answer. A failure of the statement throws as append does.
+  // such a request alone to learn its answer. An idempotency key already stored fails the whole
+  // statement; that and every other failure of the statement throws as append does.
   std::vector<std::optional<append_success>> append_group(const std::vector<const append_request*>& requests);
-  // One event at an exact version (or no stream), no snapshot, no stored outcome: the common
-  // command, and the shape append_group writes.
+  // One event at an exact version (or no stream), no snapshot (a stored command outcome is fine):
+  // the common command, and the shape append_group writes.
   static bool groupable(const append_request& request);
 
   // Appends inside the caller's transaction, on any connection: the caller commits (and notifies,

@@ -93,14 +93,18 @@ constexpr const char* append_sql =
 // statement and one commit. Each row is checked as in append_one_exact (base committed, or base 0
 // and the unique index); a row whose check fails, or whose version or event id is taken, is
 // skipped (ON CONFLICT DO NOTHING) and the others go in: every row is a whole append, so no
-// request is ever half written. The caller reads which ids came back.
+// request is ever half written. A request's command outcome (its idempotency key) goes in with
+// its row only; a key that is already stored fails the whole statement (nothing written), and
+// every request is then appended alone. The caller reads which ids came back.
 constexpr const char* append_group_sql =
     "WITH input AS ("
-    "  SELECT t.*, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off"
+    "  SELECT t.*, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off,"
+    "         (sum(t.outcome_len) OVER (ORDER BY t.i) - t.outcome_len)::integer AS outcome_off"
     "    FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::integer[], $6::integer[],"
-    "                $8::text[], $9::text[], $10::text[], $11::text[])"
+    "                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $15::integer[])"
     "         WITH ORDINALITY AS t(stream_id, base, event_id, event_type, schema_version, len,"
-    "                              command_id, correlation_id, causation_id, actor, i)"
+    "                              command_id, correlation_id, causation_id, actor, idempotency_key,"
+    "                              command_fingerprint, outcome_len, i)"
     "), inserted AS ("
     "  INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload,"
     "                      command_id, correlation_id, causation_id, actor, recorded_at)"
@@ -112,7 +116,14 @@ constexpr const char* append_group_sql =
     "                                WHERE e.stream_id = p.stream_id AND e.stream_version = p.base)"
     "   ORDER BY p.i"
     "  ON CONFLICT DO NOTHING"
-    "  RETURNING event_id, stream_version, xid, seq"
+    "  RETURNING event_id, stream_id, stream_version, xid, seq"
+    "), outcome AS ("
+    "  INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id,"
+    "                                stream_version, xid, seq)"
+    "  SELECT p.idempotency_key, p.command_fingerprint, substring($14::bytea FROM p.outcome_off + 1 FOR p.outcome_len),"
+    "         r.stream_id, r.stream_version, r.xid, r.seq"
+    "    FROM inserted r JOIN input p ON p.event_id = r.event_id"
+    "   WHERE p.idempotency_key IS NOT NULL"
     ") "
     "SELECT event_id::text, stream_version, xid, seq FROM inserted";
 
@@ -524,8 +535,9 @@ std::vector<std::optional<append_success>> exec_append_group(pqxx::transaction_b
                                                              const std::vector<event_id>& ids) {
   std::vector<std::string> streams, types, id_texts, schema_versions, lengths;
   std::vector<std::int64_t> bases;
-  std::vector<std::optional<std::string>> commands, correlations, causations, actors;
-  std::string payloads;
+  std::vector<std::optional<std::string>> commands, correlations, causations, actors, keys, fingerprints;
+  std::vector<std::string> outcome_lengths;
+  std::string payloads, outcomes;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& request = *requests[i];
     const auto& event = request.events.front();
@@ -540,11 +552,17 @@ std::vector<std::optional<append_success>> exec_append_group(pqxx::transaction_b
     correlations.push_back(request.metadata.correlation_id);
     causations.push_back(request.metadata.causation_id);
     actors.push_back(request.metadata.actor);
+    const auto& outcome = request.outcome;
+    keys.push_back(outcome ? std::optional<std::string>(outcome->idempotency_key) : std::nullopt);
+    fingerprints.push_back(outcome ? std::optional<std::string>(outcome->command_fingerprint) : std::nullopt);
+    outcome_lengths.push_back(std::to_string(outcome ? outcome->outcome.size() : 0));
+    if (outcome) outcomes += outcome->outcome;
   }
   const auto rows = tx.exec_prepared("cqrs_append_group", pg_array(streams), pg_array(bases), pg_array(id_texts),
                                      pg_array(types), int_array_literal(schema_versions), int_array_literal(lengths),
                                      pqxx::binarystring(payloads), pg_array(commands), pg_array(correlations),
-                                     pg_array(causations), pg_array(actors));
+                                     pg_array(causations), pg_array(actors), pg_array(keys), pg_array(fingerprints),
+                                     pqxx::binarystring(outcomes), int_array_literal(outcome_lengths));
   std::vector<std::optional<append_success>> out(requests.size());
   for (const auto& row : rows) {
     const auto id = event_id::parse(row[0].c_str()).value();

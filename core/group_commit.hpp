@@ -12,11 +12,13 @@
 // wakes the others with their answers. So a group forms exactly while the previous one is in flight: an idle system writes
 // each append at once, a busy one writes fewer, larger groups.
 //
-// A request that is not event_store::groupable (several events, a snapshot, a stored outcome,
-// "any" expectations), or that the group did not write (its expectation failed, the same stream
-// twice), is appended alone by its own thread, which then learns the exact answer (conflict,
-// duplicate) from the ordinary append. A group whose reply was lost is in doubt for every member,
-// each of which sees the same store_error as an append of its own would raise.
+// A request that is not event_store::groupable (several events, a snapshot, "any" expectations),
+// or that the group did not write (its expectation failed, the same stream twice, an idempotency
+// key already stored, which fails the whole group), is appended alone by its own thread, which
+// then learns the exact answer (conflict, duplicate) from the ordinary append. A group whose reply
+// was lost is in doubt for every member, each of which sees the same store_error as an append of
+// its own would raise; a keyed member's outcome went in (or not) with its event, so its retry
+// under the key stays safe.
 
 #include <atomic>
 #include <cstddef>

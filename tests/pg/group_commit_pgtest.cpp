@@ -121,6 +121,42 @@ TEST_CASE("append_group leaves out what it must not write, and writes the rest")
   CHECK(store->append(requests[7]).code() == errc::invalid_event_type);
 }
 
+TEST_CASE("append_group stores a keyed request's outcome with its event; a key already stored writes nothing of the group") {
+  const auto category = cqrs::tests::unique_category("group_keys");
+  auto store = cqrs::tests::make_store();
+  const auto key = "group-key-" + cqrs::tests::run_id();
+  std::vector<append_request> requests{
+      one_event(cqrs::tests::stream_in(category, "keyed"), expected_version::no_stream(), "k"),
+      one_event(cqrs::tests::stream_in(category, "plain"), expected_version::no_stream(), "p"),
+  };
+  requests[0].outcome = command_outcome_write{key, "fingerprint-1", "{\"event_ids\":[]}"};
+  REQUIRE(event_store::groupable(requests[0]));
+  const auto written = store->append_group(pointers(requests));
+  REQUIRE(written[0]);
+  REQUIRE(written[1]);
+  const auto stored = store->find_command_outcome(key);
+  REQUIRE(stored.has_value());
+  CHECK(stored->command_fingerprint == "fingerprint-1");
+  CHECK(stored->outcome == "{\"event_ids\":[]}");
+  CHECK(stored->stream == std::optional<stream_id>(requests[0].stream));
+  CHECK(stored->version == std::optional<stream_version>(stream_version{1}));
+  CHECK(stored->position == std::optional<log_position>(written[0]->last_position()));
+
+  // The same key again, in a group with an innocent request: the statement fails as a whole.
+  std::vector<append_request> again{
+      one_event(cqrs::tests::stream_in(category, "keyed2"), expected_version::no_stream(), "k2"),
+      one_event(cqrs::tests::stream_in(category, "plain2"), expected_version::no_stream(), "p2"),
+  };
+  again[0].outcome = command_outcome_write{key, "fingerprint-1", "{}"};
+  CHECK_THROWS_AS((void)store->append_group(pointers(again)), store_error);
+  CHECK(cqrs::tests::whole_stream(*store, again[0].stream).empty());
+  CHECK(cqrs::tests::whole_stream(*store, again[1].stream).empty());
+  // Through group_commit, each then appends alone and gets its own answer.
+  group_commit group(64);
+  CHECK(group.append(*store, again[1]).ok());
+  CHECK(group.append(*store, again[0]).code() == errc::duplicate_idempotency_key);
+}
+
 TEST_CASE("group_commit: concurrent appends form groups, and every answer is what an append alone would give") {
   constexpr int threads = 12;
   constexpr int rounds = 40;

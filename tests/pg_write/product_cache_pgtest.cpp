@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <thread>
+#include <fmt/format.h>
 #include <vector>
 
 #include "commands/product/product_aggregate.hpp"
@@ -187,7 +188,9 @@ TEST_CASE("group commit: pipelines on 8 threads sharing a cache and a group comm
       product_pipeline pipeline(*store, options, &cache);
       for (int i = 0; i < restocks_per_thread; ++i) {
         const auto& product = ids[static_cast<std::size_t>((t + i) % products)];
-        if (!std::holds_alternative<commands::accepted>(pipeline.handle({product, restock(1), as("a")}))) ++refused[t];
+        // Every other command carries an idempotency key: its outcome goes in with its event.
+        const auto key = i % 2 == 0 ? std::optional<std::string>(fmt::format("group-{}-{}-{}", run_id(), t, i)) : std::nullopt;
+        if (!std::holds_alternative<commands::accepted>(pipeline.handle({product, restock(1), as("a", key)}))) ++refused[t];
       }
     });
   }
@@ -203,4 +206,16 @@ TEST_CASE("group commit: pipelines on 8 threads sharing a cache and a group comm
     total += stored_on_hand(*store, product);
   }
   CHECK(total == threads * restocks_per_thread);
+  // Each keyed command's outcome names its own event: replaying the key answers it, appends nothing.
+  product_pipeline replayer(*store, options, &cache);
+  for (int t = 0; t < threads; ++t) {
+    const auto key = fmt::format("group-{}-{}-{}", run_id(), t, 0);
+    const auto stored = store->find_command_outcome(key);
+    REQUIRE(stored.has_value());
+    REQUIRE(stored->position.has_value());
+    const auto again = replayer.handle({ids[static_cast<std::size_t>(t % products)], restock(1), as("a", key)});
+    const auto& done = std::get<commands::accepted>(again);
+    CHECK(done.replayed);
+    CHECK(done.position == stored->position);
+  }
 }
