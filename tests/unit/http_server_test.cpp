@@ -28,6 +28,7 @@
 #include "gateway/redis_async.hpp"
 #include "gateway/worker_pool.hpp"
 #include "projections/redis_client.hpp"
+#include "tests/support/polling.hpp"
 
 namespace cqrs::gateway {
 namespace {
@@ -167,14 +168,7 @@ std::string get(std::string_view target, std::string_view extra = "") {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra) + "\r\n";
 }
 
-template <class Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 400; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
+using cqrs::tests::eventually;
 
 TEST_CASE("http_server answers a GET with the decoded request, through finish()") {
   fake_handler handler;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gateway/worker_pool.hpp"
+#include "tests/support/polling.hpp"
 
 namespace cqrs::gateway {
 namespace {
@@ -26,15 +27,7 @@ worker_settings unused_settings() {
   return settings;
 }
 
-// Polls `condition` for up to two seconds.
-template <class Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 400; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
+using cqrs::tests::eventually;
 
 // A job that holds its thread until released.
 struct gate {
