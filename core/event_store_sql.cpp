@@ -95,37 +95,47 @@ constexpr const char* append_sql =
 // skipped (ON CONFLICT DO NOTHING) and the others go in: every row is a whole append, so no
 // request is ever half written. A request's command outcome (its idempotency key) goes in with
 // its row only; a key that is already stored fails the whole statement (nothing written), and
-// every request is then appended alone. The caller reads which ids came back.
-constexpr const char* append_group_sql =
-    "WITH input AS ("
-    "  SELECT t.*, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off,"
-    "         (sum(t.outcome_len) OVER (ORDER BY t.i) - t.outcome_len)::integer AS outcome_off"
-    "    FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::integer[], $6::integer[],"
-    "                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $15::integer[])"
-    "         WITH ORDINALITY AS t(stream_id, base, event_id, event_type, schema_version, len,"
-    "                              command_id, correlation_id, causation_id, actor, idempotency_key,"
-    "                              command_fingerprint, outcome_len, i)"
-    "), inserted AS ("
-    "  INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload,"
-    "                      command_id, correlation_id, causation_id, actor, recorded_at)"
-    "  SELECT p.stream_id, p.base + 1, p.event_id, p.event_type, p.schema_version,"
-    "         substring($7::bytea FROM p.off + 1 FOR p.len), p.command_id, p.correlation_id, p.causation_id,"
-    "         p.actor, clock_timestamp()"
-    "    FROM input p"
-    "   WHERE p.base = 0 OR EXISTS (SELECT 1 FROM events e"
-    "                                WHERE e.stream_id = p.stream_id AND e.stream_version = p.base)"
-    "   ORDER BY p.i"
-    "  ON CONFLICT DO NOTHING"
-    "  RETURNING event_id, stream_id, stream_version, xid, seq"
-    "), outcome AS ("
-    "  INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id,"
-    "                                stream_version, xid, seq)"
-    "  SELECT p.idempotency_key, p.command_fingerprint, substring($14::bytea FROM p.outcome_off + 1 FOR p.outcome_len),"
-    "         r.stream_id, r.stream_version, r.xid, r.seq"
-    "    FROM inserted r JOIN input p ON p.event_id = r.event_id"
-    "   WHERE p.idempotency_key IS NOT NULL"
-    ") "
-    "SELECT event_id::text, stream_version, xid, seq FROM inserted";
+// every request is then appended alone. The caller reads which ids came back. Two forms, so that
+// a group without keys carries no outcome columns and no outcome CTE.
+std::string append_group_sql(bool keyed) {
+  const std::string key_columns = keyed ? ", $12::text[], $13::text[], $15::integer[]" : "";
+  const std::string key_names = keyed ? ", idempotency_key, command_fingerprint, outcome_len" : "";
+  const std::string key_offsets =
+      keyed ? ", (sum(t.outcome_len) OVER (ORDER BY t.i) - t.outcome_len)::integer AS outcome_off" : "";
+  std::string sql =
+      "WITH input AS ("
+      "  SELECT t.*, (sum(t.len) OVER (ORDER BY t.i) - t.len)::integer AS off" + key_offsets +
+      "    FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::integer[], $6::integer[],"
+      "                $8::text[], $9::text[], $10::text[], $11::text[]" + key_columns + ")"
+      "         WITH ORDINALITY AS t(stream_id, base, event_id, event_type, schema_version, len,"
+      "                              command_id, correlation_id, causation_id, actor" + key_names + ", i)"
+      "), inserted AS ("
+      "  INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, payload,"
+      "                      command_id, correlation_id, causation_id, actor, recorded_at)"
+      "  SELECT p.stream_id, p.base + 1, p.event_id, p.event_type, p.schema_version,"
+      "         substring($7::bytea FROM p.off + 1 FOR p.len), p.command_id, p.correlation_id, p.causation_id,"
+      "         p.actor, clock_timestamp()"
+      "    FROM input p"
+      "   WHERE p.base = 0 OR EXISTS (SELECT 1 FROM events e"
+      "                                WHERE e.stream_id = p.stream_id AND e.stream_version = p.base)"
+      "   ORDER BY p.i"
+      "  ON CONFLICT DO NOTHING"
+      "  RETURNING event_id, stream_id, stream_version, xid, seq"
+      ")";
+  if (keyed) {
+    sql +=
+        ", outcome AS ("
+        "  INSERT INTO command_outcomes (idempotency_key, command_fingerprint, outcome, stream_id,"
+        "                                stream_version, xid, seq)"
+        "  SELECT p.idempotency_key, p.command_fingerprint,"
+        "         substring($14::bytea FROM p.outcome_off + 1 FOR p.outcome_len), r.stream_id, r.stream_version,"
+        "         r.xid, r.seq"
+        "    FROM inserted r JOIN input p ON p.event_id = r.event_id"
+        "   WHERE p.idempotency_key IS NOT NULL"
+        ")";
+  }
+  return sql + " SELECT event_id::text, stream_version, xid, seq FROM inserted";
+}
 
 // "any" and "stream exists" retry on a taken version (nothing was written, so it is safe); each
 // retry means another writer committed. Past this many the stream is too hot: a transient failure.
@@ -493,7 +503,8 @@ void prepare_append(pqxx::connection_base& connection) {
   connection.prepare("cqrs_append_one_exact", append_one_exact_sql);
   connection.prepare("cqrs_append_one_latest", append_one_latest_sql);
   connection.prepare("cqrs_append", append_sql);
-  connection.prepare("cqrs_append_group", append_group_sql);
+  connection.prepare("cqrs_append_group", append_group_sql(false));
+  connection.prepare("cqrs_append_group_keyed", append_group_sql(true));
   connection.prepare("cqrs_stream_version", stream_version_sql);
 }
 
@@ -558,11 +569,17 @@ std::vector<std::optional<append_success>> exec_append_group(pqxx::transaction_b
     outcome_lengths.push_back(std::to_string(outcome ? outcome->outcome.size() : 0));
     if (outcome) outcomes += outcome->outcome;
   }
-  const auto rows = tx.exec_prepared("cqrs_append_group", pg_array(streams), pg_array(bases), pg_array(id_texts),
-                                     pg_array(types), int_array_literal(schema_versions), int_array_literal(lengths),
-                                     pqxx::binarystring(payloads), pg_array(commands), pg_array(correlations),
-                                     pg_array(causations), pg_array(actors), pg_array(keys), pg_array(fingerprints),
-                                     pqxx::binarystring(outcomes), int_array_literal(outcome_lengths));
+  const bool keyed = std::any_of(requests.begin(), requests.end(), [](const auto* r) { return r->outcome.has_value(); });
+  const auto rows =
+      keyed ? tx.exec_prepared("cqrs_append_group_keyed", pg_array(streams), pg_array(bases), pg_array(id_texts),
+                               pg_array(types), int_array_literal(schema_versions), int_array_literal(lengths),
+                               pqxx::binarystring(payloads), pg_array(commands), pg_array(correlations),
+                               pg_array(causations), pg_array(actors), pg_array(keys), pg_array(fingerprints),
+                               pqxx::binarystring(outcomes), int_array_literal(outcome_lengths))
+            : tx.exec_prepared("cqrs_append_group", pg_array(streams), pg_array(bases), pg_array(id_texts),
+                               pg_array(types), int_array_literal(schema_versions), int_array_literal(lengths),
+                               pqxx::binarystring(payloads), pg_array(commands), pg_array(correlations),
+                               pg_array(causations), pg_array(actors));
   std::vector<std::optional<append_success>> out(requests.size());
   for (const auto& row : rows) {
     const auto id = event_id::parse(row[0].c_str()).value();
