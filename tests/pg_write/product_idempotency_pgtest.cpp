@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "commands/pipeline_support.hpp"
+#include "commands/product/product_aggregate.hpp"
 #include "tests/pg_write/write_fixture.hpp"
 
 using namespace cqrs;
@@ -210,4 +212,19 @@ TEST_CASE("concurrent retries of one keyed command that is refused all get the o
   const auto stored = setup_store->find_command_outcome(key);
   REQUIRE(stored.has_value());
   CHECK_FALSE(stored->position.has_value());
+}
+
+TEST_CASE("a stored refusal this build cannot read is an error, not an answer, and nothing is decided or appended") {
+  auto store = make_store();
+  product_pipeline pipeline(*store);
+  const auto product = created_product(pipeline, "unreadable", 1);
+  const auto key = "unreadable-" + run_id();
+  const schemas::product_command command = reserve("order-1", 5);
+  // As a later build with another rejection format would have stored it.
+  const auto print = commands::detail::fingerprint(product, commands::product::product_aggregate::encode_command(command));
+  REQUIRE(store->record_outcome({key, print, commands::detail::encode_refusal("{\"code\":\"later\"}")}, product,
+                                core::stream_version{1})
+              .value());
+  CHECK_THROWS_AS((void)pipeline.handle({product, command, as("alice", key)}), std::runtime_error);
+  CHECK(whole_stream(*store, product).size() == 1);
 }
