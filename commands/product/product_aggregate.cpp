@@ -3,13 +3,11 @@
 #include "commands/product/product_aggregate.hpp"
 
 #include <stdexcept>
+#include <variant>
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <variant>
-
 #include <cereal/types/map.hpp>
 #include <cereal/types/set.hpp>
 #include <fmt/format.h>
