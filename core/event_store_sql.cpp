@@ -13,6 +13,7 @@
 #include <pqxx/connection_base>
 #include <pqxx/dbtransaction>
 #include <pqxx/except>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction_base>
 #include <stdexcept>
@@ -508,7 +509,24 @@ void prepare_append(pqxx::connection_base& connection) {
   connection.prepare("cqrs_stream_version", stream_version_sql);
 }
 
+namespace {
+
+// Every statement of the store finds its rows through an index on its own key (a stream, a log
+// position, an idempotency key), so the best plan does not depend on the parameters' values.
+// PostgreSQL's default (plan_cache_mode=auto) nevertheless plans several of them afresh on every
+// execution: a custom plan of a one-element array or of a narrow position range is estimated
+// cheaper than the generic plan, so the generic one is never adopted. Planning was ~10 % of the
+// gateway's backends' CPU and ~30 % of the relay's at 2,000 commands/s (docs/BENCHMARKS.md,
+// session 5). Set for the session: these connections run nothing but the store's statements.
+void use_generic_plans(pqxx::connection_base& connection) {
+  pqxx::nontransaction tx(connection);
+  tx.exec("SET plan_cache_mode = force_generic_plan");
+}
+
+}  // namespace
+
 void prepare_statements(pqxx::connection_base& connection) {
+  use_generic_plans(connection);
   prepare_append(connection);
   prepare_log_reads(connection);
   prepare_stream_reads(connection);
