@@ -1,5 +1,6 @@
 #include "projections/projector.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
@@ -143,8 +144,12 @@ void projector::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kaf
     rd_kafka_assign(client, partitions);
     return;
   }
-  // Revoked: everything polled so far is applied (one thread), so commit it before letting go;
-  // no broker queries for idle partitions here, inside the rebalance.
+  // Revoked: everything polled so far is applied (one thread) except what the PostgreSQL models
+  // gathered, which is dropped unapplied with its offsets unstored (whoever gets the partitions
+  // receives it again; the models that applied it already see duplicates). Applying it here could
+  // wait on an unreachable PostgreSQL inside librdkafka's callback. Commit the rest before letting
+  // go; no broker queries for idle partitions here, inside the rebalance.
+  self->discard_gathered();
   self->commit(false);
   self->progress_.clear();
   self->next_offset_.clear();
@@ -154,11 +159,12 @@ void projector::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kaf
 void projector::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
   while (!stop.load()) {
-    poll_once(std::chrono::milliseconds(200));
+    poll_once(poll_timeout());
     const auto now = std::chrono::steady_clock::now();
     if (now - last_commit_ >= config_.commit_interval) commit();
     if (now - last_metrics_ >= config_.metrics_interval) report_metrics();
   }
+  apply_gathered();
   commit();
   report_metrics();
 }
@@ -181,9 +187,62 @@ bool projector::poll_once(std::chrono::milliseconds timeout) {
     }
     batch.push_back(std::move(message));
   }
-  if (batch.empty()) return false;
-  handle(batch);
-  return true;
+  if (!batch.empty()) handle(batch);
+  if (gather_due()) apply_gathered();
+  return !batch.empty();
+}
+
+// Waits no longer than the gathered events may wait.
+std::chrono::milliseconds projector::poll_timeout() const {
+  constexpr std::chrono::milliseconds idle{200};
+  if (gathered_events_ == 0) return idle;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(gathering_since_ + config_.postgres_gather -
+                                                                 std::chrono::steady_clock::now());
+  return std::clamp(left, std::chrono::milliseconds{0}, idle);
+}
+
+bool projector::gathers(const projection_target& target) const {
+  return config_.postgres_gather.count() > 0 && target.info().target == target_kind::postgres;
+}
+
+bool projector::gather_due() const {
+  if (gathered_events_ == 0) return !unstored_.empty();
+  return gathered_events_ >= config_.max_batch ||
+         std::chrono::steady_clock::now() - gathering_since_ >= config_.postgres_gather;
+}
+
+void projector::apply_gathered() {
+  for (auto& [target, events] : gathered_) {
+    if (!events.empty()) apply_to(*target, events);
+    events.clear();  // applied: a failure of the next model must not apply these twice
+  }
+  gathered_.clear();
+  gathered_events_ = 0;
+  store_offsets();
+}
+
+// Every model has applied every message handled so far.
+void projector::store_offsets() {
+  if (unstored_.empty()) return;
+  core::kafka::partition_list_ptr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(unstored_.size())));
+  for (const auto& [partition, message] : unstored_) {
+    auto& progress = progress_[partition];
+    if (message.position) progress.position = *message.position;
+    progress.offset = message.offset;
+    // The offset to resume from: the one after the last applied.
+    rd_kafka_topic_partition_list_add(offsets.get(), config_.topic.c_str(), partition)->offset = message.offset + 1;
+  }
+  unstored_.clear();
+  if (const auto err = rd_kafka_offsets_store(consumer_.get(), offsets.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // A partition revoked meanwhile: its messages come again to its next owner, changing nothing.
+    log_.warn("kafka offsets not stored", {{"error", rd_kafka_err2str(err)}});
+  }
+}
+
+void projector::discard_gathered() {
+  gathered_.clear();
+  gathered_events_ = 0;
+  unstored_.clear();
 }
 
 bool projector::wanted(std::string_view category) const {
@@ -211,14 +270,22 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
     for (const auto& event : events) {
       if (event && target->info().category == event->stream.category()) mine.push_back(*event);
     }
-    if (!mine.empty()) apply_to(*target, mine);
+    if (mine.empty()) continue;
+    if (!gathers(*target)) {
+      apply_to(*target, mine);
+      continue;
+    }
+    if (gathered_events_ == 0) gathering_since_ = std::chrono::steady_clock::now();
+    gathered_events_ += mine.size();
+    auto& gathered = gathered_[target.get()];
+    gathered.insert(gathered.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto& progress = progress_[batch[i]->partition];
-    if (events[i]) progress.position = events[i]->position.token();
-    progress.offset = batch[i]->offset;
-    rd_kafka_offset_store(batch[i]->rkt, batch[i]->partition, batch[i]->offset);
+    auto& message = unstored_[batch[i]->partition];
+    if (events[i]) message.position = events[i]->position.token();
+    message.offset = batch[i]->offset;
   }
+  if (gathered_events_ == 0) store_offsets();
 }
 
 // Poison is the event's problem (dead letters); an unreachable Redis or PostgreSQL is nobody's
@@ -318,6 +385,8 @@ std::map<std::int32_t, std::string> projector::caught_up_partitions() {
   for (int i = 0; i < positions->cnt; ++i) {
     const auto it = samples.find(positions->elems[i].partition);
     if (it == samples.end()) continue;
+    // Consumed is not applied while a model still gathers the partition's messages.
+    if (unstored_.contains(positions->elems[i].partition)) continue;
     // Nothing consumed in this session: the committed offset (only of applied messages) counts.
     const auto at = std::max(positions->elems[i].offset, it->second.committed);
     if (at >= it->second.high || it->second.high == 0) caught_up[positions->elems[i].partition] = it->second.as_of;

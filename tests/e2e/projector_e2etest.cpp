@@ -270,6 +270,64 @@ TEST_CASE("read-your-writes: a position counts only once every partition has pas
   CHECK_FALSE(applied_through(source, core::log_position(last.xid(), last.seq() + 1)));
 }
 
+TEST_CASE("PostgreSQL models gather polls: Redis shows events at once, the catalog and its offsets wait for them") {
+  projection_world world("e2egather");
+  std::vector<core::recorded_event> events;
+  const auto ids = seed(world, 0, 4, events);
+  const auto last = events.back().position;
+  const projections::read_your_writes_source catalog_source{world.catalog_name(), "gather_" + tests::run_id(),
+                                                            tests::events_topic(), topic_partitions()};
+  {
+    pqxx::connection connection(tests::pg_url());
+    pqxx::work tx(connection);
+    tx.exec_params("INSERT INTO relay_checkpoints (relay_name, topic, xid, seq) VALUES ($1, $2, $3::text::xid8, $4)",
+                   catalog_source.relay_name, catalog_source.topic, std::to_string(last.xid()),
+                   static_cast<std::int64_t>(last.seq()));
+    tx.commit();
+  }
+  tests::publish(events);
+  auto gathering = config_for("gather");
+  gathering.postgres_gather = 1h;  // never due by time here: only apply_gathered() or max_batch apply
+  const auto in_redis = [&] {
+    for (const auto& id : ids) {
+      const auto d = projections::read_product_detail(world.redis(), id, world.detail_name());
+      if (!d || d->at("version") != "4") return false;
+    }
+    return true;
+  };
+  {
+    projection_world consumer("e2egather");
+    projections::projector first(gathering, consumer.targets(), quiet());
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!in_redis() && std::chrono::steady_clock::now() < deadline) first.poll_once(50ms);
+    REQUIRE(in_redis());
+    first.commit();
+    for (const auto& id : ids) CHECK(world.catalog().applied_version(world.stream(id)).value() == 0);
+    // Consumed but not applied: the catalog's partitions count neither as passed nor as idle.
+    CHECK_FALSE(applied_through(catalog_source, last));
+    // Dropped while gathering: the revocation commits nothing of what the catalog has not applied.
+  }
+  projection_world consumer("e2egather");
+  projections::projector second(gathering, consumer.targets(), quiet());
+  // The group gets the same messages again: Redis sees duplicates, the catalog gathers them.
+  REQUIRE(wait_until_applied([&] {
+    second.poll_once(50ms);
+    if (second.stats().counts.duplicates >= events.size()) second.apply_gathered();
+  }, world, ids, "4"));
+  CHECK(second.stats().counts.applied == events.size());  // the catalog's, once each
+  bool reached = false;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!reached && std::chrono::steady_clock::now() < deadline) {
+    second.poll_once(20ms);
+    second.commit();
+    reached = applied_through(catalog_source, last);
+  }
+  CHECK(reached);
+  const auto pg_live = world.pg_digest(ids);
+  rebuild_both(world);
+  CHECK(world.pg_digest(ids) == pg_live);
+}
+
 namespace {
 
 std::string read_text(const std::string& path) {

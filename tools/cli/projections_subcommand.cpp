@@ -98,6 +98,8 @@ int run_projector(const core::settings_source& source) {
   config.max_batch = static_cast<std::size_t>(source.integer("CQRS_PROJECTOR_BATCH", 500, 1, 10'000));
   config.fetch_wait = source.milliseconds("CQRS_PROJECTOR_FETCH_WAIT_MS", config.fetch_wait, std::chrono::milliseconds{1},
                                          std::chrono::milliseconds{10'000});
+  config.postgres_gather = source.milliseconds("CQRS_PROJECTOR_PG_GATHER_MS", std::chrono::milliseconds{10},
+                                               std::chrono::milliseconds{0}, std::chrono::milliseconds{10'000});
   config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
   core::metrics_registry registry;  // the process's: the gateway will expose it later
   projections::projector projector(config, rt.targets(), log, registry);
@@ -129,6 +131,9 @@ subcommand projector_subcommand() {
                              {"CQRS_PROJECTOR_FETCH_WAIT_MS", "3",
                               "longest a fetch waits for new messages: the read models' latency floor on brokers "
                               "that wait it out (1-10000)"},
+                             {"CQRS_PROJECTOR_PG_GATHER_MS", "10",
+                              "PostgreSQL read models gather events this long, then apply them in one transaction "
+                              "(0-10000; 0: every poll)"},
                              {"CQRS_PROJECTOR_METRICS_FILE", "",
                               "write Prometheus text metrics here every second (none if empty)"}});
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
