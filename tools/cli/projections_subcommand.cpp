@@ -85,7 +85,6 @@ class signal_stop {
 int run_projector(const core::settings_source& source) {
   const signal_stop stop;
   const core::logger log("projector", source.level("CQRS_LOG_LEVEL", core::log_level::info));
-  projections::runtime rt(runtime_settings_from(source));
   projections::projector_config config;
   auto kafka = core::load_kafka_config(source);
   config.bootstrap = std::move(kafka.bootstrap);
@@ -101,6 +100,8 @@ int run_projector(const core::settings_source& source) {
   config.postgres_gather = source.milliseconds("CQRS_PROJECTOR_PG_GATHER_MS", std::chrono::milliseconds{10},
                                                std::chrono::milliseconds{0}, std::chrono::milliseconds{10'000});
   config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
+  // Connected only once every setting is known good: a bad one is a usage error, not a retry.
+  projections::runtime rt(runtime_settings_from(source));
   core::metrics_registry registry;  // the process's: the gateway will expose it later
   projections::projector projector(config, rt.targets(), log, registry);
   log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
