@@ -1,13 +1,13 @@
 #include "gateway/router.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <set>
 #include <stdexcept>
 #include <utility>
 #include <variant>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
@@ -15,6 +15,7 @@
 #include "gateway/cors_policy.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_metrics.hpp"
+#include "gateway/json_body.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
 #include "gateway/rate_limiter.hpp"
@@ -232,11 +233,17 @@ std::optional<http_response> check_json_body(const http_request& request) {
   if (!type || !is_json_media_type(*type)) {
     return problem_response(errc::unsupported_media_type, "the body must be application/json");
   }
-  boost::system::error_code failure;
-  const auto value = boost::json::parse(request.body, failure);
-  if (failure) return problem_response(errc::malformed_request, "the body is not valid JSON");
-  if (!value.is_object()) return problem_response(errc::malformed_request, "the body must be a JSON object");
-  return std::nullopt;
+  const auto checked = check_json_body_text(request.body);
+  switch (checked.outcome) {
+    case json_body_check::verdict::object: return std::nullopt;
+    case json_body_check::verdict::not_object:
+      return problem_response(errc::malformed_request, "the body must be a JSON object");
+    case json_body_check::verdict::invalid: return problem_response(errc::malformed_request, "the body is not valid JSON");
+    case json_body_check::verdict::duplicate_member:
+      return problem_response(errc::validation_failed, "a member of the body is given more than once",
+                              {{checked.member, "is given more than once"}});
+  }
+  std::abort();  // every verdict is handled above
 }
 
 // Methods as metric labels: a fixed set, so a client inventing verbs cannot grow the series.

@@ -45,6 +45,20 @@ TEST_CASE_FIXTURE(gateway_fixture, "malformed JSON answers 400 malformed_request
   CHECK(api.strong_version(product.id) == 1);
 }
 
+TEST_CASE_FIXTURE(gateway_fixture, "a member given twice answers 400 validation_failed naming it, and writes nothing") {
+  const auto product = api.created("TWICE");
+  const auto before = events_in_store();
+  const auto restock =
+      api.command("POST", "/v1/products/" + product.id + "/restock", std::string(R"({"quantity":1,"quantity":1000})"));
+  check_refused(restock, 400, "validation_failed", before);
+  CHECK(names_field(restock, "quantity"));
+  const auto price = api.command("PUT", "/v1/products/" + product.id + "/price",
+                                 std::string(R"({"price":{"amount":100,"currency":"EUR","amount":1}})"));
+  check_refused(price, 400, "validation_failed", before);
+  CHECK(names_field(price, "price.amount"));
+  CHECK(api.strong_version(product.id) == 1);
+}
+
 TEST_CASE_FIXTURE(gateway_fixture, "fields of the wrong type answer 400 validation_failed naming each field") {
   const auto product = api.created("TYPES");
   const auto before = events_in_store();

@@ -189,6 +189,12 @@ TEST_SUITE("router") {
     CHECK(code_of(broken) == "malformed_request");
     CHECK(code_of(post({{"content-type", "application/json"}}, "[1]")) == "malformed_request");
     CHECK(code_of(post({{"content-type", "application/json"}}, "")) == "malformed_request");
+    const auto twice = post({{"content-type", "application/json"}}, R"({"quantity":1,"quantity":1000})");
+    CHECK(twice.status == 400);
+    CHECK(code_of(twice) == "validation_failed");
+    const auto errors = boost::json::parse(twice.body).as_object().at("errors").as_array();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].as_object().at("field").as_string() == "quantity");
   }
 
   TEST_CASE("past the burst a client gets 429 with Retry-After, keyed by token subject or address") {
