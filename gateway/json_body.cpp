@@ -26,22 +26,10 @@ class duplicate_finder {
 
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
-  bool on_array_begin(error_code&) {
-    open(false);
-    return true;
-  }
-  bool on_array_end(std::size_t, error_code&) {
-    frames_.pop_back();
-    return true;
-  }
-  bool on_object_begin(error_code&) {
-    open(true);
-    return true;
-  }
-  bool on_object_end(std::size_t, error_code&) {
-    frames_.pop_back();
-    return true;
-  }
+  bool on_array_begin(error_code&) { return open(false); }
+  bool on_array_end(std::size_t, error_code&) { return close(); }
+  bool on_object_begin(error_code&) { return open(true); }
+  bool on_object_end(std::size_t, error_code&) { return close(); }
   bool on_string_part(string_view, std::size_t, error_code&) { return true; }
   bool on_string(string_view, std::size_t, error_code&) { return true; }
   bool on_key_part(string_view part, std::size_t, error_code&) {
@@ -64,10 +52,15 @@ class duplicate_finder {
     std::vector<std::string> keys;  // bodies have a handful of members: a scan beats a set
   };
 
-  void open(bool object) {
+  bool open(bool object) {
     if (frames_.empty() && !seen_value_) top_is_object_ = object;
     seen_value_ = true;
     frames_.push_back(frame{object, {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
   }
   std::string path_to(const std::string& key) const;
 
