@@ -52,7 +52,7 @@ struct projector_config {
   std::chrono::milliseconds commit_interval{1000};
   std::size_t max_batch = 500;  // messages applied together (one transaction / pipeline per model)
   // The consumer's fetch.wait.max.ms: how long a fetch waits for new messages (see consumer_conf).
-  std::chrono::milliseconds fetch_wait{3};
+  std::chrono::milliseconds fetch_wait{2};
   // PostgreSQL read models gather the events of successive polls for up to this long (or up to
   // max_batch events) and apply them in one transaction; Redis models apply every poll at once.
   // A transaction's cost is mostly per batch (round trips, the commit's WAL flush), and a poll

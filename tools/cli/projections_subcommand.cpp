@@ -129,7 +129,7 @@ subcommand projector_subcommand() {
                              {"CQRS_PROJECTOR_MAX_ATTEMPTS", "3", "handler attempts before dead-lettering"},
                              {"CQRS_PROJECTOR_HALT_ON_POISON", "false", "true: stop on a poison event"},
                              {"CQRS_PROJECTOR_BATCH", "500", "messages applied together, one transaction per model (1-10000)"},
-                             {"CQRS_PROJECTOR_FETCH_WAIT_MS", "3",
+                             {"CQRS_PROJECTOR_FETCH_WAIT_MS", "2",
                               "longest a fetch waits for new messages: the read models' latency floor on brokers "
                               "that wait it out (1-10000)"},
                              {"CQRS_PROJECTOR_PG_GATHER_MS", "10",
