@@ -129,7 +129,7 @@ const std::vector<core::setting_spec>& gateway_settings() {
       {"CQRS_HTTP_MAX_PIPELINED", "16", "requests of one connection read ahead of their responses (1-1024)"},
       {"CQRS_HTTP_SHUTDOWN_DEADLINE_MS", "10000", "on SIGTERM, in-flight requests get this long to finish (0-600000)"},
       {"CQRS_PG_POOL_QUEUE", "256", "requests waiting for a PostgreSQL worker; more answer 503 (0-100000)"},
-      {"CQRS_REDIS_POOL_SIZE", "8", "Redis connections (one per worker thread) of the gateway (1-256)"},
+      {"CQRS_REDIS_POOL_SIZE", "2", "blocking Redis workers (one connection each) of the gateway, used by /readyz (1-256)"},
       {"CQRS_REDIS_POOL_QUEUE", "256", "requests waiting for a Redis worker; more answer 503 (0-100000)"},
       {"CQRS_JWT_SECRET", "", "HS256 key of the bearer tokens, at least 32 characters; unset refuses every token"},
       {"CQRS_JWT_ISSUER", "cqrs-engine", "the iss claim tokens must carry"},
@@ -155,7 +155,7 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.limits = load_limits(source);
   c.postgres_pool.threads = c.engine.postgres.pool_size;
   c.postgres_pool.queue = count(source, "CQRS_PG_POOL_QUEUE", 256, 0, 100'000);
-  c.redis_pool.threads = static_cast<int>(source.integer("CQRS_REDIS_POOL_SIZE", 8, 1, 256));
+  c.redis_pool.threads = static_cast<int>(source.integer("CQRS_REDIS_POOL_SIZE", 2, 1, 256));
   c.redis_pool.queue = count(source, "CQRS_REDIS_POOL_QUEUE", 256, 0, 100'000);
   c.auth = load_auth_config(source);
   c.rate_limit = load_rate_limit(source);
