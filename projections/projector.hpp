@@ -56,8 +56,9 @@ struct projector_config {
   // PostgreSQL read models gather the events of successive polls for up to this long (or up to
   // max_batch events) and apply them in one transaction; Redis models apply every poll at once.
   // A transaction's cost is mostly per batch (round trips, the commit's WAL flush), and a poll
-  // brings a handful of events under a steady load (at 2,000 events/s, 10 ms took ~15 % off the
-  // catalog's PostgreSQL CPU and ~20 % off the projector's: docs/BENCHMARKS.md, session 5).
+  // brings a handful of events under a steady load (at 2,000 events/s, 10 ms took ~0.9 s of
+  // PostgreSQL CPU per 15 s, ~10 % of all of PostgreSQL's, and ~20 % of the projector's own:
+  // docs/BENCHMARKS.md, session 5).
   // 0 applies every poll to every model. Read-your-writes and the checkpoints count a gathered
   // event only once it is applied.
   std::chrono::milliseconds postgres_gather{0};
