@@ -1,8 +1,8 @@
 #include "gateway/router.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 #include <utility>

@@ -48,6 +48,15 @@ std::vector<std::string> seed(projection_world& world, int from, int to, std::ve
   return ids;
 }
 
+// Whether every listed product shows `version` in the Redis model.
+bool in_redis(projection_world& world, const std::vector<std::string>& ids, const std::string& version) {
+  for (const auto& id : ids) {
+    const auto d = projections::read_product_detail(world.redis(), id, world.detail_name());
+    if (!d || d->at("version") != version) return false;
+  }
+  return true;
+}
+
 // Polls until every listed product shows its last version in both models, or 30 s pass.
 bool wait_until_applied(const std::function<void()>& poll, projection_world& world, const std::vector<std::string>& ids,
                         const std::string& version) {
@@ -288,19 +297,12 @@ TEST_CASE("PostgreSQL models gather polls: Redis shows events at once, the catal
   tests::publish(events);
   auto gathering = config_for("gather");
   gathering.postgres_gather = 1h;  // never due by time here: only apply_gathered() or max_batch apply
-  const auto in_redis = [&] {
-    for (const auto& id : ids) {
-      const auto d = projections::read_product_detail(world.redis(), id, world.detail_name());
-      if (!d || d->at("version") != "4") return false;
-    }
-    return true;
-  };
   {
     projection_world consumer("e2egather");
     projections::projector first(gathering, consumer.targets(), quiet());
     const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!in_redis() && std::chrono::steady_clock::now() < deadline) first.poll_once(50ms);
-    REQUIRE(in_redis());
+    while (!in_redis(world, ids, "4") && std::chrono::steady_clock::now() < deadline) first.poll_once(50ms);
+    REQUIRE(in_redis(world, ids, "4"));
     first.commit();
     for (const auto& id : ids) CHECK(world.catalog().applied_version(world.stream(id)).value() == 0);
     // Consumed but not applied: the catalog's partitions count neither as passed nor as idle.
@@ -326,6 +328,35 @@ TEST_CASE("PostgreSQL models gather polls: Redis shows events at once, the catal
   const auto pg_live = world.pg_digest(ids);
   rebuild_both(world);
   CHECK(world.pg_digest(ids) == pg_live);
+}
+
+TEST_CASE("a projector asked to stop applies what its PostgreSQL models gathered before its last commit") {
+  projection_world world("e2egatherstop");
+  std::vector<core::recorded_event> events;
+  const auto ids = seed(world, 0, 3, events);
+  tests::publish(events);
+  auto gathering = config_for("gatherstop");
+  gathering.postgres_gather = 1h;  // only the stop applies what was gathered
+  projection_world consumer("e2egatherstop");
+  std::atomic<bool> stop = false;
+  std::thread running;
+  {
+    projections::projector projector(gathering, consumer.targets(), quiet());
+    running = std::thread([&] { projector.run(stop); });
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!in_redis(world, ids, "4") && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    CHECK(in_redis(world, ids, "4"));
+    for (const auto& id : ids) CHECK(world.catalog().applied_version(world.stream(id)).value() == 0);
+    stop = true;
+    running.join();
+  }
+  for (const auto& id : ids) CHECK(world.catalog().applied_version(world.stream(id)).value() == 4);
+  // Committed with the catalog applied: the group has nothing left to deliver.
+  projection_world again("e2egatherstop");
+  projections::projector next(config_for("gatherstop"), again.targets(), quiet());
+  for (int i = 0; i < 30; ++i) next.poll_once(50ms);
+  CHECK(next.stats().counts.applied == 0);
+  CHECK(next.stats().counts.duplicates == 0);
 }
 
 namespace {
