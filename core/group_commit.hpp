@@ -55,6 +55,7 @@ class group_commit {
   void lead(event_store& store, waiter& me);
   std::vector<waiter*> take_group(waiter& me);
   void hand_over();
+  static void wake(waiter& w);  // with mutex_ held
 
   const std::size_t max_group_;
   std::mutex mutex_;
