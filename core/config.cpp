@@ -245,7 +245,7 @@ std::string settings_help(std::string_view program, std::string_view summary, co
 const std::vector<setting_spec>& engine_settings() {
   static const std::vector<setting_spec> specs = {
       {"CQRS_PG_URL", "", "PostgreSQL connection URL (postgresql://user@host:port/db)"},
-      {"CQRS_PG_POOL_SIZE", "8", "PostgreSQL connections per process (1-256)"},
+      {"CQRS_PG_POOL_SIZE", "16", "the gateway's PostgreSQL workers, one connection each; appends made at once commit together (1-256)"},
       {"CQRS_REDIS_URL", "", "Redis URL (redis://host:port/db)"},
       {"CQRS_KAFKA_BOOTSTRAP", "", "Kafka bootstrap.servers (host:port,host:port)"},
       {"CQRS_KAFKA_TOPIC", "events", "Kafka topic that carries the event log"},

@@ -40,7 +40,7 @@ std::map<std::string, std::string> with(std::string key, std::string value) {
 TEST_CASE("a complete environment loads with the documented defaults") {
   const auto config = load_engine_config(settings_source(valid_env(), {}));
   CHECK(config.postgres.url == "postgresql://postgres@127.0.0.1:5432/cqrs");
-  CHECK(config.postgres.pool_size == 8);
+  CHECK(config.postgres.pool_size == 16);
   CHECK(config.kafka.topic == "events");
   CHECK(config.http.port == 8080);
   CHECK(config.http.host == "127.0.0.1");
