@@ -16,16 +16,20 @@ worker_pool::worker_pool(pool_kind kind, int threads, std::size_t queue_limit, c
 worker_pool::~worker_pool() { stop(); }
 
 bool worker_pool::try_submit(job j) {
-  std::lock_guard lock(mutex_);
-  // A job may wait only if an idle thread will take it at once or the queue has room; anything
-  // more would be an unbounded queue in disguise.
-  const std::size_t idle = threads_.size() - busy_;
-  if (stopping_ || jobs_.size() >= idle + queue_limit_) {
-    if (metrics_ != nullptr) metrics_->pool_refused(kind_);
-    return false;
+  {
+    std::lock_guard lock(mutex_);
+    // A job may wait only if an idle thread will take it at once or the queue has room; anything
+    // more would be an unbounded queue in disguise.
+    const std::size_t idle = threads_.size() - busy_;
+    if (stopping_ || jobs_.size() >= idle + queue_limit_) {
+      if (metrics_ != nullptr) metrics_->pool_refused(kind_);
+      return false;
+    }
+    jobs_.push_back(std::move(j));
+    if (metrics_ != nullptr) metrics_->pool_state(kind_, busy_, jobs_.size());
   }
-  jobs_.push_back(std::move(j));
-  if (metrics_ != nullptr) metrics_->pool_state(kind_, busy_, jobs_.size());
+  // After unlocking: a thread woken while the lock is still held would only wake to sleep again
+  // on the mutex. The pool outlives every submitter, so the late notification is safe.
   wake_.notify_one();
   return true;
 }
