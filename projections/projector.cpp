@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -460,10 +461,10 @@ void projector::update_lag() {
 // Runs inside librdkafka's rebalance callback: nothing may throw through its C frames.
 void projector::expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions) {
   next_offset_.clear();
+  if (targets_.all().empty()) return;  // nothing to catch up
   try {
     for (int i = 0; i < partitions.cnt; ++i) {
-      const auto offset = checkpointed_offset(partitions.elems[i].partition);
-      if (offset) next_offset_[partitions.elems[i].partition] = *offset + 1;
+      next_offset_[partitions.elems[i].partition] = checkpointed_offset(partitions.elems[i].partition) + 1;
     }
   } catch (const std::exception& e) {
     // Jumps at the start of this assignment go unnoticed (later ones are still caught); the
@@ -472,19 +473,20 @@ void projector::expect_checkpointed_offsets(const rd_kafka_topic_partition_list_
   }
 }
 
-// The lowest offset applied by this projector's projections on the partition; none when no
-// projection has recorded one (a new projection starts wherever the group does: rebuild fills it).
-std::optional<std::int64_t> projector::checkpointed_offset(std::int32_t partition) {
+// The lowest offset applied by this projector's projections on the partition, -1 when one of them
+// has applied nothing there: that projection needs the partition from its first message, so a
+// consumer starting past offset 0 skipped events it never saw (a projection added to a running
+// group, or a log whose start retention removed) and the first message is a jump, caught up from
+// the event store from the beginning of the log.
+std::int64_t projector::checkpointed_offset(std::int32_t partition) {
   pqxx::read_transaction tx(checkpoints_.get());
-  std::optional<std::int64_t> lowest;
+  std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
   for (const auto& target : targets_.all()) {
     const auto rows = tx.exec_params(
-        "SELECT kafka_offset FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2 "
-        "AND kafka_offset >= 0",
+        "SELECT kafka_offset FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2",
         target->info().name, partition);
-    if (rows.empty()) continue;
-    const auto offset = rows[0][0].as<std::int64_t>();
-    lowest = lowest ? std::min(*lowest, offset) : offset;
+    const auto offset = rows.empty() ? std::int64_t{-1} : rows[0][0].as<std::int64_t>();
+    lowest = std::min(lowest, offset);
   }
   return lowest;
 }

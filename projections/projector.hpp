@@ -13,7 +13,8 @@
 // applied; a fresh group with auto.offset.reset=latest does the same. A quiet stream's lost
 // events would then never be asked for (no later version of it arrives to reveal the gap). So
 // the first message of a partition after assignment is compared with the projections' checkpointed
-// offset, and every later one with its predecessor; on a jump, every projection catches up its
+// offset (offset 0 when one of them has applied nothing there), and every later one with its
+// predecessor; on a jump, every projection catches up its
 // whole category from the event store after the partition's checkpointed log position, applying
 // idempotently (the per-stream applied version makes events already applied no-ops).
 
@@ -135,7 +136,7 @@ class projector {
   void update_lag();
   // Offset jump recovery (see the header comment).
   void expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions);
-  std::optional<std::int64_t> checkpointed_offset(std::int32_t partition);
+  std::int64_t checkpointed_offset(std::int32_t partition);
   void check_offset_jump(const rd_kafka_message_t& message);
   void recover_partition(std::int32_t partition);
   core::log_position recovery_start(const projection_target& target, std::int32_t partition);
