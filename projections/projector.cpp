@@ -293,13 +293,13 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
 // Poison is the event's problem (dead letters); an unreachable Redis or PostgreSQL is nobody's
 // event's problem: the same event waits until its target is back, so a restarted server costs a
 // pause, never a skipped event or a dead projector. (A Redis restarted without persistence comes
-// back empty: the per-stream checkpoints are gone with the model, so each stream's next event
-// fills it from the event store; `cqrs rebuild` restores the quiet ones.)
+// back empty, live pointer included: the first apply after it makes the pointer again, which
+// recover_lost_model takes as the sign to apply the whole category again from the event store.)
 void projector::apply_to(projection_target& target, std::span<const core::recorded_event> events) {
   for (int attempt = 1;; ++attempt) {
     try {
       apply_batch(target, events);
-      return;
+      break;
     } catch (const redis_error& e) {
       wait_for_target(target, attempt, e);
     } catch (const core::store_error& e) {
@@ -307,6 +307,22 @@ void projector::apply_to(projection_target& target, std::span<const core::record
       wait_for_target(target, attempt, e);
     }
   }
+  if (target.take_live_pointer_made() && applied_.contains(&target)) recover_lost_model(target);
+  applied_.insert(&target);
+}
+
+// A live model whose pointer had to be made again after this projector applied events to it lost
+// its data with it (a Redis restarted without persistence while the projector ran). Each stream's
+// next event would fill that stream from the event store, but a quiet stream would stay missing
+// for good: so the whole category is applied again from the event store, idempotently (what
+// survived is a duplicate). Blocks this projector's other models meanwhile, as an offset jump's
+// catch-up does. Only within a session: a projector started after the loss cannot tell it from a
+// projection's first apply (checkpoints advance on other categories' messages too), and
+// `cqrs rebuild` restores that case.
+void projector::recover_lost_model(projection_target& target) {
+  log_.warn("read model lost: catching up from the event store", {{"projection", target.info().name}});
+  ++stats_.lost_models;
+  catch_up_from_store(target, core::log_position{});
 }
 
 void projector::wait_for_target(const projection_target& target, int attempt, const std::exception& failure) {

@@ -73,6 +73,7 @@ struct projector_stats {
   apply_counts counts;
   std::uint64_t dead_lettered = 0;
   std::uint64_t recoveries = 0;  // offset jumps caught up from the event store
+  std::uint64_t lost_models = 0;  // live models found emptied (pointer gone), caught up from the store
 };
 
 // A message that is not an event in the relay's format (commands/relay/message_format.hpp).
@@ -139,6 +140,7 @@ class projector {
   std::int64_t checkpointed_offset(std::int32_t partition);
   void check_offset_jump(const rd_kafka_message_t& message);
   void recover_partition(std::int32_t partition);
+  void recover_lost_model(projection_target& target);
   core::log_position recovery_start(const projection_target& target, std::int32_t partition);
   void catch_up_from_store(projection_target& target, core::log_position after);
   void apply_to(projection_target& target, std::span<const core::recorded_event> events);
@@ -172,6 +174,7 @@ class projector {
   std::size_t gathered_events_ = 0;
   std::chrono::steady_clock::time_point gathering_since_;
   std::map<std::int32_t, std::int64_t> next_offset_;  // expected next offset per assigned partition
+  std::set<const projection_target*> applied_;  // targets this session applied to (a lost model is told apart from a new one)
   projector_stats stats_;
   const std::atomic<bool>* stop_ = nullptr;  // run()'s flag, seen while waiting for a target
   std::chrono::steady_clock::time_point last_commit_;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -13,28 +14,32 @@ namespace {
 
 // ARGV: explicit model ('' = live), initial model, stream id, version, force ('1'/'0'), then
 // each change as: word count n, command, key, n - 2 arguments.
-// Returns {status, last applied}: 0 duplicate, 1 applied, 2 gap (nothing changed).
+// Returns {status, last applied, pointer made}: 0 duplicate, 1 applied, 2 gap (nothing changed);
+// pointer made is 1 when the live pointer was missing and this call set it (see
+// projection_target::take_live_pointer_made).
 // A forced apply (a dead-letter retry) ignores the applied version, which the skipped event
 // already passed, so it is made once-only by its own mark: `<model>:forced` holds
 // `<stream>@<version>` for each one done, set in the same script as the change. A retry that
 // crashed before marking its letter retried is then a no-op when run again.
 constexpr const char* apply_script = R"lua(
 local model = ARGV[1]
+local made = 0
 if model == '' then
   model = redis.call('GET', KEYS[1])
   if not model then
     model = ARGV[2]
     redis.call('SET', KEYS[1], model)
+    made = 1
   end
 end
 local applied = model .. ':applied'
 local last = tonumber(redis.call('HGET', applied, ARGV[3]) or '0')
 local version = tonumber(ARGV[4])
 if ARGV[5] ~= '1' then
-  if version <= last then return {0, last} end
-  if version > last + 1 then return {2, last} end
+  if version <= last then return {0, last, made} end
+  if version > last + 1 then return {2, last, made} end
 elseif redis.call('HSETNX', model .. ':forced', ARGV[3] .. '@' .. ARGV[4], '1') == 0 then
-  return {0, last}
+  return {0, last, made}
 end
 local i = 6
 while i <= #ARGV do
@@ -45,7 +50,7 @@ while i <= #ARGV do
   i = i + n + 1
 end
 if version > last then redis.call('HSET', applied, ARGV[3], ARGV[4]) end
-return {1, math.max(version, last)}
+return {1, math.max(version, last), made}
 )lua";
 
 // The default fold: the projection's own changes() run against an in-memory copy of the model's
@@ -262,9 +267,12 @@ std::string redis_target::current_live() const {
 
 redis_target::outcome redis_target::parse(const redis_reply& reply) {
   if (reply.is_error()) throw redis_error("redis apply script: " + reply.text);
-  if (reply.elements.size() != 2) throw redis_error("redis apply script: unexpected reply");
+  if (reply.elements.size() != 3) throw redis_error("redis apply script: unexpected reply");
+  if (reply.elements[2].integer == 1) pointer_made_ = true;
   return {static_cast<status>(reply.elements[0].integer), core::stream_version{reply.elements[1].integer}};
 }
+
+bool redis_target::take_live_pointer_made() { return std::exchange(pointer_made_, false); }
 
 redis_target::outcome redis_target::run_one(const core::recorded_event& event, const std::optional<std::string>& model,
                                             mode how) {

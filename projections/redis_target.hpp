@@ -29,6 +29,7 @@ class redis_target final : public projection_target {
   void drop_model(const std::string& model) override;
   core::stream_version applied_version(const core::stream_id& stream) override;
   std::unique_ptr<model_builder> start_build(const std::string& model) override;
+  bool take_live_pointer_made() override;
 
  private:
   enum class status { duplicate = 0, applied = 1, gap = 2 };
@@ -47,7 +48,7 @@ class redis_target final : public projection_target {
   // EVALSHA for each event in one round trip; every reply read before any is judged.
   std::vector<redis_reply> run_pipelined(std::span<const core::recorded_event> events,
                                          const std::optional<std::string>& model);
-  static outcome parse(const redis_reply& reply);
+  outcome parse(const redis_reply& reply);
   apply_counts fill_and_apply(const core::recorded_event& event, const std::optional<std::string>& model);
 
   redis_client& client_;
@@ -55,6 +56,7 @@ class redis_target final : public projection_target {
   const redis_projection& projection_;
   redis_script script_;
   std::string pointer_key_;
+  bool pointer_made_ = false;
 };
 
 }  // namespace cqrs::projections

@@ -64,6 +64,10 @@ class projection_target {
   virtual core::stream_version applied_version(const core::stream_id& stream) = 0;
   // A bulk builder for `model` (fresh, unused), or nullptr: build it event by event with apply.
   virtual std::unique_ptr<model_builder> start_build(const std::string& model) = 0;
+  // True once after an apply to the live model found the store without the model's pointer and
+  // made it again: the first apply ever, or a store that lost its data (a Redis restarted without
+  // persistence). Stores that cannot lose data alone never say so.
+  virtual bool take_live_pointer_made() { return false; }
 };
 
 namespace detail {

@@ -14,6 +14,7 @@
 #include "projections/projector.hpp"
 #include "projections/read_your_writes.hpp"
 #include "projections/rebuild.hpp"
+#include "projections/redis_target.hpp"
 #include "tests/e2e/publish.hpp"
 #include "tests/kafka/kafka_client.hpp"
 #include "tests/redis/projection_fixture.hpp"
@@ -460,6 +461,34 @@ TEST_CASE("a projection that never applied anything catches up from the event st
   projection_world consumer("e2efresh");
   projections::projector projector(config, consumer.targets(), quiet());
   check_quiet_caught_up(world, projector, 2);
+}
+
+TEST_CASE("a live Redis model that lost its data is applied again from the event store, quiet streams included") {
+  projection_world world("e2elost");
+  tests::publish(world.append("quiet", {tests::created("SKU-lost", 5), tests::restocked(2)}));
+  tests::publish(world.append("busy", {tests::created("SKU-lost-busy", 1), tests::restocked(1)}));
+  projection_world consumer("e2elost");
+  projections::projector projector(config_for("lost"), consumer.targets(), quiet());
+  REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, {"quiet", "busy"}, "2"));
+  projector.commit();
+  // As a Redis restarted without persistence: the model's keys and its live pointer are gone.
+  const auto model = world.detail().live_model();
+  for (const auto& key : world.redis().checked({"KEYS", model + ":*"}).elements) {
+    world.redis().checked({"DEL", key.text});
+  }
+  world.redis().checked({"DEL", projections::redis_live_pointer_key(world.detail_name())});
+  REQUIRE_FALSE(projections::read_product_detail(world.redis(), "quiet", world.detail_name()).has_value());
+  // Only the busy stream gets another event.
+  tests::publish(world.append("busy", {tests::restocked(1)}));
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (projector.stats().lost_models == 0 && std::chrono::steady_clock::now() < deadline) {
+    projector.poll_once(100ms);
+  }
+  CHECK(projector.stats().lost_models == 1);
+  const auto restored = projections::read_product_detail(world.redis(), "quiet", world.detail_name());
+  REQUIRE(restored.has_value());
+  CHECK(restored->at("on_hand") == "7");
+  CHECK(world.detail().applied_version(world.stream("busy")).value() == 3);
 }
 
 TEST_CASE("a projector whose Redis connection is killed applies the same event again, losing nothing") {
