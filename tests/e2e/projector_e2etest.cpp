@@ -407,10 +407,16 @@ TEST_CASE("the projector writes its counters and lag per projection as Prometheu
 
 namespace {
 
-// Keeps the busy stream going (its messages are what the consumer sees, past the jump) until the
+// Starts a projector of a new group at the latest offset, past everything published so far, and
+// keeps the busy stream going (its messages are what the consumer sees, past the jump) until the
 // quiet stream, which gets no more events, is at `version` in both models with 7 on hand, caught
 // up from the event store.
-void check_quiet_caught_up(projection_world& world, projections::projector& projector, std::int64_t version) {
+void check_latest_group_catches_up(projection_world& world, const std::string& prefix, const std::string& group,
+                                   std::int64_t version) {
+  auto config = config_for(group);
+  config.kafka_properties = {{"auto.offset.reset", "latest"}};
+  projection_world consumer(prefix);
+  projections::projector projector(config, consumer.targets(), quiet());
   const auto deadline = std::chrono::steady_clock::now() + 40s;
   bool applied = false;
   while (!applied && std::chrono::steady_clock::now() < deadline) {
@@ -441,11 +447,7 @@ TEST_CASE("after an offset jump a quiet stream's skipped events are caught up fr
   tests::publish(world.append("quiet", {tests::created("SKU-quiet", 5), tests::restocked(1), tests::restocked(1)}));
   tests::publish(world.append("busy", {tests::restocked(1)}));
   // A consumer starting past them, as after a reset to the latest offset (retention lost them).
-  auto config = config_for("reset_after");
-  config.kafka_properties = {{"auto.offset.reset", "latest"}};
-  projection_world consumer("e2ereset");
-  projections::projector projector(config, consumer.targets(), quiet());
-  check_quiet_caught_up(world, projector, 3);
+  check_latest_group_catches_up(world, "e2ereset", "reset_after", 3);
 }
 
 TEST_CASE("a projection that never applied anything catches up from the event store when its group starts past it") {
@@ -456,11 +458,7 @@ TEST_CASE("a projection that never applied anything catches up from the event st
   projection_world world("e2efresh");
   tests::publish(world.append("quiet", {tests::created("SKU-fresh", 5), tests::restocked(2)}));
   tests::publish(world.append("busy", {tests::created("SKU-fresh-busy", 1)}));
-  auto config = config_for("fresh_after");
-  config.kafka_properties = {{"auto.offset.reset", "latest"}};
-  projection_world consumer("e2efresh");
-  projections::projector projector(config, consumer.targets(), quiet());
-  check_quiet_caught_up(world, projector, 2);
+  check_latest_group_catches_up(world, "e2efresh", "fresh_after", 2);
 }
 
 TEST_CASE("a live Redis model that lost its data is applied again from the event store, quiet streams included") {
