@@ -322,6 +322,7 @@ void projector::apply_to(projection_target& target, std::span<const core::record
 void projector::recover_lost_model(projection_target& target) {
   log_.warn("read model lost: catching up from the event store", {{"projection", target.info().name}});
   ++stats_.lost_models;
+  metrics_.at(target.info().name).lost_models.increment();
   catch_up_from_store(target, core::log_position{});
 }
 

@@ -19,6 +19,7 @@ struct projection_metrics {
   core::counter& duplicates;     // redelivered events that changed nothing
   core::counter& dead_lettered;  // events given up on
   core::counter& recoveries;     // offset jumps recovered from the event store
+  core::counter& lost_models;    // live models found emptied, applied again from the event store
   core::gauge& lag_events;       // Kafka messages not yet applied on the assigned partitions
   core::gauge& lag_seconds;      // age of the newest applied event while lagging, else 0
 };

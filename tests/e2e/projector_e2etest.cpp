@@ -483,6 +483,9 @@ TEST_CASE("a live Redis model that lost its data is applied again from the event
     projector.poll_once(100ms);
   }
   CHECK(projector.stats().lost_models == 1);
+  const auto text = projector.registry().render();
+  CHECK(metric(text, "cqrs_projection_lost_models_total", world.detail_name()) == 1.0);
+  CHECK(metric(text, "cqrs_projection_lost_models_total", world.catalog_name()) == 0.0);
   const auto restored = projections::read_product_detail(world.redis(), "quiet", world.detail_name());
   REQUIRE(restored.has_value());
   CHECK(restored->at("on_hand") == "7");
