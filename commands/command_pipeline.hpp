@@ -55,6 +55,13 @@ struct loaded_aggregate {
   std::size_t tail_events = 0;                           // events read after the snapshot
 };
 
+// A command decided on a cached state, ready to append elsewhere (command_pipeline::plan_cached).
+template <typename State>
+struct cached_append {
+  core::append_request request;  // one event at exactly the cached version: groupable
+  State next;                    // the cached state with the event folded in
+};
+
 template <stored_aggregate A>
 class command_pipeline {
  public:
@@ -72,6 +79,20 @@ class command_pipeline {
 
   outcome_type handle(const envelope_type& envelope);
   loaded_aggregate<state_type> load(const core::stream_id& stream);
+
+  // The cached path for callers that append without a pipeline's thread (the gateway hands the
+  // append to core::append_committer and answers when it is called back). Only what the cached
+  // path of handle() answers from the cache alone qualifies: no idempotency key, the stream
+  // cached, If-Match (if any) equal to the cached version, accepted with one event, no claims, no
+  // snapshot due. Anything else is nullopt, and the caller runs handle().
+  static std::optional<cached_append<state_type>> plan_cached(const cache_type& cache, const pipeline_options& options,
+                                                              const envelope_type& envelope);
+  // The plan's append was written: the new state is cached, and this is the answer.
+  static accepted accept_cached(cache_type& cache, const envelope_type& envelope, cached_append<state_type> plan,
+                                const core::append_success& written);
+  // The plan's append was not written (the stream moved past the cached version): the entry is
+  // dropped, so that handle() loads the stream as stored instead of meeting the same conflict.
+  static void refused_cached(cache_type& cache, const envelope_type& envelope) { cache.forget(envelope.target); }
 
  private:
   // A conflict the pipeline may retry (the caller set no expected version of its own).
@@ -95,11 +116,12 @@ class command_pipeline {
                     bool authoritative, outcome_type outcome);
   void remember(const core::stream_id& stream, const loaded_aggregate<state_type>& loaded);
   std::optional<outcome_type> known_outcome(const std::string& key, const std::string& fingerprint);
-  core::append_request append_request_for(const envelope_type& envelope, const loaded_aggregate<state_type>& loaded,
-                                          const std::vector<event_type>& events, const request_facts& facts) const;
+  static core::append_request append_request_for(const pipeline_options& options, const envelope_type& envelope,
+                                                 const loaded_aggregate<state_type>& loaded,
+                                                 const std::vector<event_type>& events, const request_facts& facts);
+  static std::vector<unique_claim> claims_of(const std::vector<event_type>& events);
   attempt_result interpret(detail::claimed_append appended, const envelope_type& envelope,
                            const request_facts& facts, int number);
-  std::vector<unique_claim> claims_of(const std::vector<event_type>& events) const;
   void fold_stored(loaded_aggregate<state_type>& into, const core::recorded_event& e) const;
 
   core::event_store& store_;
@@ -214,7 +236,7 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_app
     return kept(envelope, facts, loaded.version, authoritative,
                 outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}});
   }
-  auto request = append_request_for(envelope, loaded, decision.events(), facts);
+  auto request = append_request_for(options_, envelope, loaded, decision.events(), facts);
   auto result = interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_),
                           envelope, facts, number);
   if (auto* done = std::get_if<outcome_type>(&result)) {
@@ -271,10 +293,11 @@ typename command_pipeline<A>::outcome_type command_pipeline<A>::kept(const envel
 }
 
 template <stored_aggregate A>
-core::append_request command_pipeline<A>::append_request_for(const envelope_type& envelope,
+core::append_request command_pipeline<A>::append_request_for(const pipeline_options& options,
+                                                             const envelope_type& envelope,
                                                              const loaded_aggregate<state_type>& loaded,
                                                              const std::vector<event_type>& events,
-                                                             const request_facts& facts) const {
+                                                             const request_facts& facts) {
   core::append_request request{envelope.target, core::expected_version::exact(loaded.version), {}, facts.metadata,
                                std::nullopt, std::nullopt};
   std::vector<core::event_id> ids;
@@ -285,7 +308,7 @@ core::append_request command_pipeline<A>::append_request_for(const envelope_type
     request.events.push_back(core::new_event{std::move(encoded.type), encoded.schema_version, std::move(encoded.data), ids.back()});
   }
   const core::stream_version reached{loaded.version.value() + static_cast<std::int64_t>(events.size())};
-  if (detail::snapshot_due(loaded.version, reached, options_.snapshot_every)) {
+  if (detail::snapshot_due(loaded.version, reached, options.snapshot_every)) {
     request.snapshot = core::snapshot_write{A::snapshot_schema_version,
                                             A::encode_snapshot(core::fold<A>(loaded.state, events))};
   }
@@ -324,12 +347,43 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::interpret(deta
 }
 
 template <stored_aggregate A>
-std::vector<unique_claim> command_pipeline<A>::claims_of(const std::vector<event_type>& events) const {
+std::vector<unique_claim> command_pipeline<A>::claims_of(const std::vector<event_type>& events) {
   std::vector<unique_claim> all;
   for (const auto& event : events) {
     for (auto& claim : A::claims(event)) all.push_back(std::move(claim));
   }
   return all;
+}
+
+template <stored_aggregate A>
+std::optional<cached_append<typename A::state_type>> command_pipeline<A>::plan_cached(const cache_type& cache,
+                                                                                      const pipeline_options& options,
+                                                                                      const envelope_type& envelope) {
+  // A keyed command's answer must be looked up and stored under its key: handle() does that.
+  if (envelope.context.idempotency_key || envelope.target.category() != A::category) return std::nullopt;
+  auto metadata = detail::metadata_for(envelope.context);
+  if (std::holds_alternative<invalid_request>(metadata)) return std::nullopt;
+  auto entry = cache.find(envelope.target);
+  if (!entry) return std::nullopt;
+  // A failed If-Match on a cached (maybe stale) version is not an answer: handle() decides it.
+  if (envelope.context.if_match && *envelope.context.if_match != entry->version) return std::nullopt;
+  auto decision = A::decide(entry->state, envelope.command);
+  if (!decision.accepted() || decision.events().size() != 1 || !claims_of(decision.events()).empty()) {
+    return std::nullopt;
+  }
+  const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0};
+  const std::string no_fingerprint;  // read only for idempotency keys
+  const request_facts facts{std::get<core::event_metadata>(metadata), no_fingerprint};
+  auto request = append_request_for(options, envelope, loaded, decision.events(), facts);
+  if (!core::event_store::groupable(request)) return std::nullopt;  // a snapshot is due
+  return cached_append<state_type>{std::move(request), core::fold<A>(loaded.state, decision.events())};
+}
+
+template <stored_aggregate A>
+accepted command_pipeline<A>::accept_cached(cache_type& cache, const envelope_type& envelope,
+                                            cached_append<state_type> plan, const core::append_success& written) {
+  cache.put(envelope.target, std::move(plan.next), written.version);
+  return accepted{written.version, written.last_position(), written.event_ids, false, 1};
 }
 
 }  // namespace cqrs::commands

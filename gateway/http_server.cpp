@@ -336,6 +336,26 @@ auto async_redis(redis_async* link, redis_call& call, Token&& token) {
                                                         std::move(call.args), std::move(call.commands));
 }
 
+// Hands `request` to `committer` (nothing: no committer); completes with its answer on the
+// caller's executor, or `refused` at once when the committer refuses it. The ticket keeps the
+// server's io_context alive until the answer has been posted.
+template <class Token>
+auto async_append(core::append_committer* committer, offload_tracker& tracker, core::append_request request,
+                  Token&& token) {
+  auto initiation = [committer, &tracker](auto handler, core::append_request append) {
+    using completion = pending_completion<decltype(handler)>;
+    const auto executor = net::get_associated_executor(handler);
+    auto pending = std::make_shared<completion>(std::move(handler), executor);
+    auto ticket = std::make_shared<offload_ticket>(tracker);
+    const bool accepted = committer != nullptr &&
+                          committer->try_submit(std::move(append), [pending, ticket](core::committer_answer answer) {
+                            completion::complete(pending, std::move(answer));
+                          });
+    if (!accepted) completion::complete(pending, core::committer_answer{});
+  };
+  return net::async_initiate<Token, void(core::committer_answer)>(initiation, token, std::move(request));
+}
+
 // --- connections --------------------------------------------------------------------------------
 
 class connection;
@@ -727,6 +747,17 @@ net::awaitable<http_response> connection::respond(http_request& request, std::st
       auto result = co_await async_redis(server_.redis_for(lane_), *call, net::use_awaitable);
       try {
         next = then(std::move(result));
+      } catch (const std::exception& e) {
+        co_return handler.failed(request, e.what(), is_dependency_failure(e));
+      }
+      continue;
+    }
+    if (auto* call = std::get_if<append_call>(&next)) {
+      auto then = std::move(call->then);
+      auto answer = co_await async_append(server_.deps.committer, server_.offloads, std::move(call->request),
+                                          net::use_awaitable);
+      try {
+        next = then(std::move(answer));
       } catch (const std::exception& e) {
         co_return handler.failed(request, e.what(), is_dependency_failure(e));
       }

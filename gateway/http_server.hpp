@@ -31,6 +31,9 @@ struct server_dependencies {
   // Where redis_call steps go; empty: they fail (and their continuations fall back).
   std::string redis_url = {};
   redis_async_options redis_options = {};
+  // Where append_call steps go; null: they hear refused (and their continuations fall back).
+  // Must outlive the server's run(), and be stopped before the server is destroyed.
+  core::append_committer* committer = nullptr;
 };
 
 class http_server {

@@ -15,6 +15,11 @@
 // server's non-blocking Redis connection (redis_async.hpp), and its continuation runs on the I/O
 // thread with the reply or the failure, answering at once (a hit) or returning an offload (a
 // miss, or Redis down: read PostgreSQL on its pool).
+//
+// Nor need a command decided on a cached aggregate: an `append_call` hands its one append to the
+// server's committer (core/append_committer.hpp, a thread of its own writing groups), and its
+// continuation runs on the I/O thread with the answer. Without a committer, or when its queue is
+// full, the continuation hears `refused` and falls back to an offload.
 
 #include <chrono>
 #include <functional>
@@ -24,6 +29,9 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "core/append_committer.hpp"
+#include "core/events.hpp"
 
 namespace cqrs::gateway {
 
@@ -62,7 +70,8 @@ class redis_lua_script;
 struct redis_result;
 struct offload;
 struct redis_call;
-using step = std::variant<http_response, offload, redis_call>;
+struct append_call;
+using step = std::variant<http_response, offload, redis_call, append_call>;
 
 struct offload {
   pool_kind pool = pool_kind::postgres;
@@ -79,6 +88,13 @@ struct redis_call {
   std::vector<std::string> args;
   std::function<step(redis_result)> then;
   std::vector<std::vector<std::string>> commands;  // when script is null
+};
+
+// One groupable append for the server's committer; `then` runs on the I/O thread with its answer
+// (refused when there is no committer or it refused the append), so it must stay cheap.
+struct append_call {
+  core::append_request request;
+  std::function<step(core::committer_answer)> then;
 };
 
 // What the router made of a request: the route's name for metrics and logs ("GET /v1/products/{id}",

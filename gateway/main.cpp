@@ -3,11 +3,13 @@
 // accepting, let in-flight requests finish within CQRS_HTTP_SHUTDOWN_DEADLINE_MS, close the
 // rest), then stops the worker pools and unwinds in reverse order.
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <vector>
 
+#include "core/append_committer.hpp"
 #include "core/commit_notifier.hpp"
 #include "core/config.hpp"
 #include "core/group_commit.hpp"
@@ -62,9 +64,19 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
   return settings;
 }
 
+core::store_options committer_options(const gateway_config& config, const core::upcaster_registry& upcasters,
+                                      core::commit_notifier& notifier) {
+  core::store_options options;
+  options.url = config.engine.postgres.url;
+  options.upcasters = &upcasters;
+  options.notifier = &notifier;
+  return options;
+}
+
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
-                const worker_pool& postgres, const worker_pool& redis, const product_detail_reads& detail_reads) {
-  add_product_command_routes(routes, config);
+                const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
+                const product_detail_reads& detail_reads) {
+  add_product_command_routes(routes, config, {settings.product_cache.get(), settings.pipeline});
   add_product_query_routes(routes, config, detail_reads);
   add_stream_routes(routes, config);
   add_operations_routes(routes, {config, registry, postgres, redis});
@@ -87,16 +99,23 @@ int serve(const gateway_config& config) {
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
   const product_detail_reads detail_reads;
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, postgres, redis, detail_reads);
+  add_routes(routes, config, registry, settings, postgres, redis, detail_reads);
+  // The cached commands' appends (an I/O thread hands them over; see product_command_routes.hpp):
+  // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least
+  // one: a queue of 0 means no waiting for a pool thread, and the committer holds no thread).
+  core::append_committer committer(committer_options(config, upcasters, notifier), config.group_commit_max,
+                                   std::max<std::size_t>(config.postgres_pool.queue, 1), &registry);
 
   const redis_async_options redis_options;
   http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
-                     server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options});
+                     server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options,
+                                         &committer});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
                          {"threads", config.engine.http.threads}});
   server.run();
   // Intake has stopped; finish the queued work, then unwind in reverse. (The server's destructor
   // also waits for offloads still completing into it, so no path out can outrun a pool thread.)
+  committer.stop();
   redis.stop();
   postgres.stop();
   log.info("stopped");

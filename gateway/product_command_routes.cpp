@@ -450,40 +450,94 @@ step execute(worker_context& workers, const prepared_command& command) {
   }
 }
 
+namespace {
+
+using product_cache = commands::product::product_pipeline::cache_type;
+using cached_plan = commands::cached_append<commands::product::product_state>;
+
+step run_on_pool(prepared_command command) {
+  return offload{pool_kind::postgres,
+                 [command = std::move(command)](worker_context& workers) { return execute(workers, command); },
+                 std::chrono::milliseconds{0}};
+}
+
+// A failed append of the cached path, answered as execute() answers the same failure.
+step failed_append(const std::exception_ptr& failure, const prepared_command& command) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const core::store_error& e) {
+    auto outage = unavailable(e.kind(), command.envelope.context.idempotency_key.has_value());
+    if (!outage) throw;  // the server's failed() logs it and answers 500
+    return std::move(*outage);
+  }
+}
+
+// The committer's answer to a cached command's append, on the I/O thread.
+step after_append(product_cache& cache, const prepared_command& command, cached_plan& plan,
+                  core::committer_answer answer) {
+  using kind = core::committer_answer::kind;
+  using commands::product::product_pipeline;
+  switch (answer.what) {
+    case kind::written:
+      return accepted_response(product_pipeline::accept_cached(cache, command.envelope, std::move(plan), *answer.success),
+                               command);
+    case kind::not_written:
+      // The stream moved past the cached version (or the append was refused): decide again on
+      // the stream as stored, on the pool, as the pipeline's own cached path does.
+      product_pipeline::refused_cached(cache, command.envelope);
+      return run_on_pool(command);
+    case kind::refused:
+      return run_on_pool(command);  // no room at the committer: the pool's bulkhead decides
+    case kind::failed:
+      return failed_append(answer.failure, command);
+  }
+  throw std::logic_error("unhandled committer answer");
+}
+
+}  // namespace
+
+step first_step(const product_command_dependencies& deps, prepared_command command) {
+  if (deps.cache == nullptr) return run_on_pool(std::move(command));
+  auto plan = commands::product::product_pipeline::plan_cached(*deps.cache, deps.pipeline, command.envelope);
+  if (!plan) return run_on_pool(std::move(command));
+  auto request = plan->request;
+  return append_call{std::move(request),
+                     [cache = deps.cache, command = std::move(command), plan = std::move(*plan)](
+                         core::committer_answer answer) mutable -> step {
+                       return after_append(*cache, command, plan, std::move(answer));
+                     }};
+}
+
 }  // namespace detail
 
 // ---- registration -----------------------------------------------------------------------------
 
 namespace {
 
-route_handler handler_for(preparation (*prepare_command)(const request_context&)) {
-  return [prepare_command](request_context& ctx) -> step {
+route_handler handler_for(const product_command_dependencies& deps,
+                          preparation (*prepare_command)(const request_context&)) {
+  return [deps, prepare_command](request_context& ctx) -> step {
     auto prepared = prepare_command(ctx);
     if (auto* refused = std::get_if<http_response>(&prepared)) return std::move(*refused);
-    return offload{pool_kind::postgres,
-                   [command = std::move(std::get<prepared_command>(prepared))](worker_context& workers) {
-                     return detail::execute(workers, command);
-                   },
-                   std::chrono::milliseconds{0}};
+    return detail::first_step(deps, std::move(std::get<prepared_command>(prepared)));
   };
-}
-
-void add_command(router& r, std::string method, std::string pattern, bool body,
-                 preparation (*prepare_command)(const request_context&)) {
-  r.add(route_spec{std::move(method), std::move(pattern), access::admin_only, handler_for(prepare_command), body});
 }
 
 }  // namespace
 
-void add_product_command_routes(router& r, const gateway_config& /*config*/) {
-  add_command(r, "POST", "/v1/products", true, detail::prepare_create);
-  add_command(r, "PATCH", "/v1/products/{id}", true, detail::prepare_update_details);
-  add_command(r, "PUT", "/v1/products/{id}/price", true, detail::prepare_change_price);
-  add_command(r, "POST", "/v1/products/{id}/restock", true, detail::prepare_restock);
-  add_command(r, "POST", "/v1/products/{id}/reservations", true, detail::prepare_reserve);
-  add_command(r, "DELETE", "/v1/products/{id}/reservations/{rid}", false, detail::prepare_release);
-  add_command(r, "POST", "/v1/products/{id}/reservations/{rid}/commit", false, detail::prepare_commit);
-  add_command(r, "POST", "/v1/products/{id}/discontinue", true, detail::prepare_discontinue);
+void add_product_command_routes(router& r, const gateway_config& /*config*/, const product_command_dependencies& deps) {
+  const auto add = [&](std::string method, std::string pattern, bool body,
+                       preparation (*prepare_command)(const request_context&)) {
+    r.add(route_spec{std::move(method), std::move(pattern), access::admin_only, handler_for(deps, prepare_command), body});
+  };
+  add("POST", "/v1/products", true, detail::prepare_create);
+  add("PATCH", "/v1/products/{id}", true, detail::prepare_update_details);
+  add("PUT", "/v1/products/{id}/price", true, detail::prepare_change_price);
+  add("POST", "/v1/products/{id}/restock", true, detail::prepare_restock);
+  add("POST", "/v1/products/{id}/reservations", true, detail::prepare_reserve);
+  add("DELETE", "/v1/products/{id}/reservations/{rid}", false, detail::prepare_release);
+  add("POST", "/v1/products/{id}/reservations/{rid}/commit", false, detail::prepare_commit);
+  add("POST", "/v1/products/{id}/discontinue", true, detail::prepare_discontinue);
 }
 
 }  // namespace cqrs::gateway

@@ -46,7 +46,16 @@ class router;
 struct gateway_config;
 struct request_context;
 
-void add_product_command_routes(router& r, const gateway_config& config);
+// What the cached path needs. With a cache, a command that the cached state can accept at once
+// (commands::command_pipeline::plan_cached) is decided on the I/O thread and its append handed to
+// the server's committer (an append_call), without a pool thread; every other command runs the
+// whole pipeline on the PostgreSQL pool. Null cache: every command goes to the pool.
+struct product_command_dependencies {
+  commands::product::product_pipeline::cache_type* cache = nullptr;  // shared with the pool's pipelines
+  commands::pipeline_options pipeline;
+};
+
+void add_product_command_routes(router& r, const gateway_config& config, const product_command_dependencies& deps);
 
 namespace detail {
 
@@ -77,6 +86,11 @@ preparation prepare_discontinue(const request_context& ctx);
 // (or a commit in doubt) answers 503 with Retry-After; a failing statement is a bug and is
 // rethrown, for the router's failed() to log and answer 500.
 step execute(worker_context& workers, const prepared_command& command);
+
+// The first step of a prepared command: the cached path's append_call when `deps` has a cache and
+// the cached state accepts the command at once (see product_command_dependencies), else an
+// offload that runs execute() on the PostgreSQL pool.
+step first_step(const product_command_dependencies& deps, prepared_command command);
 
 // The answer to a store_error of this kind: 503 with Retry-After for an outage (saying, for a
 // commit in doubt, how to learn the outcome); nothing for a bug (statement, unexpected).
