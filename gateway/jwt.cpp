@@ -4,8 +4,11 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/json/array.hpp>
@@ -262,18 +265,61 @@ std::variant<token_parts, token_refusal> authenticate(std::string_view token, co
 
 }  // namespace
 
-jwt_verifier::jwt_verifier(auth_config config) : config_(std::move(config)) {}
+// Tokens that passed every check, with the times that must still hold at each use.
+class jwt_verifier::verified_tokens {
+ public:
+  std::optional<principal> find(std::string_view token, std::int64_t now, std::int64_t leeway) {
+    const std::lock_guard lock(mutex_);
+    const auto found = entries_.find(token);
+    if (found == entries_.end()) return std::nullopt;
+    const auto& e = found->second;
+    if (now >= e.expires + leeway || (e.not_before && now + leeway < *e.not_before)) return std::nullopt;
+    return e.who;
+  }
+
+  void remember(std::string_view token, principal who, std::int64_t expires, std::optional<std::int64_t> not_before) {
+    const std::lock_guard lock(mutex_);
+    // Bounded the simple way: a full cache starts over (each token then costs one verification).
+    if (entries_.size() >= capacity) entries_.clear();
+    entries_.insert_or_assign(std::string(token), entry{std::move(who), expires, not_before});
+  }
+
+ private:
+  static constexpr std::size_t capacity = 4096;
+  struct entry {
+    principal who;
+    std::int64_t expires = 0;
+    std::optional<std::int64_t> not_before;
+  };
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, entry, text_hash, std::equal_to<>> entries_;
+};
+
+jwt_verifier::jwt_verifier(auth_config config)
+    : config_(std::move(config)), verified_(std::make_shared<verified_tokens>()) {}
 
 // Claims are read only once the signature holds: nothing a forger wrote is interpreted.
 std::variant<principal, token_refusal> jwt_verifier::verify(std::string_view token,
                                                             std::chrono::system_clock::time_point now) const {
+  const auto seconds = unix_seconds(now);
+  if (auto known = verified_->find(token, seconds, config_.leeway.count())) return std::move(*known);
   const auto parts = authenticate(token, config_);
   if (const auto* refused = std::get_if<token_refusal>(&parts)) return *refused;
   const auto claims = decode_object(std::get<token_parts>(parts).payload);
   if (!claims) return refuse("malformed token: payload is not base64url-encoded JSON");
-  if (auto refused = check_times(*claims, unix_seconds(now), config_.leeway.count())) return std::move(*refused);
+  if (auto refused = check_times(*claims, seconds, config_.leeway.count())) return std::move(*refused);
   if (auto refused = check_parties(*claims, config_)) return std::move(*refused);
-  return read_principal(*claims);
+  auto who = read_principal(*claims);
+  if (const auto* ok = std::get_if<principal>(&who)) {
+    const auto nbf = read_date(*claims, "nbf");
+    verified_->remember(token, *ok, read_date(*claims, "exp").seconds,
+                        nbf.status == date_status::valid ? std::optional(nbf.seconds) : std::nullopt);
+  }
+  return who;
 }
 
 std::string jwt_verifier::sign(const token_claims& claims, std::chrono::system_clock::time_point now) const {

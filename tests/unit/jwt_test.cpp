@@ -277,3 +277,24 @@ TEST_CASE("jwt: base64url decoding refuses padding, foreign characters, impossib
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("a remembered token is checked for its times at every use, and a changed byte is verified afresh") {
+  const jwt_verifier verifier(config());
+  const auto token = hand_made(hs256_header, claims_json({{"nbf", now_s - 100}, {"exp", now_s + 60}}));
+  REQUIRE(std::holds_alternative<principal>(verifier.verify(token, now)));
+  CHECK(std::get<principal>(verifier.verify(token, now + 10s)).subject == "alice");  // remembered
+  // Past exp (and the 30 s leeway): refused for the same reason a fresh verifier gives.
+  CHECK(refusal_of(verifier.verify(token, now + 90s)) == "expired");
+  CHECK(refusal_of(verifier.verify(token, now + 90s)) == refusal_of(jwt_verifier(config()).verify(token, now + 90s)));
+  // Before nbf (and the leeway), although it was verified later on.
+  CHECK(refusal_of(verifier.verify(token, now - 200s)) == "not yet valid");
+  // One byte of the signature changed: not the remembered token.
+  auto forged = token;
+  auto& byte = forged[forged.size() - 10];  // inside the signature, away from its padding bits
+  byte = byte == 'A' ? 'B' : 'A';
+  CHECK(refusal_of(verifier.verify(forged, now)) == "bad signature");
+  // A copy of the verifier shares what it remembered, and still checks times.
+  const jwt_verifier copy = verifier;
+  CHECK(std::holds_alternative<principal>(copy.verify(token, now)));
+  CHECK(refusal_of(copy.verify(token, now + 90s)) == "expired");
+}
