@@ -70,10 +70,12 @@ struct cached_routes {
     return run(first(prepare, body, std::move(headers), product_id), append_calls);
   }
 
-  core::committer_answer commit(core::append_request request) {
+  core::committer_answer commit(core::append_request request) { return commit_on(committer, std::move(request)); }
+
+  static core::committer_answer commit_on(core::append_committer& on, core::append_request request) {
     std::promise<core::committer_answer> answered;
     auto answer = answered.get_future();
-    REQUIRE(committer.try_submit(std::move(request), [&](core::committer_answer a) { answered.set_value(std::move(a)); }));
+    REQUIRE(on.try_submit(std::move(request), [&](core::committer_answer a) { answered.set_value(std::move(a)); }));
     REQUIRE(answer.wait_for(30s) == std::future_status::ready);
     return answer.get();
   }
@@ -175,13 +177,19 @@ TEST_CASE("cached commands: a refused hand-over runs on the pool, a failed appen
   REQUIRE(answered.status == 200);
   CHECK(body_of(answered).at("version").as_int64() == 2);
 
+  // A committer whose PostgreSQL cannot be reached: the store's own error, answered as the pool's 503.
+  auto options = cached_routes::store_options();
+  options.url = "postgresql://cqrs@127.0.0.1:1/cqrs?connect_timeout=2";
+  core::append_committer unreachable(options, 64, 10);
   auto doomed = routes.first(detail::prepare_restock, R"({"quantity":2})", {}, id);
   REQUIRE(std::holds_alternative<append_call>(doomed));
-  core::committer_answer down{core::committer_answer::kind::failed, std::nullopt,
-                              std::make_exception_ptr(core::store_error(core::failure_kind::connection, "connection refused"))};
-  const auto outage = std::get<append_call>(doomed).then(std::move(down));
+  auto& call = std::get<append_call>(doomed);
+  auto down = cached_routes::commit_on(unreachable, std::move(call.request));
+  REQUIRE(down.what == core::committer_answer::kind::failed);
+  const auto outage = call.then(std::move(down));
   REQUIRE(std::holds_alternative<http_response>(outage));
   CHECK(std::get<http_response>(outage).status == 503);
+  CHECK(std::get<http_response>(outage).body.find("dependency_unavailable") != std::string::npos);
   CHECK(whole_stream(routes.workers.store(), stream_of(id)).size() == 2);
   REQUIRE(routes.cache->find(stream_of(id)));
   CHECK(routes.cache->find(stream_of(id))->version.value() == 2);
