@@ -133,10 +133,8 @@ core::key_values producer_properties(const relay_options& options) {
       // Batches fill up by themselves under load (the queue holds a backlog). A trickle waits at most
       // this long. Not 1: while messages arrive faster than linger.ms, librdkafka's broker threads
       // poll with ~1 ms timeouts, and at 1 ms they spent ~150 us of CPU per event at 2,000 events/s
-      // (three brokers); at 5, ~65 us. 4 rather than 5 since the gateway's append committer took
-      // CPU out of the write path: acknowledged-to-visible p50 9.0-10.2 ms against 10.4-11.1 at 5
-      // (2,000 commands/s, docs/BENCHMARKS.md, session 7); 3 lost in the p99 and cost more CPU.
-      {"linger.ms", "4"},
+      // (three brokers); at 5, ~65 us.
+      {"linger.ms", "5"},
       // Catch up soon after Kafka returns (the default backs off to 10 s between reconnects).
       {"reconnect.backoff.max.ms", "1000"},
       {"message.max.bytes", "4000000"},  // a 1 MiB payload (the store's limit) plus headers
