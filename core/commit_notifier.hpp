@@ -5,8 +5,9 @@
 // Why not NOTIFY inside the append: PostgreSQL serialises the commits of all transactions that
 // notified (a database-wide lock held through the commit's WAL flush), which would turn group
 // commit off for every writer. Instead a writer calls committed() after its commit returns; one
-// background thread sends a single `NOTIFY cqrs_events` on its own connection per burst (at most
-// one per `coalesce` interval, whatever the number of appends in it).
+// background thread sends a single `NOTIFY cqrs_events` on its own connection per burst: the first
+// commit after a quiet spell at once, then at most one per `coalesce` interval, whatever the
+// number of appends in it.
 //
 // A notification is only a wake-up: it carries nothing, may come early (the event is committed
 // but an older open transaction still holds the readers' watermark back) or be lost (connection
