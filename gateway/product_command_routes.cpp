@@ -482,7 +482,7 @@ step after_append(product_cache& cache, const prepared_command& command, cached_
       return accepted_response(product_pipeline::accept_cached(cache, command.envelope, std::move(plan), *answer.success),
                                command);
     case kind::not_written:
-      // The stream moved past the cached version (or the append was refused): decide again on
+      // The stream moved past the cached version (or came twice in one group): decide again on
       // the stream as stored, on the pool, as the pipeline's own cached path does.
       product_pipeline::refused_cached(cache, command.envelope);
       return run_on_pool(command);

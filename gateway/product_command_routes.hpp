@@ -1,8 +1,10 @@
 #pragma once
 
 // The Product command routes: parse and validate the request on the I/O thread, run the command
-// pipeline on the PostgreSQL pool, and answer {id, version, position} with ETag and X-Position,
-// or a problem. Every route is admin-only.
+// pipeline on the PostgreSQL pool (or, for a command the cached product accepts at once, decide
+// it on the I/O thread and hand its append to the append committer: product_command_dependencies),
+// and answer {id, version, position} with ETag and X-Position, or a problem. Every route is
+// admin-only.
 //
 //   POST   /v1/products                               {sku, name, description, price, stock}  201
 //   PATCH  /v1/products/{id}                          {name, description}                      200
