@@ -87,8 +87,8 @@ class command_pipeline {
   // snapshot due. Anything else is nullopt, and the caller runs handle().
   static std::optional<cached_append<state_type>> plan_cached(const cache_type& cache, const pipeline_options& options,
                                                               const envelope_type& envelope);
-  // The plan's append was written: the new state is cached, and this is the answer.
-  static accepted accept_cached(cache_type& cache, const envelope_type& envelope, cached_append<state_type> plan,
+  // The plan's append was written: the plan's next state is cached, and this is the answer.
+  static accepted accept_cached(cache_type& cache, const envelope_type& envelope, state_type next,
                                 const core::append_success& written);
   // The plan's append was not written (the stream moved past the cached version): the entry is
   // dropped, so that handle() loads the stream as stored instead of meeting the same conflict.
@@ -380,9 +380,9 @@ std::optional<cached_append<typename A::state_type>> command_pipeline<A>::plan_c
 }
 
 template <stored_aggregate A>
-accepted command_pipeline<A>::accept_cached(cache_type& cache, const envelope_type& envelope,
-                                            cached_append<state_type> plan, const core::append_success& written) {
-  cache.put(envelope.target, std::move(plan.next), written.version);
+accepted command_pipeline<A>::accept_cached(cache_type& cache, const envelope_type& envelope, state_type next,
+                                            const core::append_success& written) {
+  cache.put(envelope.target, std::move(next), written.version);
   return accepted{written.version, written.last_position(), written.event_ids, false, 1};
 }
 

@@ -64,15 +64,6 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
   return settings;
 }
 
-core::store_options committer_options(const gateway_config& config, const core::upcaster_registry& upcasters,
-                                      core::commit_notifier& notifier) {
-  core::store_options options;
-  options.url = config.engine.postgres.url;
-  options.upcasters = &upcasters;
-  options.notifier = &notifier;
-  return options;
-}
-
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
                 const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
                 const product_detail_reads& detail_reads) {
@@ -103,7 +94,7 @@ int serve(const gateway_config& config) {
   // The cached commands' appends (an I/O thread hands them over; see product_command_routes.hpp):
   // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least
   // one: a queue of 0 means no waiting for a pool thread, and the committer holds no thread).
-  core::append_committer committer(committer_options(config, upcasters, notifier), config.group_commit_max,
+  core::append_committer committer(store_options_for(settings), config.group_commit_max,
                                    std::max<std::size_t>(config.postgres_pool.queue, 1), &registry);
 
   const redis_async_options redis_options;

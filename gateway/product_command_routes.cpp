@@ -453,7 +453,6 @@ step execute(worker_context& workers, const prepared_command& command) {
 namespace {
 
 using product_cache = commands::product::product_pipeline::cache_type;
-using cached_plan = commands::cached_append<commands::product::product_state>;
 
 step run_on_pool(prepared_command command) {
   return offload{pool_kind::postgres,
@@ -473,13 +472,13 @@ step failed_append(const std::exception_ptr& failure, const prepared_command& co
 }
 
 // The committer's answer to a cached command's append, on the I/O thread.
-step after_append(product_cache& cache, const prepared_command& command, cached_plan& plan,
+step after_append(product_cache& cache, const prepared_command& command, commands::product::product_state& next,
                   core::committer_answer answer) {
   using kind = core::committer_answer::kind;
   using commands::product::product_pipeline;
   switch (answer.what) {
     case kind::written:
-      return accepted_response(product_pipeline::accept_cached(cache, command.envelope, std::move(plan), *answer.success),
+      return accepted_response(product_pipeline::accept_cached(cache, command.envelope, std::move(next), *answer.success),
                                command);
     case kind::not_written:
       // The stream moved past the cached version (or came twice in one group): decide again on
@@ -500,11 +499,11 @@ step first_step(const product_command_dependencies& deps, prepared_command comma
   if (deps.cache == nullptr) return run_on_pool(std::move(command));
   auto plan = commands::product::product_pipeline::plan_cached(*deps.cache, deps.pipeline, command.envelope);
   if (!plan) return run_on_pool(std::move(command));
-  auto request = plan->request;
-  return append_call{std::move(request),
-                     [cache = deps.cache, command = std::move(command), plan = std::move(*plan)](
+  // The request goes to the committer; only the state it leads to is kept for the answer.
+  return append_call{std::move(plan->request),
+                     [cache = deps.cache, command = std::move(command), next = std::move(plan->next)](
                          core::committer_answer answer) mutable -> step {
-                       return after_append(*cache, command, plan, std::move(answer));
+                       return after_append(*cache, command, next, std::move(answer));
                      }};
 }
 

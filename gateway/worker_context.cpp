@@ -2,18 +2,20 @@
 
 namespace cqrs::gateway {
 
+core::store_options store_options_for(const worker_settings& settings) {
+  core::store_options options;
+  options.url = settings.pg_url;
+  options.upcasters = settings.upcasters;
+  options.notifier = settings.notifier;
+  return options;
+}
+
 worker_context::worker_context(const worker_settings& settings) : settings_(settings), reads_(settings.pg_url) {}
 
 worker_context::~worker_context() = default;
 
 core::event_store& worker_context::store() {
-  if (!store_) {
-    core::store_options options;
-    options.url = settings_.pg_url;
-    options.upcasters = settings_.upcasters;
-    options.notifier = settings_.notifier;
-    store_ = std::make_unique<core::event_store>(std::move(options));
-  }
+  if (!store_) store_ = std::make_unique<core::event_store>(store_options_for(settings_));
   return *store_;
 }
 

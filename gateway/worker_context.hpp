@@ -31,6 +31,10 @@ struct worker_settings {
   std::shared_ptr<commands::product::product_pipeline::cache_type> product_cache = nullptr;
 };
 
+// The event store's options for these settings: the pool threads' stores and the gateway's
+// append committer are opened alike.
+core::store_options store_options_for(const worker_settings& settings);
+
 class worker_context {
  public:
   explicit worker_context(const worker_settings& settings);
