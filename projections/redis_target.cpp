@@ -12,11 +12,15 @@ namespace cqrs::projections {
 
 namespace {
 
-// ARGV: explicit model ('' = live), initial model, stream id, version, force ('1'/'0'), then
-// each change as: word count n, command, key, n - 2 arguments.
-// Returns {status, last applied, pointer made}: 0 duplicate, 1 applied, 2 gap (nothing changed);
-// pointer made is 1 when the live pointer was missing and this call set it (see
-// projection_target::take_live_pointer_made).
+// One call applies a run of events, in order. ARGV: explicit model ('' = live), initial model,
+// then each event as: word count w (of the words after it), stream id, version, force ('1'/'0'),
+// then each change as: word count n, command, key, n - 2 arguments.
+// Returns {pointer made, then per event: status, last applied}: status 0 duplicate, 1 applied,
+// 2 gap (nothing changed); pointer made is 1 when the live pointer was missing and this call set
+// it (see projection_target::take_live_pointer_made).
+// Each event's applied version is written right after its change, as one script per event did:
+// should a command fail midway, the events before it are done and marked, and a redelivery
+// counts them as duplicates. The pointer and each stream's applied version are read once per call.
 // A forced apply (a dead-letter retry) ignores the applied version, which the skipped event
 // already passed, so it is made once-only by its own mark: `<model>:forced` holds
 // `<stream>@<version>` for each one done, set in the same script as the change. A retry that
@@ -33,24 +37,41 @@ if model == '' then
   end
 end
 local applied = model .. ':applied'
-local last = tonumber(redis.call('HGET', applied, ARGV[3]) or '0')
-local version = tonumber(ARGV[4])
-if ARGV[5] ~= '1' then
-  if version <= last then return {0, last, made} end
-  if version > last + 1 then return {2, last, made} end
-elseif redis.call('HSETNX', model .. ':forced', ARGV[3] .. '@' .. ARGV[4], '1') == 0 then
-  return {0, last, made}
-end
-local i = 6
+local known = {}
+local out = {made}
+local i = 3
 while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  local args = {}
-  for j = i + 3, i + n do args[#args + 1] = ARGV[j] end
-  redis.call(ARGV[i + 1], model .. ':' .. ARGV[i + 2], unpack(args))
-  i = i + n + 1
+  local stop = i + tonumber(ARGV[i])
+  local stream = ARGV[i + 1]
+  local version = tonumber(ARGV[i + 2])
+  local last = known[stream]
+  if last == nil then last = tonumber(redis.call('HGET', applied, stream) or '0') end
+  local status = 1
+  if ARGV[i + 3] ~= '1' then
+    if version <= last then status = 0 elseif version > last + 1 then status = 2 end
+  elseif redis.call('HSETNX', model .. ':forced', stream .. '@' .. ARGV[i + 2], '1') == 0 then
+    status = 0
+  end
+  if status == 1 then
+    local j = i + 4
+    while j <= stop do
+      local n = tonumber(ARGV[j])
+      local args = {}
+      for k = j + 3, j + n do args[#args + 1] = ARGV[k] end
+      redis.call(ARGV[j + 1], model .. ':' .. ARGV[j + 2], unpack(args))
+      j = j + n + 1
+    end
+    if version > last then
+      redis.call('HSET', applied, stream, ARGV[i + 2])
+      last = version
+    end
+  end
+  known[stream] = last
+  out[#out + 1] = status
+  out[#out + 1] = last
+  i = stop + 1
 end
-if version > last then redis.call('HSET', applied, ARGV[3], ARGV[4]) end
-return {1, math.max(version, last), made}
+return out
 )lua";
 
 // The default fold: the projection's own changes() run against an in-memory copy of the model's
@@ -233,18 +254,26 @@ redis_target::redis_target(redis_client& client, core::event_store& store, const
       script_(apply_script),
       pointer_key_(redis_live_pointer_key(projection.info().name)) {}
 
-std::vector<std::string> redis_target::script_args(const core::recorded_event& event,
-                                                   const std::optional<std::string>& model, mode how) const {
-  std::vector<std::string> args{model.value_or(""), info().initial_model(), event.stream.str(),
-                                std::to_string(event.version.value()), how == mode::force ? "1" : "0"};
-  if (how == mode::skip) return args;
-  for (auto& op : how == mode::force ? projection_.changes(event) : changes_unless_applied(event, model)) {
-    args.push_back(std::to_string(op.args.size() + 2));
-    args.push_back(std::move(op.command));
-    args.push_back(std::move(op.key));
-    for (auto& arg : op.args) args.push_back(std::move(arg));
+std::vector<std::string> redis_target::call_args(const std::optional<std::string>& model) const {
+  return {model.value_or(""), info().initial_model()};
+}
+
+void redis_target::add_event_args(std::vector<std::string>& args, const core::recorded_event& event,
+                                  const std::optional<std::string>& model, mode how) const {
+  const std::size_t count_at = args.size();
+  args.emplace_back();  // the event's word count, known at the end
+  args.push_back(event.stream.str());
+  args.push_back(std::to_string(event.version.value()));
+  args.push_back(how == mode::force ? "1" : "0");
+  if (how != mode::skip) {
+    for (auto& op : how == mode::force ? projection_.changes(event) : changes_unless_applied(event, model)) {
+      args.push_back(std::to_string(op.args.size() + 2));
+      args.push_back(std::move(op.command));
+      args.push_back(std::move(op.key));
+      for (auto& arg : op.args) args.push_back(std::move(arg));
+    }
   }
-  return args;
+  args[count_at] = std::to_string(args.size() - count_at - 1);
 }
 
 std::vector<redis_op> redis_target::changes_unless_applied(const core::recorded_event& event,
@@ -265,18 +294,26 @@ std::string redis_target::current_live() const {
   return reply.type == redis_reply::kind::nil ? info().initial_model() : reply.text;
 }
 
-redis_target::outcome redis_target::parse(const redis_reply& reply) {
+std::vector<redis_target::outcome> redis_target::parse(const redis_reply& reply, std::size_t events) {
   if (reply.is_error()) throw redis_error("redis apply script: " + reply.text);
-  if (reply.elements.size() != 3) throw redis_error("redis apply script: unexpected reply");
-  if (reply.elements[2].integer == 1) pointer_made_ = true;
-  return {static_cast<status>(reply.elements[0].integer), core::stream_version{reply.elements[1].integer}};
+  if (reply.elements.size() != 1 + 2 * events) throw redis_error("redis apply script: unexpected reply");
+  if (reply.elements[0].integer == 1) pointer_made_ = true;
+  std::vector<outcome> outcomes;
+  outcomes.reserve(events);
+  for (std::size_t i = 1; i < reply.elements.size(); i += 2) {
+    outcomes.push_back(
+        {static_cast<status>(reply.elements[i].integer), core::stream_version{reply.elements[i + 1].integer}});
+  }
+  return outcomes;
 }
 
 bool redis_target::take_live_pointer_made() { return std::exchange(pointer_made_, false); }
 
 redis_target::outcome redis_target::run_one(const core::recorded_event& event, const std::optional<std::string>& model,
                                             mode how) {
-  return parse(script_.run(client_, {pointer_key_}, script_args(event, model, how)));
+  auto args = call_args(model);
+  add_event_args(args, event, model, how);
+  return parse(script_.run(client_, {pointer_key_}, args), 1).front();
 }
 
 apply_counts redis_target::fill_and_apply(const core::recorded_event& event, const std::optional<std::string>& model) {
@@ -297,9 +334,10 @@ apply_counts redis_target::fill_and_apply(const core::recorded_event& event, con
 
 apply_counts redis_target::apply(std::span<const core::recorded_event> events,
                                  const std::optional<std::string>& model) {
-  // Pipelined: one round trip for the batch; the rare gaps are then filled one by one, in order.
-  // Every argument list is built before anything is sent, and every reply read before any is
-  // judged, so a throwing handler or a failing script never leaves replies queued on the link.
+  // One script call per run of events, the calls pipelined: one round trip for the batch; the
+  // rare gaps are then filled one by one, in order. Every argument list is built before anything
+  // is sent, and every reply read before any is judged, so a throwing handler or a failing script
+  // never leaves replies queued on the link.
   std::vector<redis_reply> replies = run_pipelined(events, model);
   if (std::any_of(replies.begin(), replies.end(), redis_script::is_noscript)) {
     // A restarted Redis forgot the script: nothing ran (or what ran is idempotent); load it again.
@@ -307,7 +345,11 @@ apply_counts redis_target::apply(std::span<const core::recorded_event> events,
     replies = run_pipelined(events, model);
   }
   std::vector<outcome> outcomes;
-  for (const auto& reply : replies) outcomes.push_back(parse(reply));
+  outcomes.reserve(events.size());
+  for (std::size_t call = 0; call < replies.size(); ++call) {
+    const auto in_call = std::min(events_per_call, events.size() - call * events_per_call);
+    for (const auto& one : parse(replies[call], in_call)) outcomes.push_back(one);
+  }
   apply_counts counts;
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (outcomes[i].result == status::gap)
@@ -322,8 +364,12 @@ std::vector<redis_reply> redis_target::run_pipelined(std::span<const core::recor
                                                     const std::optional<std::string>& model) {
   script_.sha(client_);
   std::vector<std::vector<std::string>> commands;
-  for (const auto& event : events)
-    commands.push_back(script_.evalsha_args({pointer_key_}, script_args(event, model, mode::normal)));
+  for (std::size_t first = 0; first < events.size(); first += events_per_call) {
+    auto args = call_args(model);
+    for (const auto& event : events.subspan(first, std::min(events_per_call, events.size() - first)))
+      add_event_args(args, event, model, mode::normal);
+    commands.push_back(script_.evalsha_args({pointer_key_}, args));
+  }
   for (const auto& command : commands) client_.append(command);
   std::vector<redis_reply> replies;
   for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(client_.read_reply());

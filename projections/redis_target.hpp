@@ -2,12 +2,14 @@
 
 // A Redis projection's target. The model's keys are `<model>:<relative key>`; the stream's
 // applied versions are the hash `<model>:applied`; the live model's name is the string at
-// `cqrs:projection:<name>:live`. One Lua script per event reads the pointer (unless a model is
-// given), checks and advances the applied version and makes the change, so every effect is
-// atomic with its bookkeeping. Keys outside KEYS[] are fine on a single Redis (not on a cluster).
+// `cqrs:projection:<name>:live`. One Lua script call per run of events (up to events_per_call)
+// reads the pointer (unless a model is given), and for each event checks and advances the applied
+// version and makes the change, so every effect is atomic with its bookkeeping. Keys outside KEYS[] are fine on a single Redis (not on a cluster).
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "projections/redis_client.hpp"
 #include "projections/target.hpp"
@@ -39,16 +41,22 @@ class redis_target final : public projection_target {
   };
 
   enum class mode { normal, force, skip };
-  std::vector<std::string> script_args(const core::recorded_event& event, const std::optional<std::string>& model,
-                                       mode how) const;
+  // A longer run is split over several calls (pipelined): one call blocks Redis while it runs.
+  static constexpr std::size_t events_per_call = 128;
+  // The script's leading arguments, then each event's (see apply_script).
+  std::vector<std::string> call_args(const std::optional<std::string>& model) const;
+  void add_event_args(std::vector<std::string>& args, const core::recorded_event& event,
+                      const std::optional<std::string>& model, mode how) const;
   std::vector<redis_op> changes_unless_applied(const core::recorded_event& event,
                                                const std::optional<std::string>& model) const;
   std::string current_live() const;
   outcome run_one(const core::recorded_event& event, const std::optional<std::string>& model, mode how = mode::normal);
-  // EVALSHA for each event in one round trip; every reply read before any is judged.
+  // One EVALSHA per events_per_call events, all in one round trip; every reply read before any
+  // is judged.
   std::vector<redis_reply> run_pipelined(std::span<const core::recorded_event> events,
                                          const std::optional<std::string>& model);
-  outcome parse(const redis_reply& reply);
+  // The outcome of each of the `events` events one call applied.
+  std::vector<outcome> parse(const redis_reply& reply, std::size_t events);
   apply_counts fill_and_apply(const core::recorded_event& event, const std::optional<std::string>& model);
 
   redis_client& client_;
