@@ -31,6 +31,7 @@ bool append_committer::try_submit(append_request request, callback done) {
     if (stopping_ || queue_.size() >= queue_limit_) return false;
     was_idle = queue_.empty();
     queue_.push_back({std::move(request), std::move(done)});
+    if (queued_metric_ != nullptr) queued_metric_->set(static_cast<double>(queue_.size()));
   }
   // A busy committer finds the queue when its statement returns: no wake-up (a futex call and a
   // context switch) per append, only when it may be asleep on an empty queue.

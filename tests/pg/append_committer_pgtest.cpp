@@ -93,7 +93,8 @@ TEST_CASE("append_committer: what is handed over while a statement runs goes in 
   REQUIRE(committer.try_submit(one_event(existing, expected_version::no_stream(), "stale"), got.slot(grouped + 1)));
   REQUIRE(committer.try_submit(one_event(existing, expected_version::exact(stream_version{1}), "same stream again"),
                                got.slot(grouped + 2)));
-  // The queue holds 12: the next is refused, and its callback never runs.
+  // The queue holds 12, as the gauge says at once: the next is refused, and its callback never runs.
+  CHECK(registry.render().find("cqrs_append_committer_queued 12") != std::string::npos);
   CHECK_FALSE(committer.try_submit(one_event(cqrs::tests::stream_in(category, "over"), expected_version::no_stream(), "x"),
                                    [](committer_answer) { FAIL("a refused append was answered"); }));
   holder.commit();
