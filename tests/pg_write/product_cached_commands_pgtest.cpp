@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <string>
 
 #include <boost/json.hpp>
@@ -192,5 +193,14 @@ TEST_CASE("cached commands: a refused hand-over runs on the pool, a failed appen
   CHECK(std::get<http_response>(outage).body.find("dependency_unavailable") != std::string::npos);
   CHECK(whole_stream(routes.workers.store(), stream_of(id)).size() == 2);
   REQUIRE(routes.cache->find(stream_of(id)));
+  CHECK(routes.cache->find(stream_of(id))->version.value() == 2);
+
+  // A failure that is not the store's (a bug) is not dressed up as an outage: it propagates, and
+  // the server's failed() logs it and answers 500.
+  auto buggy = routes.first(detail::prepare_restock, R"({"quantity":2})", {}, id);
+  REQUIRE(std::holds_alternative<append_call>(buggy));
+  const core::committer_answer broken{core::committer_answer::kind::failed, std::nullopt,
+                                      std::make_exception_ptr(std::logic_error("a bug"))};
+  CHECK_THROWS_AS(std::get<append_call>(buggy).then(broken), std::logic_error);
   CHECK(routes.cache->find(stream_of(id))->version.value() == 2);
 }
