@@ -294,7 +294,8 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
 // event's problem: the same event waits until its target is back, so a restarted server costs a
 // pause, never a skipped event or a dead projector. (A Redis restarted without persistence comes
 // back empty, live pointer included: the first apply after it makes the pointer again, which
-// recover_lost_model takes as the sign to apply the whole category again from the event store.)
+// recover_lost_model takes as the sign to apply the whole category again from the event store,
+// unless the projection never applied anything before.)
 void projector::apply_to(projection_target& target, std::span<const core::recorded_event> events) {
   for (int attempt = 1;; ++attempt) {
     try {
@@ -307,18 +308,32 @@ void projector::apply_to(projection_target& target, std::span<const core::record
       wait_for_target(target, attempt, e);
     }
   }
-  if (target.take_live_pointer_made() && applied_.contains(&target)) recover_lost_model(target);
-  applied_.insert(&target);
+  const bool pointer_made = target.take_live_pointer_made();
+  bool applied_before = applied_.contains(&target);
+  if (!applied_before) {
+    applied_.insert(&target);  // first, so the recovery's own applies do not come back here
+    applied_before = !record_applied(target);
+  }
+  if (pointer_made && applied_before) recover_lost_model(target);
 }
 
-// A live model whose pointer had to be made again after this projector applied events to it lost
-// its data with it (a Redis restarted without persistence while the projector ran). Each stream's
-// next event would fill that stream from the event store, but a quiet stream would stay missing
-// for good: so the whole category is applied again from the event store, idempotently (what
-// survived is a duplicate). Blocks this projector's other models meanwhile, as an offset jump's
-// catch-up does. Only within a session: a projector started after the loss cannot tell it from a
-// projection's first apply (checkpoints advance on other categories' messages too), and
-// `cqrs rebuild` restores that case.
+// Once per session and target. (Two projectors of a group making their first applies of a
+// brand-new projection at once may see each other's record with the pointer just made: the
+// catch-up that follows is needless but harmless, every event in it a duplicate.)
+bool projector::record_applied(const projection_target& target) {
+  pqxx::work tx(checkpoints_.get());
+  const auto result = tx.exec_params0(
+      "INSERT INTO projection_applied (projection) VALUES ($1) ON CONFLICT DO NOTHING", target.info().name);
+  tx.commit();
+  return result.affected_rows() == 1;
+}
+
+// A live model whose pointer had to be made again after the projection had applied events (in
+// this session, or in an earlier one as projection_applied records) lost its data with it (a Redis
+// restarted without persistence). Each stream's next event would fill that stream from the event
+// store, but a quiet stream would stay missing for good: so the whole category is applied again
+// from the event store, idempotently (what survived is a duplicate). Blocks this projector's other
+// models meanwhile, as an offset jump's catch-up does.
 void projector::recover_lost_model(projection_target& target) {
   log_.warn("read model lost: catching up from the event store", {{"projection", target.info().name}});
   ++stats_.lost_models;

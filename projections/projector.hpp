@@ -141,6 +141,9 @@ class projector {
   void check_offset_jump(const rd_kafka_message_t& message);
   void recover_partition(std::int32_t partition);
   void recover_lost_model(projection_target& target);
+  // Records in projection_applied that the target's projection has applied events; false when it
+  // was recorded already (by an earlier session, or another projector of the group).
+  bool record_applied(const projection_target& target);
   core::log_position recovery_start(const projection_target& target, std::int32_t partition);
   void catch_up_from_store(projection_target& target, core::log_position after);
   void apply_to(projection_target& target, std::span<const core::recorded_event> events);
@@ -174,7 +177,7 @@ class projector {
   std::size_t gathered_events_ = 0;
   std::chrono::steady_clock::time_point gathering_since_;
   std::map<std::int32_t, std::int64_t> next_offset_;  // expected next offset per assigned partition
-  std::set<const projection_target*> applied_;  // targets this session applied to (a lost model is told apart from a new one)
+  std::set<const projection_target*> applied_;  // targets this session applied to (recorded in projection_applied)
   projector_stats stats_;
   const std::atomic<bool>* stop_ = nullptr;  // run()'s flag, seen while waiting for a target
   std::chrono::steady_clock::time_point last_commit_;

@@ -492,6 +492,36 @@ TEST_CASE("a live Redis model that lost its data is applied again from the event
   CHECK(world.detail().applied_version(world.stream("busy")).value() == 3);
 }
 
+TEST_CASE("a Redis model lost while no projector ran is applied again by the next one; a first apply is not a loss") {
+  projection_world world("e2elostdown");
+  tests::publish(world.append("quiet", {tests::created("SKU-lostdown", 5), tests::restocked(2)}));
+  tests::publish(world.append("busy", {tests::created("SKU-lostdown-busy", 1), tests::restocked(1)}));
+  projection_world consumer("e2elostdown");
+  const auto config = config_for("lostdown");
+  {
+    projections::projector first(config, consumer.targets(), quiet());
+    REQUIRE(wait_until_applied([&] { first.poll_once(100ms); }, world, {"quiet", "busy"}, "2"));
+    first.commit();
+    CHECK(first.stats().lost_models == 0);  // the projection's first apply made the pointer
+  }
+  // Redis restarted without persistence while no projector ran.
+  const auto model = world.detail().live_model();
+  for (const auto& key : world.redis().checked({"KEYS", model + ":*"}).elements) {
+    world.redis().checked({"DEL", key.text});
+  }
+  world.redis().checked({"DEL", projections::redis_live_pointer_key(world.detail_name())});
+  // A new session; only the busy stream gets another event.
+  projections::projector second(config, consumer.targets(), quiet());
+  tests::publish(world.append("busy", {tests::restocked(1)}));
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (second.stats().lost_models == 0 && std::chrono::steady_clock::now() < deadline) second.poll_once(100ms);
+  CHECK(second.stats().lost_models == 1);
+  const auto restored = projections::read_product_detail(world.redis(), "quiet", world.detail_name());
+  REQUIRE(restored.has_value());
+  CHECK(restored->at("on_hand") == "7");
+  CHECK(world.detail().applied_version(world.stream("busy")).value() == 3);
+}
+
 TEST_CASE("a projector whose Redis connection is killed applies the same event again, losing nothing") {
   projection_world world("e2eredisdrop");
   std::vector<core::recorded_event> first;
