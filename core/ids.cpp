@@ -1,5 +1,6 @@
 #include "core/ids.hpp"
 
+#include <chrono>
 #include <random>
 
 #include <fmt/format.h>
@@ -58,15 +59,24 @@ result<stream_id> stream_id::parse(std::string_view text) {
 
 std::string_view stream_id::category() const { return std::string_view(text_).substr(0, text_.find('-')); }
 
+// Version 7 (RFC 9562): the Unix time in milliseconds, the sub-millisecond fraction in the next
+// 12 bits (the RFC's method 3), then 62 random bits. Ids made close in time sit close in a
+// B-tree: the events table's event_id index grows at its right edge, as the position index does,
+// instead of dirtying a random leaf per insert (and, after each checkpoint, logging a full image
+// of it), which is what a random id costs once the index no longer fits in memory.
 event_id event_id::generate() {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const auto unix_ms = static_cast<std::uint64_t>(now / 1'000'000);
+  const auto fraction = static_cast<std::uint64_t>(now % 1'000'000) * 4096 / 1'000'000;  // 12 bits
+  const std::uint64_t random = thread_generator()();
   bytes_type bytes{};
-  auto& generator = thread_generator();
-  for (std::size_t i = 0; i < bytes.size(); i += 8) {
-    const std::uint64_t word = generator();
-    for (std::size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
-  }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  for (std::size_t i = 0; i < 6; ++i) bytes[i] = static_cast<std::uint8_t>(unix_ms >> (40 - 8 * i));
+  bytes[6] = static_cast<std::uint8_t>(0x70 | (fraction >> 8));  // version 7
+  bytes[7] = static_cast<std::uint8_t>(fraction);
+  for (std::size_t i = 0; i < 8; ++i) bytes[8 + i] = static_cast<std::uint8_t>(random >> (8 * i));
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC variant
   return event_id(bytes);
 }
 

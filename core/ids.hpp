@@ -40,7 +40,7 @@ class stream_id {
 };
 
 // An event's UUID. Callers may choose it (to make a retried append recognisable); otherwise the
-// store generates a random (version 4) one.
+// store generates a time-ordered one (version 7: milliseconds since the epoch, then random bits).
 class event_id {
  public:
   using bytes_type = std::array<std::uint8_t, 16>;

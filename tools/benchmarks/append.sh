@@ -26,8 +26,9 @@ append_create_raw_table() {
 }
 
 # The same columns our append writes: stream `bench-N` of 1000, a version (random: the table has
-# no streams row to count with, and a collision in 9e18 is not a concern), a fresh UUID, the same
-# type and a payload of the same size as ours.
+# no streams row to count with, and a collision in 9e18 is not a concern), a fresh UUID that starts
+# with the time in milliseconds as ours do (version 7; PostgreSQL 15 has no generator of its own),
+# the same type and a payload of the same size as ours.
 append_write_pgbench_script() {
   local file=$1 payload_hex
   payload_hex=$(head -c 100000 /dev/urandom | tr -dc 'a-z' | head -c "$append_payload_bytes" | od -An -tx1 | tr -d ' \n')
@@ -35,7 +36,7 @@ append_write_pgbench_script() {
   cat >"$file" <<SQL
 \\set stream random(0, $((append_streams - 1)))
 \\set version random(1, 9000000000000000000)
-INSERT INTO bench_raw_events (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('bench-' || (:stream)::text, :version, gen_random_uuid(), 'bench.appended', 1, '\\x$payload_hex'::bytea, clock_timestamp());
+INSERT INTO bench_raw_events (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('bench-' || (:stream)::text, :version, encode(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 'hex')::uuid, 'bench.appended', 1, '\\x$payload_hex'::bytea, clock_timestamp());
 SQL
 }
 

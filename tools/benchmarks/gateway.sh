@@ -239,7 +239,8 @@ gateway_checkpoint() { psql_value "CHECKPOINT" >/dev/null || die "CHECKPOINT fai
 
 gateway_restocked_events() { psql_value "SELECT count(*) FROM events WHERE event_type = 'product.restocked'"; }
 
-# The raw table: the events table's shape, own sequence; rows as big as a restock event.
+# The raw table: the events table's shape, own sequence; rows as big as a restock event, with event
+# ids that start with the time in milliseconds, as the engine's (version 7) do.
 gateway_prepare_pgbench() {
   local payload_bytes payload_hex
   payload_bytes=$(psql_value "SELECT round(avg(octet_length(payload))) FROM events WHERE event_type = 'product.restocked'")
@@ -252,10 +253,10 @@ gateway_prepare_pgbench() {
   cat >"$bench_dir/raw_insert.sql" <<SQL
 \\set stream random(0, $((gateway_products - 1)))
 \\set version random(1, 9000000000000000000)
-INSERT INTO bench_gateway_raw (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('raw-' || (:stream)::text, :version, gen_random_uuid(), 'product.restocked', 1, '\\x$payload_hex'::bytea, clock_timestamp());
+INSERT INTO bench_gateway_raw (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('raw-' || (:stream)::text, :version, encode(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 'hex')::uuid, 'product.restocked', 1, '\\x$payload_hex'::bytea, clock_timestamp());
 SQL
   note "pgbench: one INSERT per transaction into bench_gateway_raw (LIKE events INCLUDING ALL)," \
-    "$payload_bytes-byte payloads (a restock event's), -M prepared, $gateway_command_connections clients"
+    "$payload_bytes-byte payloads (a restock event's), time-ordered event ids, -M prepared, $gateway_command_connections clients"
 }
 
 gateway_command_raw() {
