@@ -15,6 +15,8 @@
 #include "tests/support/stack.hpp"
 
 using namespace cqrs;
+using cqrs::tests::one_at_a_time;
+using cqrs::tests::product_ids;
 using cqrs::tests::projection_world;
 
 namespace {
@@ -30,30 +32,10 @@ schemas::product_price_changed price(std::int64_t minor) {
   return {schemas::money{minor, schemas::currency_code("USD")}};
 }
 
-// The events at `picks` (index into `events`), in that order: a delivery with repeats and holes.
-std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks) {
-  std::vector<core::recorded_event> out;
-  for (const int i : picks) out.push_back(events.at(static_cast<std::size_t>(i)));
-  return out;
-}
-
-projections::apply_counts one_at_a_time(projections::projection_target& target,
-                                        const std::vector<core::recorded_event>& events) {
-  projections::apply_counts counts;
-  for (const auto& event : events) counts += target.apply(std::span(&event, 1));
-  return counts;
-}
-
 void check_same(const projections::apply_counts& a, const projections::apply_counts& b) {
   CHECK(a.applied == b.applied);
   CHECK(a.duplicates == b.duplicates);
   CHECK(a.filled == b.filled);
-}
-
-std::vector<std::string> product_ids(int n) {
-  std::vector<std::string> ids;
-  for (int p = 0; p < n; ++p) ids.push_back("p" + std::to_string(p));
-  return ids;
 }
 
 }  // namespace
@@ -64,13 +46,7 @@ TEST_CASE("a batch with duplicates and gaps gives the rows and counts of its eve
   // Two products; the delivery repeats versions, skips some (pulled from the store) and repeats
   // an event it had already overtaken.
   const std::vector<int> picks = {0, 1, 1, 3, 0, 2, 5, 4};
-  std::vector<core::recorded_event> batch, reference;
-  for (const auto* id : {"p1", "p2"}) {
-    const auto b = pick(history(batched, id), picks);
-    const auto r = pick(history(single, id), picks);
-    batch.insert(batch.end(), b.begin(), b.end());
-    reference.insert(reference.end(), r.begin(), r.end());
-  }
+  const auto [batch, reference] = tests::picked_histories(batched, single, picks);
   const auto counts = batched.catalog().apply(batch);
   check_same(counts, one_at_a_time(single.catalog(), reference));
   CHECK(counts.applied == 12);

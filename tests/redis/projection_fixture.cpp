@@ -1,6 +1,7 @@
 #include "tests/redis/projection_fixture.hpp"
 
 #include <random>
+#include <span>
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
@@ -113,6 +114,36 @@ schemas::reservation_released released(const std::string& reservation, std::int6
 std::vector<core::recorded_event> product_history(projection_world& world, const std::string& id) {
   return world.append(id, {created("SKU-" + id, 10), restocked(5), reserved("r1", 3), committed("r1", 3),
                            reserved("r2", 4), released("r2", 4)});
+}
+
+std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks) {
+  std::vector<core::recorded_event> out;
+  for (const int i : picks) out.push_back(events.at(static_cast<std::size_t>(i)));
+  return out;
+}
+
+projections::apply_counts one_at_a_time(projections::projection_target& target,
+                                        const std::vector<core::recorded_event>& events) {
+  projections::apply_counts counts;
+  for (const auto& event : events) counts += target.apply(std::span(&event, 1));
+  return counts;
+}
+
+twin_delivery picked_histories(projection_world& batched, projection_world& single, const std::vector<int>& picks) {
+  twin_delivery out;
+  for (const auto* id : {"p1", "p2"}) {
+    const auto b = pick(product_history(batched, id), picks);
+    const auto r = pick(product_history(single, id), picks);
+    out.batch.insert(out.batch.end(), b.begin(), b.end());
+    out.reference.insert(out.reference.end(), r.begin(), r.end());
+  }
+  return out;
+}
+
+std::vector<std::string> product_ids(int n) {
+  std::vector<std::string> ids;
+  for (int p = 0; p < n; ++p) ids.push_back("p" + std::to_string(p));
+  return ids;
 }
 
 }  // namespace cqrs::tests

@@ -11,6 +11,7 @@
 #include "core/upcasting.hpp"
 #include "projections/catalog.hpp"
 #include "projections/redis_client.hpp"
+#include "projections/target.hpp"
 #include "schemas/contracts/product_events.hpp"
 
 namespace cqrs::tests {
@@ -61,5 +62,20 @@ schemas::reservation_released released(const std::string& reservation, std::int6
 // A product's six-event life (created, restocked, a reservation committed, another released),
 // appended to its stream; returns the stored events.
 std::vector<core::recorded_event> product_history(projection_world& world, const std::string& id);
+
+// The events at `picks` (indexes into `events`), in that order: a delivery with repeats and holes.
+std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks);
+// Each event applied by itself, the counts summed: the reference a batch is compared with.
+projections::apply_counts one_at_a_time(projections::projection_target& target,
+                                        const std::vector<core::recorded_event>& events);
+// One delivery for two worlds alike: products p1's and p2's histories, each picked by `picks`;
+// `batch` holds the events of `batched`, `reference` those of `single`.
+struct twin_delivery {
+  std::vector<core::recorded_event> batch;
+  std::vector<core::recorded_event> reference;
+};
+twin_delivery picked_histories(projection_world& batched, projection_world& single, const std::vector<int>& picks);
+// "p0", "p1", ... "p<n - 1>".
+std::vector<std::string> product_ids(int n);
 
 }  // namespace cqrs::tests

@@ -12,47 +12,16 @@
 #include "tests/redis/projection_fixture.hpp"
 
 using namespace cqrs;
+using cqrs::tests::one_at_a_time;
+using cqrs::tests::product_ids;
 using cqrs::tests::projection_world;
-
-namespace {
-
-std::vector<core::recorded_event> history(projection_world& world, const std::string& id) {
-  return tests::product_history(world, id);
-}
-
-std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks) {
-  std::vector<core::recorded_event> out;
-  for (const int i : picks) out.push_back(events.at(static_cast<std::size_t>(i)));
-  return out;
-}
-
-projections::apply_counts one_at_a_time(projections::projection_target& target,
-                                        const std::vector<core::recorded_event>& events) {
-  projections::apply_counts counts;
-  for (const auto& event : events) counts += target.apply(std::span(&event, 1));
-  return counts;
-}
-
-std::vector<std::string> product_ids(int n) {
-  std::vector<std::string> ids;
-  for (int p = 0; p < n; ++p) ids.push_back("p" + std::to_string(p));
-  return ids;
-}
-
-}  // namespace
 
 TEST_CASE("one call applies a delivery with repeats and holes as its events one at a time") {
   projection_world batched("rdup");
   projection_world single("rdupref");
   // The same stream several times in one call: the script must see its own earlier changes.
   const std::vector<int> picks = {0, 1, 1, 3, 0, 2, 5, 4};
-  std::vector<core::recorded_event> batch, reference;
-  for (const auto* id : {"p1", "p2"}) {
-    const auto b = pick(history(batched, id), picks);
-    const auto r = pick(history(single, id), picks);
-    batch.insert(batch.end(), b.begin(), b.end());
-    reference.insert(reference.end(), r.begin(), r.end());
-  }
+  const auto [batch, reference] = tests::picked_histories(batched, single, picks);
   const auto counts = batched.detail().apply(batch);
   one_at_a_time(single.detail(), reference);
   // Per stream, in the call: v1, v2 applied; v2 repeated; v4 a gap; v1 repeated; v3 applied (it
@@ -75,8 +44,8 @@ TEST_CASE("a run longer than one call, interleaved over many products, gives the
   const auto ids = product_ids(60);  // 360 events: several pipelined calls
   std::vector<std::vector<core::recorded_event>> per_product;
   for (const auto& id : ids) {
-    per_product.push_back(history(batched, id));
-    single.detail().apply(history(single, id));
+    per_product.push_back(tests::product_history(batched, id));
+    single.detail().apply(tests::product_history(single, id));
   }
   std::vector<core::recorded_event> batch;
   for (std::size_t v = 0; v < per_product.front().size(); ++v) {
@@ -93,11 +62,11 @@ TEST_CASE("a run longer than one call, interleaved over many products, gives the
 TEST_CASE("a call that fails midway keeps the events before the failure applied and marked") {
   projection_world world("rfail");
   projection_world reference("rfailref");
-  auto batch = history(world, "p1");
-  const auto second = history(world, "p2");
+  auto batch = tests::product_history(world, "p1");
+  const auto second = tests::product_history(world, "p2");
   batch.insert(batch.end(), second.begin(), second.end());
-  reference.detail().apply(history(reference, "p1"));
-  reference.detail().apply(history(reference, "p2"));
+  reference.detail().apply(tests::product_history(reference, "p1"));
+  reference.detail().apply(tests::product_history(reference, "p2"));
 
   // p2's hash key holds a string: its first change fails with WRONGTYPE, inside the same call
   // that applied p1's six events.
