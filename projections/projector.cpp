@@ -297,6 +297,13 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
 // recover_lost_model takes as the sign to apply the whole category again from the event store,
 // unless the projection never applied anything before.)
 void projector::apply_to(projection_target& target, std::span<const core::recorded_event> events) {
+  // Recorded before the first apply of the session: a failure here leaves nothing applied whose
+  // made pointer could go unnoticed after a restart.
+  bool applied_before = applied_.contains(&target);
+  if (!applied_before) {
+    applied_before = !record_applied(target);
+    applied_.insert(&target);  // before any recovery, whose own applies come back here
+  }
   for (int attempt = 1;; ++attempt) {
     try {
       apply_batch(target, events);
@@ -308,13 +315,7 @@ void projector::apply_to(projection_target& target, std::span<const core::record
       wait_for_target(target, attempt, e);
     }
   }
-  const bool pointer_made = target.take_live_pointer_made();
-  bool applied_before = applied_.contains(&target);
-  if (!applied_before) {
-    applied_.insert(&target);  // first, so the recovery's own applies do not come back here
-    applied_before = !record_applied(target);
-  }
-  if (pointer_made && applied_before) recover_lost_model(target);
+  if (target.take_live_pointer_made() && applied_before) recover_lost_model(target);
 }
 
 // Once per session and target. (Two projectors of a group making their first applies of a
