@@ -81,6 +81,30 @@ void rebuild_both(projection_world& world) {
   projections::rebuild(world.catalog(), world.store(), {});
 }
 
+// As a Redis restarted without persistence: the detail model's keys and its live pointer are gone.
+void empty_detail_model(projection_world& world) {
+  const auto model = world.detail().live_model();
+  for (const auto& key : world.redis().checked({"KEYS", model + ":*"}).elements) {
+    world.redis().checked({"DEL", key.text});
+  }
+  world.redis().checked({"DEL", projections::redis_live_pointer_key(world.detail_name())});
+}
+
+// Publishes one more event of the busy stream only, polls until the projector reports a lost
+// model (20 s at most), then checks that the quiet stream came back from the event store.
+void bump_busy_and_check_recovered(projection_world& world, projections::projector& projector) {
+  tests::publish(world.append("busy", {tests::restocked(1)}));
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (projector.stats().lost_models == 0 && std::chrono::steady_clock::now() < deadline) {
+    projector.poll_once(100ms);
+  }
+  CHECK(projector.stats().lost_models == 1);
+  const auto restored = projections::read_product_detail(world.redis(), "quiet", world.detail_name());
+  REQUIRE(restored.has_value());
+  CHECK(restored->at("on_hand") == "7");
+  CHECK(world.detail().applied_version(world.stream("busy")).value() == 3);
+}
+
 }  // namespace
 
 TEST_CASE("a projector applies published events once, whatever is sent twice, and equals a rebuild") {
@@ -469,27 +493,12 @@ TEST_CASE("a live Redis model that lost its data is applied again from the event
   projections::projector projector(config_for("lost"), consumer.targets(), quiet());
   REQUIRE(wait_until_applied([&] { projector.poll_once(100ms); }, world, {"quiet", "busy"}, "2"));
   projector.commit();
-  // As a Redis restarted without persistence: the model's keys and its live pointer are gone.
-  const auto model = world.detail().live_model();
-  for (const auto& key : world.redis().checked({"KEYS", model + ":*"}).elements) {
-    world.redis().checked({"DEL", key.text});
-  }
-  world.redis().checked({"DEL", projections::redis_live_pointer_key(world.detail_name())});
+  empty_detail_model(world);
   REQUIRE_FALSE(projections::read_product_detail(world.redis(), "quiet", world.detail_name()).has_value());
-  // Only the busy stream gets another event.
-  tests::publish(world.append("busy", {tests::restocked(1)}));
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (projector.stats().lost_models == 0 && std::chrono::steady_clock::now() < deadline) {
-    projector.poll_once(100ms);
-  }
-  CHECK(projector.stats().lost_models == 1);
+  bump_busy_and_check_recovered(world, projector);
   const auto text = projector.registry().render();
   CHECK(metric(text, "cqrs_projection_lost_models_total", world.detail_name()) == 1.0);
   CHECK(metric(text, "cqrs_projection_lost_models_total", world.catalog_name()) == 0.0);
-  const auto restored = projections::read_product_detail(world.redis(), "quiet", world.detail_name());
-  REQUIRE(restored.has_value());
-  CHECK(restored->at("on_hand") == "7");
-  CHECK(world.detail().applied_version(world.stream("busy")).value() == 3);
 }
 
 TEST_CASE("a Redis model lost while no projector ran is applied again by the next one; a first apply is not a loss") {
@@ -504,22 +513,9 @@ TEST_CASE("a Redis model lost while no projector ran is applied again by the nex
     first.commit();
     CHECK(first.stats().lost_models == 0);  // the projection's first apply made the pointer
   }
-  // Redis restarted without persistence while no projector ran.
-  const auto model = world.detail().live_model();
-  for (const auto& key : world.redis().checked({"KEYS", model + ":*"}).elements) {
-    world.redis().checked({"DEL", key.text});
-  }
-  world.redis().checked({"DEL", projections::redis_live_pointer_key(world.detail_name())});
-  // A new session; only the busy stream gets another event.
+  empty_detail_model(world);  // while no projector ran
   projections::projector second(config, consumer.targets(), quiet());
-  tests::publish(world.append("busy", {tests::restocked(1)}));
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (second.stats().lost_models == 0 && std::chrono::steady_clock::now() < deadline) second.poll_once(100ms);
-  CHECK(second.stats().lost_models == 1);
-  const auto restored = projections::read_product_detail(world.redis(), "quiet", world.detail_name());
-  REQUIRE(restored.has_value());
-  CHECK(restored->at("on_hand") == "7");
-  CHECK(world.detail().applied_version(world.stream("busy")).value() == 3);
+  bump_busy_and_check_recovered(world, second);
 }
 
 TEST_CASE("a projector whose Redis connection is killed applies the same event again, losing nothing") {
