@@ -18,9 +18,9 @@ namespace {
 // Returns {pointer made, then per event: status, last applied}: status 0 duplicate, 1 applied,
 // 2 gap (nothing changed); pointer made is 1 when the live pointer was missing and this call set
 // it (see projection_target::take_live_pointer_made).
-// Each event's applied version is written right after its change, as one script per event did:
-// should a command fail midway, the events before it are done and marked, and a redelivery
-// counts them as duplicates. The pointer and each stream's applied version are read once per call.
+// Each event's applied version is written right after its change, not once at the end: should a
+// command fail midway, the events before it are done and marked, and a redelivery counts them as
+// duplicates instead of applying them twice. The pointer and each stream's applied version are read once per call.
 // A forced apply (a dead-letter retry) ignores the applied version, which the skipped event
 // already passed, so it is made once-only by its own mark: `<model>:forced` holds
 // `<stream>@<version>` for each one done, set in the same script as the change. A retry that

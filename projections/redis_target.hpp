@@ -4,7 +4,8 @@
 // applied versions are the hash `<model>:applied`; the live model's name is the string at
 // `cqrs:projection:<name>:live`. One Lua script call per run of events (up to events_per_call)
 // reads the pointer (unless a model is given), and for each event checks and advances the applied
-// version and makes the change, so every effect is atomic with its bookkeeping. Keys outside KEYS[] are fine on a single Redis (not on a cluster).
+// version and makes the change, so every effect is atomic with its bookkeeping. Keys outside
+// KEYS[] are fine on a single Redis (not on a cluster).
 
 #include <cstddef>
 #include <optional>

@@ -116,18 +116,22 @@ std::vector<core::recorded_event> product_history(projection_world& world, const
                            reserved("r2", 4), released("r2", 4)});
 }
 
-std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks) {
-  std::vector<core::recorded_event> out;
-  for (const int i : picks) out.push_back(events.at(static_cast<std::size_t>(i)));
-  return out;
-}
-
 projections::apply_counts one_at_a_time(projections::projection_target& target,
                                         const std::vector<core::recorded_event>& events) {
   projections::apply_counts counts;
   for (const auto& event : events) counts += target.apply(std::span(&event, 1));
   return counts;
 }
+
+namespace {
+
+std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks) {
+  std::vector<core::recorded_event> out;
+  for (const int i : picks) out.push_back(events.at(static_cast<std::size_t>(i)));
+  return out;
+}
+
+}  // namespace
 
 twin_delivery picked_histories(projection_world& batched, projection_world& single, const std::vector<int>& picks) {
   twin_delivery out;

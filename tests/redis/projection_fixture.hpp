@@ -63,12 +63,11 @@ schemas::reservation_released released(const std::string& reservation, std::int6
 // appended to its stream; returns the stored events.
 std::vector<core::recorded_event> product_history(projection_world& world, const std::string& id);
 
-// The events at `picks` (indexes into `events`), in that order: a delivery with repeats and holes.
-std::vector<core::recorded_event> pick(const std::vector<core::recorded_event>& events, const std::vector<int>& picks);
 // Each event applied by itself, the counts summed: the reference a batch is compared with.
 projections::apply_counts one_at_a_time(projections::projection_target& target,
                                         const std::vector<core::recorded_event>& events);
-// One delivery for two worlds alike: products p1's and p2's histories, each picked by `picks`;
+// One delivery for two worlds alike: products p1's and p2's histories, each as the events at
+// `picks` (indexes into the history), in that order: a delivery with repeats and holes;
 // `batch` holds the events of `batched`, `reference` those of `single`.
 struct twin_delivery {
   std::vector<core::recorded_event> batch;

@@ -36,7 +36,7 @@ append_write_pgbench_script() {
   cat >"$file" <<SQL
 \\set stream random(0, $((append_streams - 1)))
 \\set version random(1, 9000000000000000000)
-INSERT INTO bench_raw_events (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('bench-' || (:stream)::text, :version, encode(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 'hex')::uuid, 'bench.appended', 1, '\\x$payload_hex'::bytea, clock_timestamp());
+INSERT INTO bench_raw_events (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('bench-' || (:stream)::text, :version, $bench_time_ordered_uuid_sql, 'bench.appended', 1, '\\x$payload_hex'::bytea, clock_timestamp());
 SQL
 }
 

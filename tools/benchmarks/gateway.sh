@@ -253,7 +253,7 @@ gateway_prepare_pgbench() {
   cat >"$bench_dir/raw_insert.sql" <<SQL
 \\set stream random(0, $((gateway_products - 1)))
 \\set version random(1, 9000000000000000000)
-INSERT INTO bench_gateway_raw (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('raw-' || (:stream)::text, :version, encode(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 'hex')::uuid, 'product.restocked', 1, '\\x$payload_hex'::bytea, clock_timestamp());
+INSERT INTO bench_gateway_raw (stream_id, stream_version, event_id, event_type, schema_version, payload, recorded_at) VALUES ('raw-' || (:stream)::text, :version, $bench_time_ordered_uuid_sql, 'product.restocked', 1, '\\x$payload_hex'::bytea, clock_timestamp());
 SQL
   note "pgbench: one INSERT per transaction into bench_gateway_raw (LIKE events INCLUDING ALL)," \
     "$payload_bytes-byte payloads (a restock event's), time-ordered event ids, -M prepared, $gateway_command_connections clients"
