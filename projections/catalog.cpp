@@ -2,7 +2,7 @@
 #include "schemas/contracts/catalog.hpp"
 
 #include "projections/pg_target.hpp"
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/redis_target.hpp"
 
 namespace cqrs::projections {

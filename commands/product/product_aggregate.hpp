@@ -15,7 +15,7 @@
 #include "commands/product/product_state.hpp"
 #include "commands/unique_claim.hpp"
 #include "schemas/contracts/encoded_payload.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 
 namespace cqrs::commands::product {
 

@@ -7,8 +7,8 @@
 #include "commands/product/product_errc.hpp"
 #include "commands/product/product_state.hpp"
 #include "core/aggregate.hpp"
-#include "schemas/contracts/product_commands.hpp"
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_commands.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 
 namespace cqrs::commands::product {
 

@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 #include "schemas/contracts/value_types.hpp"
 
 namespace cqrs::commands::product {

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "schemas/contracts/contract_error.hpp"
-#include "schemas/contracts/product_codec.hpp"
-#include "schemas/contracts/product_json.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
+#include "schemas/contracts/product/product_json.hpp"
 
 namespace cqrs::schemas {
 

@@ -10,7 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "projections/dead_letters.hpp"
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/projector.hpp"
 #include "projections/read_your_writes.hpp"
 #include "projections/rebuild.hpp"

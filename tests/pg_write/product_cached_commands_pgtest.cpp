@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/append_committer.hpp"
-#include "gateway/product_command_routes.hpp"
+#include "gateway/product/product_command_routes.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 #include "tests/pg_write/write_fixture.hpp"

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include "schemas/contracts/product_codec.hpp"
-#include "schemas/contracts/product_events_history.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
+#include "schemas/contracts/product/product_events_history.hpp"
 #include "tests/pg_write/write_fixture.hpp"
 
 using namespace cqrs;

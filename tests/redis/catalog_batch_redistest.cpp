@@ -10,7 +10,7 @@
 
 #include "core/pg_arrays.hpp"
 #include "projections/pg_target.hpp"
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "tests/redis/projection_fixture.hpp"
 #include "tests/support/stack.hpp"
 

@@ -3,7 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "projections/dead_letters.hpp"
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "tests/redis/projection_fixture.hpp"
 #include "tests/support/stack.hpp"
 

@@ -25,7 +25,7 @@
 #include "gateway/http_metrics.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/operations_routes.hpp"
-#include "gateway/product_query_routes.hpp"
+#include "gateway/product/product_query_routes.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/redis_async.hpp"
 #include "gateway/router.hpp"
@@ -34,7 +34,7 @@
 #include "gateway/worker_pool.hpp"
 #include "projections/catalog.hpp"
 #include "schemas/contracts/catalog.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 #include "tests/redis/projection_fixture.hpp"
 #include "tests/support/stack.hpp"
 

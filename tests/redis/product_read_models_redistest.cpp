@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
 
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/status.hpp"
 #include "tests/redis/projection_fixture.hpp"
 #include "tests/support/stack.hpp"

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "tests/redis/projection_fixture.hpp"
 
 using namespace cqrs;

@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "schemas/contracts/catalog.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 #include "tests/support/stack.hpp"
 
 namespace cqrs::tests {

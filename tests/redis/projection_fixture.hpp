@@ -12,7 +12,7 @@
 #include "projections/catalog.hpp"
 #include "projections/redis_client.hpp"
 #include "projections/target.hpp"
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 
 namespace cqrs::tests {
 

@@ -7,7 +7,7 @@
 
 #include <doctest/doctest.h>
 
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/redis_client.hpp"
 #include "tests/redis/projection_fixture.hpp"
 

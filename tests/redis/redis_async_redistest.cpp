@@ -21,8 +21,8 @@
 #include <fmt/format.h>
 
 #include "gateway/redis_async.hpp"
-#include "gateway/redis_product_reads.hpp"
-#include "projections/product_projections.hpp"
+#include "gateway/product/redis_product_reads.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/redis_client.hpp"
 #include "projections/redis_target.hpp"
 #include "tests/redis/projection_fixture.hpp"

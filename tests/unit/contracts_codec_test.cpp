@@ -13,8 +13,8 @@
 #include "core/upcasting.hpp"
 #include "schemas/contracts/catalog.hpp"
 #include "schemas/contracts/contract_error.hpp"
-#include "schemas/contracts/product_codec.hpp"
-#include "schemas/contracts/product_events_history.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
+#include "schemas/contracts/product/product_events_history.hpp"
 
 namespace s = cqrs::schemas;
 

@@ -7,9 +7,9 @@
 
 #include "schemas/contracts/catalog.hpp"
 #include "schemas/contracts/contract_error.hpp"
-#include "schemas/contracts/product_codec.hpp"
-#include "schemas/contracts/product_events_history.hpp"
-#include "schemas/contracts/product_json.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
+#include "schemas/contracts/product/product_events_history.hpp"
+#include "schemas/contracts/product/product_json.hpp"
 
 namespace s = cqrs::schemas;
 namespace json = boost::json;

@@ -12,7 +12,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "gateway/product_command_routes.hpp"
+#include "gateway/product/product_command_routes.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 

@@ -9,8 +9,8 @@
 
 #include "commands/product/product_aggregate.hpp"
 #include "core/aggregate.hpp"
-#include "schemas/contracts/product_commands.hpp"
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_commands.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 
 namespace cqrs::tests::product {
 

@@ -7,7 +7,7 @@
 
 #include "commands/pipeline_support.hpp"
 #include "commands/product/product_aggregate.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 
 namespace c = cqrs::commands;
 namespace core = cqrs::core;

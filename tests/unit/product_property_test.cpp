@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "commands/product/product_limits.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 #include "tests/unit/product_fixtures.hpp"
 
 using namespace cqrs::tests::product;

@@ -48,7 +48,7 @@
 #include <fmt/format.h>
 
 #include "gateway/jwt.hpp"
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/redis_client.hpp"
 #include "projections/redis_target.hpp"
 #include "tools/benchmarks/latency_summary.hpp"

@@ -11,7 +11,7 @@
 #include <cereal/cereal.hpp>
 #include <cereal/types/string.hpp>
 
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 #include "schemas/contracts/value_types.hpp"
 
 namespace cqrs::schemas {

@@ -1,4 +1,4 @@
-#include "gateway/redis_product_reads.hpp"
+#include "gateway/product/redis_product_reads.hpp"
 
 #include <stdexcept>
 

@@ -7,10 +7,10 @@
 #include <boost/json/parse.hpp>
 #include <cereal/details/helpers.hpp>
 
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 #include "projections/redis_target.hpp"
 #include "schemas/contracts/contract_error.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 
 namespace cqrs::projections {
 

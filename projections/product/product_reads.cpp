@@ -1,4 +1,4 @@
-#include "projections/product_reads.hpp"
+#include "projections/product/product_reads.hpp"
 
 #include <string>
 

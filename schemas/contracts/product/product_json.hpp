@@ -6,8 +6,8 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
-#include "schemas/contracts/product_commands.hpp"
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_commands.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 #include "schemas/contracts/value_types.hpp"
 
 namespace cqrs::schemas {

@@ -7,8 +7,8 @@
 
 #include "projections/pg_target.hpp"
 #include "core/pg_arrays.hpp"
-#include "projections/product_projections.hpp"
-#include "schemas/contracts/product_codec.hpp"
+#include "projections/product/product_projections.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 
 namespace cqrs::projections {
 

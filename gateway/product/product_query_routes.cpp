@@ -1,4 +1,4 @@
-#include "gateway/product_query_routes.hpp"
+#include "gateway/product/product_query_routes.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -19,11 +19,11 @@
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
 #include "gateway/redis_async.hpp"
-#include "gateway/redis_product_reads.hpp"
+#include "gateway/product/redis_product_reads.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
-#include "projections/product_projections.hpp"
-#include "projections/product_reads.hpp"
+#include "projections/product/product_projections.hpp"
+#include "projections/product/product_reads.hpp"
 #include "projections/read_your_writes.hpp"
 
 namespace cqrs::gateway {

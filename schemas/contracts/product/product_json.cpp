@@ -1,4 +1,4 @@
-#include "schemas/contracts/product_json.hpp"
+#include "schemas/contracts/product/product_json.hpp"
 
 #include <variant>
 

@@ -1,4 +1,4 @@
-#include "gateway/product_command_routes.hpp"
+#include "gateway/product/product_command_routes.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,11 +1,11 @@
 #include "schemas/contracts/detail/cereal_json.hpp"  // first: see the header's comment
 
-#include "schemas/contracts/product_codec.hpp"
+#include "schemas/contracts/product/product_codec.hpp"
 
 #include <variant>
 
 #include "schemas/contracts/detail/decoder_table.hpp"
-#include "schemas/contracts/product_events_history.hpp"
+#include "schemas/contracts/product/product_events_history.hpp"
 
 namespace cqrs::schemas {
 

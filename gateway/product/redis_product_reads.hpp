@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "projections/product_projections.hpp"
+#include "projections/product/product_projections.hpp"
 
 namespace cqrs::gateway {
 

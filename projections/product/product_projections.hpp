@@ -16,7 +16,7 @@
 
 #include "projections/projection.hpp"
 #include "projections/redis_client.hpp"
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 
 namespace cqrs::projections {
 

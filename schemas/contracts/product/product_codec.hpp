@@ -10,8 +10,8 @@
 
 #include "core/upcasting.hpp"
 #include "schemas/contracts/encoded_payload.hpp"
-#include "schemas/contracts/product_commands.hpp"
-#include "schemas/contracts/product_events.hpp"
+#include "schemas/contracts/product/product_commands.hpp"
+#include "schemas/contracts/product/product_events.hpp"
 
 namespace cqrs::schemas {
 
