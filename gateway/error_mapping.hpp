@@ -1,7 +1,8 @@
 #pragma once
 
-// Every error code the gateway can answer with, mapped to its HTTP status and its problem `type`
-// in this one place. Each mapping is a switch without `default:`, so a code added to any of these
+// The gateway's and the command pipeline's error codes, mapped to their HTTP status and problem
+// `type` here; each domain maps its aggregate's codes in its own folder (gateway/<domain>/), with
+// make_error_mapping(). Each mapping is a switch without `default:`, so a code added to any of these
 // enums fails the build (-Werror=switch) until it is mapped here; tests/unit/error_mapping_test.cpp
 // checks every value.
 
@@ -9,7 +10,6 @@
 #include <string_view>
 
 #include "commands/command_outcome.hpp"
-#include "commands/product/product_errc.hpp"
 
 namespace cqrs::gateway {
 
@@ -41,13 +41,12 @@ struct error_mapping {
   std::string title;  // short, human, never varies by occurrence
 };
 
+// A mapping whose type is the problem URI of `code` (each domain's mapping makes its own with it).
+error_mapping make_error_mapping(int status, std::string_view code, std::string title);
+
 error_mapping map_error(errc code);
-error_mapping map_error(commands::product::errc code);
 // `caller_expectation` matters for version_conflict only: 412 when the caller's If-Match no
 // longer holds, 409 when concurrent writers kept winning until the retries ran out.
 error_mapping map_error(commands::errc code, bool caller_expectation = false);
-
-// The request field a Product rejection is about ("price.currency"), when it is about one.
-std::string_view field_of(commands::product::errc code);
 
 }  // namespace cqrs::gateway

@@ -117,7 +117,38 @@ std::string load_relay_name(const core::settings_source& source) {
   return name;
 }
 
+// "product=50000,user=1000": sizes by category, each a count like CQRS_COMMAND_CACHE_SIZE's.
+std::map<std::string, std::size_t> load_cache_sizes(const core::settings_source& source) {
+  constexpr auto name = "CQRS_COMMAND_CACHE_SIZES";
+  std::map<std::string, std::size_t> sizes;
+  const auto text = source.text(name, "");
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    const auto eq = item.find('=');
+    const auto category = item.substr(0, eq);
+    std::uint64_t size = 0;
+    const auto digits = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+    const auto [end, failure] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+    if (category.empty() || !std::all_of(category.begin(), category.end(), is_name_char) || digits.empty() ||
+        failure != std::errc{} || end != digits.data() + digits.size() || size > 10'000'000) {
+      throw core::config_error(name, fmt::format("expected category=size,... with sizes 0-10000000, got '{}'", item));
+    }
+    if (!sizes.emplace(std::string(category), static_cast<std::size_t>(size)).second) {
+      throw core::config_error(name, fmt::format("category '{}' is given twice", category));
+    }
+  }
+  return sizes;
+}
+
 }  // namespace
+
+std::size_t gateway_config::command_cache_size_for(std::string_view category) const {
+  const auto found = command_cache_sizes.find(std::string(category));
+  return found == command_cache_sizes.end() ? command_cache_size : found->second;
+}
 
 const std::vector<core::setting_spec>& gateway_settings() {
   static const std::vector<core::setting_spec> specs = {
@@ -142,7 +173,10 @@ const std::vector<core::setting_spec>& gateway_settings() {
       {"CQRS_KAFKA_PARTITIONS", "6", "partitions of the events topic (1-10000)"},
       {"CQRS_RELAY_NAME", "main", "the relay whose checkpoint read-your-writes follows ([A-Za-z0-9_.-], 1-100)"},
       {"CQRS_COMMAND_CACHE_SIZE", "100000",
-       "products whose folded state commands keep in memory (a hit appends in one statement); 0 disables (0-10000000)"},
+       "aggregates of each type whose folded state commands keep in memory (a hit appends in one statement); "
+       "0 disables (0-10000000)"},
+      {"CQRS_COMMAND_CACHE_SIZES", "",
+       "per aggregate category, overriding CQRS_COMMAND_CACHE_SIZE: category=size,... (e.g. product=50000)"},
       {"CQRS_GROUP_COMMIT_MAX", "64",
        "appends written together in one statement and commit (group commit); 1 writes each alone (1-1000)"},
   };
@@ -162,7 +196,8 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.cors_origins = load_origins(source);
   c.consistency_wait = source.milliseconds("CQRS_CONSISTENCY_WAIT_MS", c.consistency_wait, 0ms, 60'000ms);
   c.stream_partitions = static_cast<int>(source.integer("CQRS_KAFKA_PARTITIONS", 6, 1, 10'000));
-  c.product_cache_size = count(source, "CQRS_COMMAND_CACHE_SIZE", 100'000, 0, 10'000'000);
+  c.command_cache_size = count(source, "CQRS_COMMAND_CACHE_SIZE", 100'000, 0, 10'000'000);
+  c.command_cache_sizes = load_cache_sizes(source);
   c.group_commit_max = count(source, "CQRS_GROUP_COMMIT_MAX", 64, 1, 1'000);
   c.relay_name = load_relay_name(source);
   return c;

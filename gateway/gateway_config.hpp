@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.hpp"
@@ -53,7 +55,11 @@ struct gateway_config {
   std::chrono::milliseconds consistency_wait{2'000};  // longest wait for min_position
   int stream_partitions = 6;  // the events topic's partitions (read-your-writes)
   std::string relay_name = "main";
-  std::size_t product_cache_size = 100'000;  // folded products kept for commands; 0: no cache
+  // Folded aggregates kept for commands, per aggregate type: command_cache_sizes by category,
+  // else command_cache_size; 0: no cache.
+  std::size_t command_cache_size = 100'000;
+  std::map<std::string, std::size_t> command_cache_sizes;
+  std::size_t command_cache_size_for(std::string_view category) const;
   std::size_t group_commit_max = 64;          // appends per group commit; 1: each alone
 };
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "gateway/gateway_config.hpp"
-#include "gateway/router.hpp"
+#include "gateway/access.hpp"
 
 namespace cqrs::gateway {
 

@@ -22,10 +22,8 @@
 #include "gateway/http_server.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/operations_routes.hpp"
-#include "gateway/product/product_command_routes.hpp"
-#include "gateway/product/product_query_routes.hpp"
+#include "gateway/domain.hpp"
 #include "gateway/rate_limiter.hpp"
-#include "gateway/product/redis_product_reads.hpp"
 #include "gateway/router.hpp"
 #include "gateway/stream_routes.hpp"
 #include "gateway/worker_context.hpp"
@@ -56,19 +54,15 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
   settings.redis_url = config.engine.redis.url;
   settings.pipeline.notifier = &notifier;
   settings.pipeline.group = &group;
-  if (config.product_cache_size > 0) {
-    settings.product_cache = std::make_shared<commands::product::product_pipeline::cache_type>(config.product_cache_size);
-  }
+  settings.caches = std::make_shared<const command_caches>(make_command_caches(config));
   settings.upcasters = &upcasters;
   settings.notifier = &notifier;
   return settings;
 }
 
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
-                const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
-                const product_detail_reads& detail_reads) {
-  add_product_command_routes(routes, config, {settings.product_cache.get(), settings.pipeline});
-  add_product_query_routes(routes, config, detail_reads);
+                const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis) {
+  add_domain_routes(routes, {config, *settings.caches, settings.pipeline});
   add_stream_routes(routes, config);
   add_operations_routes(routes, {config, registry, postgres, redis});
 }
@@ -88,10 +82,9 @@ int serve(const gateway_config& config) {
   worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
-  const product_detail_reads detail_reads;
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, settings, postgres, redis, detail_reads);
-  // The cached commands' appends (an I/O thread hands them over; see product_command_routes.hpp):
+  add_routes(routes, config, registry, settings, postgres, redis);
+  // The cached commands' appends (an I/O thread hands them over; see command_routes.hpp):
   // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least
   // one: a queue of 0 means no waiting for a pool thread, and the committer holds no thread).
   core::append_committer committer(store_options_for(settings), config.group_commit_max,

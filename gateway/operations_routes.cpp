@@ -157,10 +157,10 @@ http_response render_metrics(worker_context& workers, const operations_dependenc
 }  // namespace
 
 void add_operations_routes(router& r, operations_dependencies deps) {
-  r.add(route_spec{"GET", "/healthz", access::anyone,
+  r.add(route_spec{"GET", "/healthz", access_policy::anyone(),
                    [](request_context&) -> step { return json_response(200, json::object{{"status", "ok"}}); }, false});
-  r.add(route_spec{"GET", "/readyz", access::anyone, readyz, false});
-  r.add(route_spec{"GET", "/metrics", access::anyone,
+  r.add(route_spec{"GET", "/readyz", access_policy::anyone(), readyz, false});
+  r.add(route_spec{"GET", "/metrics", access_policy::anyone(),
                    [deps](request_context&) -> step {
                      return offload{pool_kind::postgres,
                                     [deps](worker_context& workers) -> step { return render_metrics(workers, deps); },

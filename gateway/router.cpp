@@ -22,10 +22,6 @@
 
 namespace cqrs::gateway {
 
-bool principal::has_role(std::string_view role) const {
-  return std::find(roles.begin(), roles.end(), role) != roles.end();
-}
-
 namespace detail {
 
 bool is_valid_request_id(std::string_view id) {
@@ -277,7 +273,8 @@ struct router::impl {
 
   std::string adopt_request_id(http_request& request) const;
   std::optional<http_response> rate_limit(const http_request& request, const credentials& who) const;
-  std::optional<http_response> authorize(const route_spec& spec, const credentials& who) const;
+  std::optional<http_response> authorize(const route_spec& spec, const credentials& who,
+                                        const std::map<std::string, std::string>& params) const;
   routed dispatch(http_request& request, std::vector<std::string> path, credentials who);
 };
 
@@ -304,12 +301,13 @@ std::optional<http_response> router::impl::rate_limit(const http_request& reques
                      static_cast<int>(decision.retry_after.count()));
 }
 
-std::optional<http_response> router::impl::authorize(const route_spec& spec, const credentials& who) const {
+std::optional<http_response> router::impl::authorize(const route_spec& spec, const credentials& who,
+                                                     const std::map<std::string, std::string>& params) const {
   // A bad token is refused even where none is needed: the client believes it is authenticated.
   if (who.refusal) return unauthorized("the bearer token is not valid: " + *who.refusal);
-  if (spec.who == access::anyone) return std::nullopt;
+  if (!spec.who.needs_token()) return std::nullopt;
   if (!who.caller) return unauthorized("a bearer token is required");
-  if (!who.caller->has_role("admin")) return problem_response(errc::forbidden, "this route needs the role admin");
+  if (auto why = spec.who.refusal(*who.caller, params)) return problem_response(errc::forbidden, std::move(*why));
   return std::nullopt;
 }
 
@@ -329,9 +327,9 @@ routed router::impl::dispatch(http_request& request, std::vector<std::string> pa
   if (route.spec.takes_json_body) {
     if (auto refusal = check_json_body(request)) return {route.name, std::move(*refusal)};
   }
-  if (auto refusal = authorize(route.spec, who)) return {route.name, std::move(*refusal)};
-  request_context ctx{request, parameters_of(route, path), std::move(who.caller),
-                      std::string(*request.header("x-request-id"))};
+  auto params = parameters_of(route, path);
+  if (auto refusal = authorize(route.spec, who, params)) return {route.name, std::move(*refusal)};
+  request_context ctx{request, std::move(params), std::move(who.caller), std::string(*request.header("x-request-id"))};
   return {route.name, route.spec.handler(ctx)};
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/access.hpp"
 #include "gateway/http_types.hpp"
 
 namespace cqrs::core {
@@ -32,18 +33,6 @@ class rate_limiter;
 class cors_policy;
 class http_metrics;
 
-// Who calls, from a verified token.
-struct principal {
-  std::string subject;
-  std::vector<std::string> roles;
-  bool has_role(std::string_view role) const;
-};
-
-enum class access {
-  anyone,      // public: a token is not needed (but a bad one is still refused)
-  admin_only,  // a valid token with role "admin"
-};
-
 struct request_context {
   http_request& request;
   std::map<std::string, std::string> params;  // path parameters by name, percent-decoded
@@ -56,7 +45,7 @@ using route_handler = std::function<step(request_context&)>;
 struct route_spec {
   std::string method;   // "GET"
   std::string pattern;  // "/v1/products/{id}/reservations/{rid}": literal segments and {name}s
-  access who = access::anyone;
+  access_policy who = access_policy::anyone();
   route_handler handler;
   bool takes_json_body = false;  // 415 unless Content-Type is application/json; 400 unless parsable
 };

@@ -99,7 +99,7 @@ step read_stream_events(request_context& ctx) {
 }  // namespace
 
 void add_stream_routes(router& r, const gateway_config& /*config*/) {
-  r.add(route_spec{"GET", "/v1/streams/{stream}/events", access::admin_only, read_stream_events, false});
+  r.add(route_spec{"GET", "/v1/streams/{stream}/events", access_policy::any_of({"admin"}), read_stream_events, false});
 }
 
 }  // namespace cqrs::gateway

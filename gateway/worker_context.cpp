@@ -12,17 +12,13 @@ core::store_options store_options_for(const worker_settings& settings) {
 
 worker_context::worker_context(const worker_settings& settings) : settings_(settings), reads_(settings.pg_url) {}
 
-worker_context::~worker_context() = default;
+worker_context::~worker_context() {
+  pipelines_.clear();  // they refer to store_
+}
 
 core::event_store& worker_context::store() {
   if (!store_) store_ = std::make_unique<core::event_store>(store_options_for(settings_));
   return *store_;
-}
-
-commands::product::product_pipeline& worker_context::products() {
-  if (!products_) products_ = std::make_unique<commands::product::product_pipeline>(store(), settings_.pipeline,
-                                                                                 settings_.product_cache.get());
-  return *products_;
 }
 
 projections::redis_client& worker_context::redis() {

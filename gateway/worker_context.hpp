@@ -4,14 +4,20 @@
 // connection belong to one thread at a time), opened lazily so that the gateway starts, and
 // answers /healthz, while a dependency is down. After an infrastructure failure, work calls
 // drop_connections() and the next use reconnects.
+//
+// It hands out one command pipeline per aggregate type, made on first use on this thread's event
+// store, with that aggregate's shared command cache (command_caches.hpp) when it has one.
 
+#include <map>
 #include <memory>
 #include <string>
+#include <typeindex>
 
-#include "commands/product/product_pipeline.hpp"
+#include "commands/command_pipeline.hpp"
 #include "core/event_store.hpp"
 #include "core/pg_connection.hpp"
 #include "core/upcasting.hpp"
+#include "gateway/command_caches.hpp"
 #include "projections/redis_client.hpp"
 
 namespace cqrs::core {
@@ -26,9 +32,9 @@ struct worker_settings {
   commands::pipeline_options pipeline;
   const core::upcaster_registry* upcasters = nullptr;  // shared, read-only; outlives the workers
   core::commit_notifier* notifier = nullptr;           // shared; may be null
-  // Shared by every worker's pipeline (thread-safe): products this process loaded or changed
-  // (CQRS_COMMAND_CACHE_SIZE; null: none).
-  std::shared_ptr<commands::product::product_pipeline::cache_type> product_cache = nullptr;
+  // Shared by every worker's pipelines (each cache is thread-safe): the aggregates this process
+  // loaded or changed, per aggregate type (CQRS_COMMAND_CACHE_SIZE...; none: no caches).
+  std::shared_ptr<const command_caches> caches = std::make_shared<const command_caches>();
 };
 
 // The event store's options for these settings: the pool threads' stores and the gateway's
@@ -43,7 +49,16 @@ class worker_context {
   worker_context& operator=(const worker_context&) = delete;
 
   core::event_store& store();
-  commands::product::product_pipeline& products();
+  // This thread's pipeline for aggregate A.
+  template <commands::stored_aggregate A>
+  commands::command_pipeline<A>& pipeline() {
+    auto& slot = pipelines_[std::type_index(typeid(A))];
+    if (!slot) {
+      slot = std::make_shared<commands::command_pipeline<A>>(store(), settings_.pipeline,
+                                                             settings_.caches->template find<A>());
+    }
+    return *static_cast<commands::command_pipeline<A>*>(slot.get());
+  }
   // For read models and read-your-writes checks (not the store's own connection).
   core::pg_connection& reads() { return reads_; }
   // Connects on first use. Throws projections::redis_error when Redis cannot be reached.
@@ -54,7 +69,8 @@ class worker_context {
  private:
   const worker_settings& settings_;
   std::unique_ptr<core::event_store> store_;
-  std::unique_ptr<commands::product::product_pipeline> products_;
+  // Typed by the key; each holds a reference to store_, so they are destroyed first.
+  std::map<std::type_index, std::shared_ptr<void>> pipelines_;
   core::pg_connection reads_;
   std::unique_ptr<projections::redis_client> redis_;
 };

@@ -15,7 +15,11 @@
 
 #include "core/ids.hpp"
 #include "core/log_position.hpp"
+#include "commands/product/product_pipeline.hpp"
+#include "gateway/command_support.hpp"
+#include "gateway/consistency.hpp"
 #include "gateway/gateway_config.hpp"
+#include "gateway/json_fields.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
 #include "gateway/redis_async.hpp"
@@ -31,13 +35,9 @@ namespace cqrs::gateway {
 namespace {
 
 namespace json = boost::json;
-using clock = std::chrono::steady_clock;
 
 constexpr const char* detail_projection = "product_detail";
 constexpr const char* catalog_projection = "product_catalog";
-// How long to wait between read-your-writes checks: short against the projector's commit
-// interval, long enough that a waiting request costs the pool almost nothing.
-constexpr std::chrono::milliseconds consistency_poll{5};
 
 // ---- answers -----------------------------------------------------------------------------------
 
@@ -54,10 +54,6 @@ struct product_view {
   bool discontinued = false;
   std::int64_t version = 0;
 };
-
-http_response json_response(int status, const json::value& body) {
-  return {status, {{"Content-Type", "application/json"}}, json::serialize(body)};
-}
 
 json::object money_json(std::int64_t amount, const std::string& currency) {
   return {{"amount", amount}, {"currency", currency}};
@@ -127,91 +123,6 @@ product_view from_state(const std::string& id, const commands::product::product_
           s.available(), s.reserved, s.discontinued, version};
 }
 
-// Runs `read` in a read-only transaction on this thread's read connection, with the connection's
-// retry judgement (reads are safe to run again).
-template <typename Read>
-auto read_only(worker_context& workers, Read&& read) {
-  std::optional<decltype(read(std::declval<pqxx::transaction_base&>()))> out;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
-    pqxx::read_transaction tx(connection);
-    out.emplace(read(tx));
-  });
-  return std::move(*out);
-}
-
-// ---- consistency ----------------------------------------------------------------------------------
-
-// What a read-your-writes wait needs, copied into each step (steps outlive the handler's frame).
-struct consistency_wait {
-  projections::read_your_writes_source source;  // projection set per check
-  core::log_position position;
-  clock::time_point deadline;
-};
-
-using continuation = std::function<step()>;
-
-// Checks on the PostgreSQL pool whether `projection` has applied the position; if so continues
-// with `then`, if not looks again after a short delay (on a timer, holding no thread) until the
-// deadline, then answers 503 not_yet_consistent.
-step when_applied(consistency_wait wait, std::string projection, continuation then,
-                  std::chrono::milliseconds delay = std::chrono::milliseconds{0}) {
-  wait.source.projection = std::move(projection);
-  return offload{pool_kind::postgres,
-                 [wait, then = std::move(then)](worker_context& workers) -> step {
-                   const bool applied = read_only(workers, [&](pqxx::transaction_base& tx) {
-                     return projections::has_applied_through(tx, wait.source, wait.position);
-                   });
-                   if (applied) return then();
-                   if (clock::now() >= wait.deadline) {
-                     return retry_later(errc::not_yet_consistent,
-                                        "the read models have not applied min_position yet; retry", 1);
-                   }
-                   return when_applied(wait, wait.source.projection, then, consistency_poll);
-                 },
-                 delay};
-}
-
-// `then` directly when there is nothing to wait for.
-step after_position(const std::optional<consistency_wait>& wait, const char* projection, continuation then) {
-  if (!wait) return then();
-  return when_applied(*wait, projection, std::move(then));
-}
-
-// ---- parameters -----------------------------------------------------------------------------------
-
-std::optional<core::log_position> parse_position(std::string_view token) {
-  // parse() takes the empty token as the beginning; a client always sends a command's position.
-  if (token.size() != core::log_position::token_length) return std::nullopt;
-  if (!std::all_of(token.begin(), token.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
-    return std::nullopt;
-  }
-  auto parsed = core::log_position::parse(token);
-  if (!parsed.ok()) return std::nullopt;
-  return parsed.value();
-}
-
-// min_position (query) or X-Min-Position (header), as the wait it asks for.
-std::optional<consistency_wait> read_min_position(const http_request& request, const gateway_config& config,
-                                                  std::vector<field_error>& errors) {
-  auto token = request.query_param("min_position");
-  if (!token) token = request.header("x-min-position");
-  if (!token) return std::nullopt;
-  const auto position = parse_position(*token);
-  if (!position) {
-    errors.push_back({"min_position", "must be a log position: 32 lowercase hex digits, as a command answered"});
-    return std::nullopt;
-  }
-  projections::read_your_writes_source source{"", config.relay_name, config.engine.kafka.topic,
-                                              config.stream_partitions};
-  return consistency_wait{std::move(source), *position, clock::now() + config.consistency_wait};
-}
-
-std::optional<core::stream_id> product_stream(std::string_view id) {
-  auto parsed = core::stream_id::parse(fmt::format("product-{}", id));
-  if (!parsed.ok()) return std::nullopt;
-  return std::move(parsed).value();
-}
-
 // ---- GET /v1/products/{id} ----------------------------------------------------------------------------
 
 struct product_read {
@@ -264,27 +175,23 @@ step read_redis_step(const product_read& read, const product_detail_reads& reads
 
 // consistency=strong: folded from the event store, so every acknowledged command is in it.
 step read_strong_step(std::string id, core::stream_id stream) {
-  return offload{pool_kind::postgres,
-                 [id = std::move(id), stream = std::move(stream)](worker_context& workers) -> step {
-                   const auto loaded = workers.products().load(stream);
-                   if (loaded.version.value() == 0) return not_found(id);
-                   return product_response(from_state(id, loaded.state, loaded.version.value()));
-                 },
-                 std::chrono::milliseconds{0}};
+  return read_strong<commands::product::product_aggregate>(
+      std::move(stream),
+      [id](const commands::product::product_state& state, std::int64_t version) {
+        return product_response(from_state(id, state, version));
+      },
+      [id] { return not_found(id); });
 }
 
 step get_product(request_context& ctx, const gateway_config& config, const product_detail_reads& reads) {
   std::vector<field_error> errors;
   const auto id = ctx.params.at("id");
-  auto stream = product_stream(id);
-  if (!stream) errors.push_back({"id", "must be 1 to 192 characters of A-Z, a-z, 0-9, '.', '_', '~' or '-'"});
-  const auto consistency = ctx.request.query_param("consistency").value_or("eventual");
-  if (consistency != "eventual" && consistency != "strong") {
-    errors.push_back({"consistency", "must be eventual or strong"});
-  }
+  auto stream = stream_of(commands::product::product_aggregate::category, id);
+  if (!stream) errors.push_back({"id", std::string(invalid_id_message)});
+  const bool strong = wants_strong(ctx.request, errors);
   auto wait = read_min_position(ctx.request, config, errors);
   if (!errors.empty()) return invalid(std::move(errors));
-  if (consistency == "strong") return read_strong_step(id, std::move(*stream));
+  if (strong) return read_strong_step(id, std::move(*stream));
   product_read read{id, std::move(wait)};
   return after_position(read.wait, detail_projection, [read, reads = &reads] { return read_redis_step(read, *reads); });
 }
@@ -400,9 +307,9 @@ namespace {
 void add_routes(router& r, const gateway_config& config, std::shared_ptr<const product_detail_reads> reads) {
   // The configuration outlives the router (main builds both), so handlers may keep a pointer.
   const auto* settings = &config;
-  r.add(route_spec{"GET", "/v1/products/{id}", access::anyone,
+  r.add(route_spec{"GET", "/v1/products/{id}", access_policy::anyone(),
                    [settings, reads](request_context& ctx) { return get_product(ctx, *settings, *reads); }, false});
-  r.add(route_spec{"GET", "/v1/products", access::anyone,
+  r.add(route_spec{"GET", "/v1/products", access_policy::anyone(),
                    [settings](request_context& ctx) { return search_products(ctx, *settings); }, false});
 }
 

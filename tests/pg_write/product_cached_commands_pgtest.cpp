@@ -31,10 +31,15 @@ using prepare_fn = detail::preparation (*)(const request_context&);
 using product_cache = commands::product::product_pipeline::cache_type;
 
 struct cached_routes {
-  std::shared_ptr<product_cache> cache = std::make_shared<product_cache>(1000);
-  worker_settings settings{tests::pg_url(), "redis://127.0.0.1:1/0", {}, nullptr, nullptr, cache};
+  std::shared_ptr<const command_caches> caches = [] {
+    auto made = std::make_shared<command_caches>();
+    made->add<commands::product::product_aggregate>(1000);
+    return made;
+  }();
+  product_cache* cache = caches->find<commands::product::product_aggregate>();
+  worker_settings settings{tests::pg_url(), "redis://127.0.0.1:1/0", {}, nullptr, nullptr, caches};
   worker_context workers{settings};
-  product_command_dependencies deps{cache.get(), {}};
+  product_command_dependencies deps{cache, {}};
   core::append_committer committer{store_options(), 64, 100};
 
   static core::store_options store_options() {

@@ -10,6 +10,7 @@
 #include "commands/command_outcome.hpp"
 #include "commands/product/product_errc.hpp"
 #include "gateway/error_mapping.hpp"
+#include "gateway/product/product_errors.hpp"
 
 namespace {
 

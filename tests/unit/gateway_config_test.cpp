@@ -40,10 +40,21 @@ void check_refused(const char* variable, std::initializer_list<const char*> valu
 }  // namespace
 
 TEST_CASE("CQRS_COMMAND_CACHE_SIZE: 100,000 products by default, 0 turns the cache off, nonsense is refused") {
-  CHECK(load({}).product_cache_size == 100'000);
-  CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "0"}}).product_cache_size == 0);
-  CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "250"}}).product_cache_size == 250);
+  CHECK(load({}).command_cache_size == 100'000);
+  CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "0"}}).command_cache_size == 0);
+  CHECK(load({{"CQRS_COMMAND_CACHE_SIZE", "250"}}).command_cache_size == 250);
   check_refused("CQRS_COMMAND_CACHE_SIZE", {"-1", "many", "10000001"});
+}
+
+TEST_CASE("CQRS_COMMAND_CACHE_SIZES: a size per aggregate category, the others keep CQRS_COMMAND_CACHE_SIZE") {
+  const auto config = load({{"CQRS_COMMAND_CACHE_SIZE", "300"}, {"CQRS_COMMAND_CACHE_SIZES", "product=50,order=0"}});
+  CHECK(config.command_cache_size_for("product") == 50);
+  CHECK(config.command_cache_size_for("order") == 0);
+  CHECK(config.command_cache_size_for("user") == 300);
+  CHECK(load({}).command_cache_size_for("product") == 100'000);
+  check_refused("CQRS_COMMAND_CACHE_SIZES",
+                {"product", "product=", "=5", "product=-1", "product=many", "product=10000001", "product=1,product=2",
+                 "pro duct=5"});
 }
 
 TEST_CASE("CQRS_GROUP_COMMIT_MAX: 64 appends per group by default, 1 writes each alone, nonsense is refused") {

@@ -95,8 +95,10 @@ schemas::create_product lamp() {
 prepared_command product_route(std::string_view quantity_field = "quantity", bool creates = false) {
   commands::command_context context;
   context.if_match = core::stream_version{3};
+  std::vector<field_alias> aliases;
+  if (quantity_field != "quantity") aliases.push_back({"quantity", quantity_field});
   return {"p1", {core::stream_id::parse("product-p1").value(), schemas::restock_product{}, context}, creates,
-          quantity_field};
+          std::move(aliases)};
 }
 
 commands::product::product_outcome rejection(commands::product::errc code) {
@@ -110,14 +112,14 @@ TEST_SUITE("product command routes: bodies become commands") {
     const auto c = command_of(call{good_create}.to(detail::prepare_create));
     CHECK(c.envelope.command == schemas::product_command{lamp()});
     CHECK(c.creates);
-    CHECK(c.envelope.target.str() == "product-" + c.product_id);
+    CHECK(c.envelope.target.str() == "product-" + c.id);
   }
 
   TEST_CASE("creates without an Idempotency-Key get fresh random ids") {
     const auto a = command_of(call{good_create}.to(detail::prepare_create));
     const auto b = command_of(call{good_create}.to(detail::prepare_create));
-    CHECK(a.product_id != b.product_id);
-    CHECK(a.product_id.size() == 36);
+    CHECK(a.id != b.id);
+    CHECK(a.id.size() == 36);
   }
 
   TEST_CASE("a create with an Idempotency-Key targets the product derived from the caller and the key") {
@@ -125,7 +127,7 @@ TEST_SUITE("product command routes: bodies become commands") {
     c.headers = {{"idempotency-key", "create-lamp-1"}};
     const auto first = command_of(c.to(detail::prepare_create));
     const auto retry = command_of(c.to(detail::prepare_create));
-    CHECK(first.product_id == detail::derived_product_id("alice", "create-lamp-1"));
+    CHECK(first.id == detail::derived_product_id("alice", "create-lamp-1"));
     CHECK(retry.envelope.target == first.envelope.target);
   }
 
@@ -351,7 +353,7 @@ TEST_SUITE("product command routes: outcomes become answers") {
     CHECK(fields_of(detail::answer(rejection(errc::invalid_quantity), product_route("stock", true))) ==
           std::vector<std::string>{"stock"});
     auto by_path = product_route();
-    by_path.reservation_field = "rid";
+    by_path.aliases.push_back({"reservation_id", "rid"});
     CHECK(fields_of(detail::answer(rejection(errc::invalid_reservation_id), by_path)) == std::vector<std::string>{"rid"});
   }
 

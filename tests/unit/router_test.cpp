@@ -54,11 +54,14 @@ struct router_fixture {
   explicit router_fixture(rate_limit_config limits = {1000, 2000, 1000})
       : config(test_config(limits)), tokens(config.auth), limiter(config.rate_limit), cors({allowed_origin}),
         metrics(registry), routes(router_dependencies{config, tokens, limiter, cors, metrics}) {
-    routes.add({"GET", "/v1/items/{id}", access::anyone, echo_params(), false});
-    routes.add({"GET", "/v1/items/special", access::anyone, echo_params(), false});
-    routes.add({"GET", "/v1/items/{id}/parts/{part}", access::anyone, echo_params(), false});
-    routes.add({"POST", "/v1/items", access::admin_only, echo_params(), true});
-    routes.add({"GET", "/v1/admin", access::admin_only, echo_params(), false});
+    routes.add({"GET", "/v1/items/{id}", access_policy::anyone(), echo_params(), false});
+    routes.add({"GET", "/v1/items/special", access_policy::anyone(), echo_params(), false});
+    routes.add({"GET", "/v1/items/{id}/parts/{part}", access_policy::anyone(), echo_params(), false});
+    routes.add({"POST", "/v1/items", access_policy::any_of({"admin"}), echo_params(), true});
+    routes.add({"GET", "/v1/admin", access_policy::any_of({"admin"}), echo_params(), false});
+    routes.add({"GET", "/v1/staff", access_policy::any_of({"support", "admin"}), echo_params(), false});
+    routes.add({"GET", "/v1/me", access_policy::authenticated(), echo_params(), false});
+    routes.add({"GET", "/v1/users/{user}", access_policy::owner_or_any_of("user", {"support"}), echo_params(), false});
   }
 
   // route(), then finish(): the response exactly as the server would write it.
@@ -163,6 +166,36 @@ TEST_SUITE("router") {
     const auto admin = answer(request("GET", "/v1/admin", {{"authorization", token("alice", {"admin"})}}));
     CHECK(admin.status == 200);
     CHECK(admin.body == "caller=alice;");
+  }
+
+  TEST_CASE_FIXTURE(router_fixture, "a route declares its roles: any of them admits, none is 403 naming them") {
+    const auto support = answer(request("GET", "/v1/staff", {{"authorization", token("sam", {"support"})}}));
+    CHECK(support.status == 200);
+    const auto admin = answer(request("GET", "/v1/staff", {{"authorization", token("alice", {"customer", "admin"})}}));
+    CHECK(admin.status == 200);
+    const auto customer = answer(request("GET", "/v1/staff", {{"authorization", token("carl", {"customer"})}}));
+    CHECK(customer.status == 403);
+    CHECK(customer.body.find("this route needs one of the roles support, admin") != std::string::npos);
+    CHECK(answer(request("GET", "/v1/staff")).status == 401);
+  }
+
+  TEST_CASE_FIXTURE(router_fixture, "an authenticated route takes any valid token, even one without roles") {
+    CHECK(answer(request("GET", "/v1/me", {{"authorization", token("nobody", {})}})).status == 200);
+    CHECK(answer(request("GET", "/v1/me")).status == 401);
+    CHECK(answer(request("GET", "/v1/me", {{"authorization", "Bearer not-a-jwt"}})).status == 401);
+  }
+
+  TEST_CASE_FIXTURE(router_fixture, "an owner route admits the owner and the named roles, and no one else") {
+    const auto owner = answer(request("GET", "/v1/users/carl", {{"authorization", token("carl", {"customer"})}}));
+    CHECK(owner.status == 200);
+    CHECK(owner.body == "user=carl;caller=carl;");
+    const auto other = answer(request("GET", "/v1/users/carl", {{"authorization", token("dora", {"customer"})}}));
+    CHECK(other.status == 403);
+    CHECK(other.body.find("only the owner or the roles support may call this route") != std::string::npos);
+    CHECK(answer(request("GET", "/v1/users/carl", {{"authorization", token("sam", {"support"})}})).status == 200);
+    // The owner is compared after percent-decoding, as the handler sees the parameter.
+    CHECK(answer(request("GET", "/v1/users/c%61rl", {{"authorization", token("carl", {})}})).status == 200);
+    CHECK(answer(request("GET", "/v1/users/carl")).status == 401);
   }
 
   TEST_CASE_FIXTURE(router_fixture, "a public route needs no token, but refuses an invalid one") {
@@ -294,7 +327,7 @@ TEST_SUITE("router") {
   }
 
   TEST_CASE_FIXTURE(router_fixture, "an offload from a handler is passed through to the server") {
-    routes.add({"GET", "/v1/slow", access::anyone,
+    routes.add({"GET", "/v1/slow", access_policy::anyone(),
                 [](request_context&) -> step {
                   return offload{pool_kind::redis, [](worker_context&) -> step { return http_response{}; },
                                  std::chrono::milliseconds(5)};
@@ -308,9 +341,9 @@ TEST_SUITE("router") {
   }
 
   TEST_CASE_FIXTURE(router_fixture, "a pattern that is added twice or malformed is refused at start-up") {
-    CHECK_THROWS_AS(routes.add({"GET", "/v1/items/{other}", access::anyone, echo_params(), false}), std::invalid_argument);
-    CHECK_THROWS_AS(routes.add({"GET", "v1/x", access::anyone, echo_params(), false}), std::invalid_argument);
-    CHECK_THROWS_AS(routes.add({"GET", "/v1/{a-b}", access::anyone, echo_params(), false}), std::invalid_argument);
+    CHECK_THROWS_AS(routes.add({"GET", "/v1/items/{other}", access_policy::anyone(), echo_params(), false}), std::invalid_argument);
+    CHECK_THROWS_AS(routes.add({"GET", "v1/x", access_policy::anyone(), echo_params(), false}), std::invalid_argument);
+    CHECK_THROWS_AS(routes.add({"GET", "/v1/{a-b}", access_policy::anyone(), echo_params(), false}), std::invalid_argument);
   }
 }
 

@@ -1,0 +1,83 @@
+#pragma once
+
+// Per-request consistency for any read route: eventual (the read model as it is), min_position
+// (read-your-writes: wait, holding no thread, until a read model has applied a log position a
+// command answered, then read; 503 not_yet_consistent past the configured wait) and strong (fold
+// the aggregate from the event store, so every acknowledged command is in it).
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "commands/command_pipeline.hpp"
+#include "core/log_position.hpp"
+#include "gateway/http_types.hpp"
+#include "gateway/problem.hpp"
+#include "gateway/worker_context.hpp"
+#include "projections/read_your_writes.hpp"
+
+namespace cqrs::gateway {
+
+struct gateway_config;
+
+// Runs `read` in a read-only transaction on this thread's read connection, with the connection's
+// retry judgement (reads are safe to run again).
+template <typename Read>
+auto read_only(worker_context& workers, Read&& read) {
+  std::optional<decltype(read(std::declval<pqxx::transaction_base&>()))> out;
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::read_transaction tx(connection);
+    out.emplace(read(tx));
+  });
+  return std::move(*out);
+}
+
+// What a read-your-writes wait needs, copied into each step (steps outlive the handler's frame).
+struct consistency_wait {
+  projections::read_your_writes_source source;  // projection set per check
+  core::log_position position;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+using continuation = std::function<step()>;
+
+// min_position (query) or X-Min-Position (header), as the wait it asks for; a bad token is
+// recorded in `errors` under min_position.
+std::optional<consistency_wait> read_min_position(const http_request& request, const gateway_config& config,
+                                                  std::vector<field_error>& errors);
+
+// `then` once `projection` has applied the wait's position (checked on the PostgreSQL pool, looked
+// at again on a timer until the deadline, then 503 not_yet_consistent); at once without a wait.
+step after_position(const std::optional<consistency_wait>& wait, std::string projection, continuation then);
+
+// The consistency parameter: "eventual" (default) or "strong"; anything else is recorded in
+// `errors`. True for strong.
+bool wants_strong(const http_request& request, std::vector<field_error>& errors);
+
+// consistency=strong: on the PostgreSQL pool, A's stream folded from the event store through this
+// thread's pipeline; `render(state, version)` answers, and a stream that does not exist is
+// `missing()`.
+template <commands::stored_aggregate A, typename Render, typename Missing>
+step read_strong(core::stream_id stream, Render render, Missing missing) {
+  return offload{pool_kind::postgres,
+                 [stream = std::move(stream), render = std::move(render), missing = std::move(missing)](
+                     worker_context& workers) -> step {
+                   const auto loaded = workers.pipeline<A>().load(stream);
+                   if (loaded.version.value() == 0) return missing();
+                   return render(loaded.state, loaded.version.value());
+                 },
+                 std::chrono::milliseconds{0}};
+}
+
+namespace detail {
+// A log position as a command answered it: 32 lowercase hex digits.
+std::optional<core::log_position> parse_position(std::string_view token);
+}  // namespace detail
+
+}  // namespace cqrs::gateway
