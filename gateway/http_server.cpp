@@ -51,6 +51,7 @@
 #include "core/errors.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/worker_pool.hpp"
+#include "gateway/request_target.hpp"
 #include "projections/redis_client.hpp"
 
 namespace cqrs::gateway {
@@ -75,56 +76,13 @@ void ignore_escaped(std::exception_ptr) noexcept {}
 
 // --- request conversion -------------------------------------------------------------------------
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Nothing when a '%' is not followed by two hex digits.
-std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      const int high = hex_value(in[i + 1]);
-      const int low = hex_value(in[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out += static_cast<char>(high * 16 + low);
-      i += 2;
-    } else {
-      out += plus_is_space && c == '+' ? ' ' : c;
-    }
-  }
-  return out;
-}
-
-// "a=1&b=x+y&flag" -> {a,1} {b,"x y"} {flag,""}; false on invalid percent-encoding.
-bool parse_query(std::string_view query, http_request& request) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (item.empty()) continue;
-    const auto eq = item.find('=');
-    auto name = percent_decode(item.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1), true);
-    if (!name || !value) return false;
-    request.query.emplace_back(std::move(*name), std::move(*value));
-  }
-  return true;
-}
-
+// The target's path and query (request_target.hpp: Boost.URL); false when it is not valid.
 bool split_target(http_request& request) {
-  std::string_view target(request.target);
-  const auto question = target.find('?');
-  auto path = percent_decode(target.substr(0, question), false);
-  if (!path) return false;
-  request.path = std::move(*path);
-  return question == std::string_view::npos || parse_query(target.substr(question + 1), request);
+  auto target = parse_request_target(request.target);
+  if (!target) return false;
+  request.path = std::move(target->path);
+  request.query = std::move(target->query);
+  return true;
 }
 
 std::string lowercase(std::string_view name) {
@@ -671,7 +629,7 @@ bool connection::dispatch(request_parser& parser, clock::time_point started) {
   request.body = std::move(message.body());
   if (!split_target(request)) {
     slot->keep_alive = false;
-    auto response = server_.deps.handler.refused(request, 400, "invalid percent-encoding in the request target");
+    auto response = server_.deps.handler.refused(request, 400, "the request target is not a valid origin-form URL (RFC 3986)");
     finish(request, "refused", response, started);
     slot->response = std::move(response);
     ready_.notify();

@@ -19,6 +19,7 @@
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
 #include "gateway/rate_limiter.hpp"
+#include "gateway/request_target.hpp"
 
 namespace cqrs::gateway {
 
@@ -92,44 +93,24 @@ std::vector<segment> compile_pattern(std::string_view pattern) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = hex_value(text[i + 1]);
-    const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
-
-// The path's segments, each percent-decoded on its own: matching on the raw target keeps an
-// encoded '/' ("%2F") inside its segment instead of splitting the path there.
+// The path's segments, each percent-decoded on its own (request_target.hpp): matching on the raw
+// target keeps an encoded '/' ("%2F") inside its segment instead of splitting the path there.
 std::optional<std::vector<std::string>> request_segments(const http_request& request) {
-  std::string_view raw = request.target.starts_with('/') ? std::string_view(request.target) : request.path;
-  raw = raw.substr(0, raw.find('?'));
-  if (!raw.starts_with('/')) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto part : split_segments(raw)) {
-    auto decoded = percent_decode(part);
-    if (!decoded) return std::nullopt;
-    out.push_back(std::move(*decoded));
+  auto target = parse_request_target(request.target.starts_with('/') ? request.target : request.path);
+  if (!target) return std::nullopt;
+  return std::move(target->segments);
+}
+
+// Every query parameter is text: a value that is not UTF-8 (an encoded byte like "%ff") could not
+// be stored, compared or echoed safely by any route.
+std::optional<http_response> check_query_text(const http_request& request) {
+  std::vector<field_error> errors;
+  for (const auto& [name, value] : request.query) {
+    if (!is_valid_utf8(name)) return problem_response(errc::malformed_request, "a query parameter name is not UTF-8");
+    if (!is_valid_utf8(value)) errors.push_back({name, "must be UTF-8 text (after percent-decoding)"});
   }
-  return out;
+  if (errors.empty()) return std::nullopt;
+  return problem_response(errc::validation_failed, "the request has invalid parameters", std::move(errors));
 }
 
 bool path_matches(const compiled_route& route, const std::vector<std::string>& path) {
@@ -324,6 +305,7 @@ routed router::impl::dispatch(http_request& request, std::vector<std::string> pa
     return {"unmatched", std::move(refusal)};
   }
   const auto& route = *match.route;
+  if (auto refusal = check_query_text(request)) return {route.name, std::move(*refusal)};
   if (route.spec.takes_json_body) {
     if (auto refusal = check_json_body(request)) return {route.name, std::move(*refusal)};
   }

@@ -23,6 +23,7 @@
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
 #include "gateway/redis_async.hpp"
+#include "gateway/request_target.hpp"
 #include "gateway/product/redis_product_reads.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
@@ -242,7 +243,10 @@ std::optional<std::string> after_id(const http_request& request, std::vector<fie
   const auto text = request.query_param("cursor");
   if (!text) return std::nullopt;
   auto id = detail::base64url_decode(*text);
-  if (!id || id->empty()) errors.push_back({"cursor", "must be a next_cursor this API returned"});
+  // Ids are text: bytes that are not (an encoded NUL, or not UTF-8) were never a cursor of ours.
+  if (!id || id->empty() || !is_valid_utf8(*id) || id->find('\0') != std::string::npos) {
+    errors.push_back({"cursor", "must be a next_cursor this API returned"});
+  }
   return id;
 }
 

@@ -114,6 +114,18 @@ TEST_SUITE("router") {
     CHECK(nested_response.body == "id=7;part=x;");
   }
 
+  TEST_CASE_FIXTURE(router_fixture, "a query value that is not UTF-8 is 400 naming the parameter, on any route") {
+    auto r = request("GET", "/v1/items/1?q=%ff&ok=fine");
+    r.query = {{"q", "\xff"}, {"ok", "fine"}};
+    const auto refused = answer(std::move(r));
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find("\"field\":\"q\"") != std::string::npos);
+    CHECK(refused.body.find("\"ok\"") == std::string::npos);
+    auto fine = request("GET", "/v1/items/1?q=L%C3%A4mpchen");
+    fine.query = {{"q", "L\xc3\xa4mpchen"}};
+    CHECK(answer(std::move(fine)).status == 200);
+  }
+
   TEST_CASE_FIXTURE(router_fixture, "a literal segment wins over a parameter") {
     auto r = request("GET", "/v1/items/special");
     CHECK(call(r).first == "GET /v1/items/special");
