@@ -111,7 +111,8 @@ int run_projector(const core::settings_source& source) {
 }  // namespace
 
 subcommand projections_subcommand() {
-  return {"projections", "list the projections: live model, lag in events, per-partition checkpoints (JSON lines)",
+  return {"projections",
+          "list the projections of every domain: live model, lag in events, per-partition checkpoints (JSON lines)",
           runtime_specs(), run_list};
 }
 
