@@ -1,19 +1,48 @@
 #include "projections/catalog.hpp"
+
+#include <fmt/format.h>
+
 #include "schemas/contracts/catalog.hpp"
 
 #include "projections/pg_target.hpp"
-#include "projections/product/product_projections.hpp"
 #include "projections/redis_target.hpp"
+
+// The domains: each has its include here and its line in `domains`.
+#include "projections/product/product_projections_domain.hpp"
 
 namespace cqrs::projections {
 
-projection_set default_projections(const std::string& category) {
-  // Another category (a test's) gets its own names, so its models never touch the real ones.
-  const std::string suffix = category == "product" ? "" : "_" + category;
+namespace {
+
+constexpr domain_projections domains[] = {
+    product::register_projections,
+};
+
+}  // namespace
+
+projection_set default_projections(const projection_scope& scope) {
   projection_set set;
-  set.redis.push_back(std::make_unique<product_detail_projection>(category, "product_detail" + suffix));
-  set.postgres.push_back(std::make_unique<product_catalog_projection>(category, "product_catalog" + suffix));
+  projection_registrar registrar(set, scope);
+  for (const auto add_domain : domains) add_domain(registrar);
   return set;
+}
+
+runtime_settings load_runtime_settings(const core::settings_source& source) {
+  auto scope = source.text("CQRS_PROJECTION_SCOPE", "");
+  if (!projection_scope::is_valid(scope)) {
+    throw core::config_error("CQRS_PROJECTION_SCOPE", fmt::format("must be [A-Za-z0-9_]+, at most {} characters",
+                                                                  projection_scope::max_length));
+  }
+  return {source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}), source.url("CQRS_REDIS_URL", "", {"redis"}),
+          projection_scope(std::move(scope))};
+}
+
+std::vector<core::setting_spec> runtime_setting_specs() {
+  return {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
+          {"CQRS_REDIS_URL", "", "Redis URL (redis://host:port/db)"},
+          {"CQRS_PROJECTION_SCOPE", "",
+           "run every projection as <name>_<scope> over <category>_<scope>, beside the production ones "
+           "(tests; empty: production)"}};
 }
 
 runtime::runtime(const runtime_settings& settings)
@@ -25,7 +54,7 @@ runtime::runtime(const runtime_settings& settings)
         return options;
       }()),
       redis_(settings.redis_url),
-      projections_(default_projections(settings.category)),
+      projections_(default_projections(settings.scope)),
       targets_(projections_, redis_, store_, settings.pg_url) {}
 
 target_set::target_set(const projection_set& projections, redis_client& redis, core::event_store& store,

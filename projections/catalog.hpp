@@ -1,27 +1,27 @@
 #pragma once
 
-// Every projection the engine runs, and their targets bound to connections. Adding a projection
-// means adding it to default_projections() in catalog.cpp; no runtime code changes.
+// Every projection the engine runs, and their targets bound to connections. The projections
+// come from the domains listed in catalog.cpp (one line per domain, each a registration function
+// in the domain's folder, see registration.hpp); no runtime code changes for a new projection or
+// a new domain.
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/event_store.hpp"
 #include "core/upcasting.hpp"
 #include "projections/projection.hpp"
 #include "projections/redis_client.hpp"
+#include "projections/registration.hpp"
 #include "projections/target.hpp"
 
 namespace cqrs::projections {
 
-struct projection_set {
-  std::vector<std::unique_ptr<redis_projection>> redis;
-  std::vector<std::unique_ptr<pg_projection>> postgres;
-};
-
-// The Product projections over `category` ("product" in production; tests use their own).
-projection_set default_projections(const std::string& category = "product");
+// The projections of every registered domain, named and reading categories under `scope` (the
+// default: the production names).
+projection_set default_projections(const projection_scope& scope = {});
 
 // One target per projection, on one Redis client, one event store and one PostgreSQL URL. Same
 // thread only (the connections are not shared).
@@ -41,8 +41,13 @@ class target_set {
 struct runtime_settings {
   std::string pg_url;
   std::string redis_url;
-  std::string category = "product";
+  projection_scope scope;  // empty: the production projections
 };
+
+// CQRS_PG_URL, CQRS_REDIS_URL and CQRS_PROJECTION_SCOPE; a bad value is a core::config_error.
+runtime_settings load_runtime_settings(const core::settings_source& source);
+// Their documentation, for the --help of the processes that read them.
+std::vector<core::setting_spec> runtime_setting_specs();
 
 // Everything a projections process holds, built in dependency order: upcasters, the event
 // store, Redis, the projections and their targets. One thread.

@@ -19,9 +19,7 @@ namespace {
 // with it, so the two paths cannot drift apart.
 struct catalog_row {
   bool exists = false;  // created: events before that (a skipped creation) change nothing
-  std::string sku, name, description, currency;
-  std::int64_t price_minor = 0, on_hand = 0, reserved = 0, version = 0;
-  bool discontinued = false;
+  catalog_product product;
 
   bool operator==(const catalog_row&) const = default;
 };
@@ -32,29 +30,30 @@ struct row_folder {
 
   void operator()(const schemas::product_created& e) const {
     if (row.exists) return;  // ON CONFLICT DO NOTHING
-    row = {true, e.code.value(), e.name, e.description, e.price.currency.value(), e.price.amount_minor, e.initial_stock,
-           0, version, false};
+    row.exists = true;
+    row.product = {row.product.product_id,   e.code.value(),  e.name, e.description, e.price.amount_minor,
+                   e.price.currency.value(), e.initial_stock, 0,      false,         version};
   }
   void operator()(const schemas::product_details_updated& e) const {
-    update([&] { row.name = e.name, row.description = e.description; });
+    update([&] { row.product.name = e.name, row.product.description = e.description; });
   }
   void operator()(const schemas::product_price_changed& e) const {
-    update([&] { row.price_minor = e.price.amount_minor, row.currency = e.price.currency.value(); });
+    update([&] { row.product.price_minor = e.price.amount_minor, row.product.currency = e.price.currency.value(); });
   }
   void operator()(const schemas::product_restocked& e) const { stock(e.added.value(), 0); }
   void operator()(const schemas::stock_reserved& e) const { stock(0, e.reserved.value()); }
   void operator()(const schemas::reservation_released& e) const { stock(0, -e.released.value()); }
   void operator()(const schemas::reservation_committed& e) const { stock(-e.committed.value(), -e.committed.value()); }
-  void operator()(const schemas::product_discontinued&) const { update([&] { row.discontinued = true; }); }
+  void operator()(const schemas::product_discontinued&) const { update([&] { row.product.discontinued = true; }); }
 
   void stock(std::int64_t on_hand, std::int64_t reserved) const {
-    update([&] { row.on_hand += on_hand, row.reserved += reserved; });
+    update([&] { row.product.on_hand += on_hand, row.product.reserved += reserved; });
   }
   template <typename Change>
   void update(Change change) const {
     if (!row.exists) return;  // UPDATE ... WHERE: no row, no change
     change();
-    row.version = version;
+    row.product.version = version;
   }
 };
 
@@ -62,8 +61,8 @@ struct row_folder {
 // one array per column of catalog_columns.
 constexpr const char* read_rows_statement = "cqrs_catalog_read_rows";
 constexpr const char* read_rows_sql =
-    "SELECT product_id, sku, name, description, currency, price_minor, on_hand, reserved, stream_version, "
-    "discontinued FROM product_catalog_rows WHERE model = $1 AND product_id = ANY($2::text[])";
+    "SELECT product_id, sku, name, description, price_minor, currency, on_hand, reserved, discontinued, "
+    "stream_version FROM product_catalog_rows WHERE model = $1 AND product_id = ANY($2::text[])";
 constexpr const char* insert_rows_statement = "cqrs_catalog_insert_rows";
 constexpr const char* insert_rows_sql =
     "INSERT INTO product_catalog_rows (model, product_id, sku, name, description, price_minor, currency, on_hand, "
@@ -93,8 +92,8 @@ struct catalog_columns {
   std::vector<std::int64_t> price_minor, on_hand, reserved, version;
   std::vector<bool> discontinued;
 
-  void add(const std::string& product, const catalog_row& r) {
-    id.push_back(product), sku.push_back(r.sku), name.push_back(r.name), description.push_back(r.description);
+  void add(const catalog_product& r) {
+    id.push_back(r.product_id), sku.push_back(r.sku), name.push_back(r.name), description.push_back(r.description);
     price_minor.push_back(r.price_minor), currency.push_back(r.currency), on_hand.push_back(r.on_hand);
     reserved.push_back(r.reserved), discontinued.push_back(r.discontinued), version.push_back(r.version);
   }
@@ -108,19 +107,6 @@ struct catalog_columns {
   }
 };
 
-catalog_row stored_row(const pqxx::row& row) {
-  return {true,
-          row[1].as<std::string>(),
-          row[2].as<std::string>(),
-          row[3].as<std::string>(),
-          row[4].as<std::string>(),
-          row[5].as<std::int64_t>(),
-          row[6].as<std::int64_t>(),
-          row[7].as<std::int64_t>(),
-          row[8].as<std::int64_t>(),
-          row[9].as<bool>()};
-}
-
 // A projector's batch: the rows of its products read once, every event folded into them in
 // memory, and each changed row written once (one INSERT for new products, one UPDATE each for rows
 // with new text and for the rest), however many of its events the batch holds. The rows read stay
@@ -132,7 +118,8 @@ class catalog_batch {
   explicit catalog_batch(std::span<const core::recorded_event> events) {
     for (const auto& event : events) {
       if (!schemas::is_product_event(event.type, event.schema_version)) continue;
-      rows_.try_emplace(detail::entity_id(event.stream));
+      const auto [at, added] = rows_.try_emplace(detail::entity_id(event.stream));
+      if (added) at->second.stored.product.product_id = at->second.row.product.product_id = at->first;
     }
   }
 
@@ -144,7 +131,7 @@ class catalog_batch {
     for (const auto& entry : rows_) ids.push_back(entry.first);
     for (const auto& row : tx.exec_prepared(read_rows_statement, model, core::pg_array(ids))) {
       auto& slot = rows_.at(row[0].as<std::string>());
-      slot.stored = stored_row(row);
+      slot.stored = {true, detail::catalog_product_of(row)};
       slot.row = slot.stored;
     }
   }
@@ -157,9 +144,10 @@ class catalog_batch {
 
   void write(pqxx::transaction_base& tx, const std::string& model) const {
     catalog_columns created, changed, same_text;
-    for (const auto& [id, slot] : rows_) {
+    for (const auto& entry : rows_) {
+      const auto& slot = entry.second;
       if (slot.row == slot.stored) continue;
-      (!slot.stored.exists ? created : same_text_as_stored(slot) ? same_text : changed).add(id, slot.row);
+      (!slot.stored.exists ? created : same_text_as_stored(slot) ? same_text : changed).add(slot.row.product);
     }
     // A plain INSERT: the row was absent under the stream's lock, so a conflict is a broken
     // invariant and fails the batch rather than losing the product's changes.
@@ -176,7 +164,7 @@ class catalog_batch {
 
   // Only creation sets the sku, so name and description are the whole text of the row.
   static bool same_text_as_stored(const slot& s) {
-    return s.row.name == s.stored.name && s.row.description == s.stored.description;
+    return s.row.product.name == s.stored.product.name && s.row.product.description == s.stored.product.description;
   }
   std::map<std::string, slot> rows_;  // by product id: the writes touch rows in key order
 };
@@ -190,37 +178,36 @@ class catalog_fold final : public pg_fold {
     if (decoded == nullptr) return;
     if (stream >= rows_.size()) rows_.resize(stream + 1);
     auto& row = rows_[stream];
-    const bool existed = row.second.exists;
-    std::visit(row_folder{row.second, event.version.value()}, *decoded);
-    if (!existed && row.second.exists) row.first = detail::entity_id(event.stream);
+    if (row.product.product_id.empty()) row.product.product_id = detail::entity_id(event.stream);
+    std::visit(row_folder{row, event.version.value()}, *decoded);
   }
 
   void write(pqxx::transaction_base& tx, const std::string& model) override {
-    std::vector<const std::pair<std::string, catalog_row>*> sorted;
+    std::vector<const catalog_product*> sorted;
     sorted.reserve(rows_.size());
-    for (const auto& entry : rows_) {
-      if (entry.second.exists) sorted.push_back(&entry);
+    for (const auto& row : rows_) {
+      if (row.exists) sorted.push_back(&row.product);
     }
-    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->product_id < b->product_id; });
     pqxx::stream_to copy(tx, "product_catalog_rows",
                          std::vector<std::string>{"model", "product_id", "sku", "name", "description", "price_minor",
                                                   "currency", "on_hand", "reserved", "discontinued", "stream_version"});
-    for (const auto* entry : sorted) {
-      const auto& r = entry->second;
-      copy << std::make_tuple(model, entry->first, r.sku, r.name, r.description, r.price_minor, r.currency, r.on_hand,
-                              r.reserved, r.discontinued, r.version);
+    for (const auto* r : sorted) {
+      copy << std::make_tuple(model, r->product_id, r->sku, r->name, r->description, r->price_minor, r->currency,
+                              r->on_hand, r->reserved, r->discontinued, r->version);
     }
     copy.complete();
     rows_.clear();
   }
 
  private:
-  std::vector<std::pair<std::string, catalog_row>> rows_;  // product id, row
+  std::vector<catalog_row> rows_;  // by the rebuild's stream number
 };
 
 // Every parameter always appears (typed), so one statement serves every combination of filters.
 constexpr const char* catalog_sql =
-    "SELECT product_id, sku, name, price_minor, currency, available, discontinued FROM product_catalog_rows r "
+    "SELECT product_id, sku, name, description, price_minor, currency, on_hand, reserved, discontinued, "
+    "stream_version, available FROM product_catalog_rows r "
     "JOIN projection_live_models l ON l.projection = $8::text AND l.model = r.model WHERE ($1::text IS NULL OR search "
     "@@ plainto_tsquery('simple', $1::text)) "
     "AND ($2::bigint IS NULL OR price_minor >= $2::bigint) AND ($3::bigint IS NULL OR price_minor <= $3::bigint) "
@@ -228,11 +215,16 @@ constexpr const char* catalog_sql =
     "AND ($6::text IS NULL OR product_id > $6::text) ORDER BY product_id LIMIT $7::integer";
 
 catalog_entry to_entry(const pqxx::row& row) {
-  return {row[0].as<std::string>(), row[1].as<std::string>(),  row[2].as<std::string>(), row[3].as<std::int64_t>(),
-          row[4].as<std::string>(), row[5].as<std::int64_t>(), row[6].as<bool>()};
+  return {detail::catalog_product_of(row), row[10].as<std::int64_t>()};
 }
 
 }  // namespace
+
+catalog_product detail::catalog_product_of(const pqxx::row& row) {
+  return {row[0].as<std::string>(),  row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+          row[4].as<std::int64_t>(), row[5].as<std::string>(), row[6].as<std::int64_t>(), row[7].as<std::int64_t>(),
+          row[8].as<bool>(),         row[9].as<std::int64_t>()};
+}
 
 product_catalog_projection::product_catalog_projection(std::string category, std::string name)
     : info_{std::move(name), 1, std::move(category), target_kind::postgres} {}

@@ -6,7 +6,8 @@
 // - product_catalog (PostgreSQL): product_catalog_rows behind the product_catalog view, with
 //   full-text search, filters and keyset pagination (product_catalog_query), and the
 //   product_low_stock view.
-// The category is a parameter so that tests can project their own isolated categories.
+// Category and name are parameters: the registrar passes them under the process's projection
+// scope (registration.hpp), and tests build their own.
 
 #include <cstdint>
 #include <map>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "projections/product/catalog_product.hpp"
 #include "projections/projection.hpp"
 #include "projections/redis_client.hpp"
 #include "schemas/contracts/product/product_events.hpp"
@@ -22,7 +24,8 @@ namespace cqrs::projections {
 
 class product_detail_projection final : public redis_projection {
  public:
-  // Tests pass their own category and name, to be isolated from other runs on the same servers.
+  // Scoped (registration.hpp) or a test's own category and name, isolated from other runs on the
+  // same servers.
   explicit product_detail_projection(std::string category = "product", std::string name = "product_detail");
   const projection_info& info() const override { return info_; }
   std::vector<redis_op> changes(const core::recorded_event& event) const override;
@@ -81,14 +84,10 @@ struct catalog_query {
   std::string projection = "product_catalog";  // whose live model to read
 };
 
-struct catalog_entry {
-  std::string product_id;
-  std::string sku;
-  std::string name;
-  std::int64_t price_minor = 0;
-  std::string currency;
+// A search result: the product and its available stock (on hand minus reserved), which the
+// search filters on.
+struct catalog_entry : catalog_product {
   std::int64_t available = 0;
-  bool discontinued = false;
 };
 
 std::vector<catalog_entry> query_catalog(pqxx::transaction_base& tx, const catalog_query& query);

@@ -126,6 +126,32 @@ TEST_CASE("a projector applies published events once, whatever is sent twice, an
   CHECK(world.pg_digest(ids) == pg_live);
 }
 
+TEST_CASE("one projector keeps the projections of two categories, each fed its own category only") {
+  projection_world left("e2etwocat_a");
+  projection_world right("e2etwocat_b");
+  std::vector<core::recorded_event> events;
+  const auto left_ids = seed(left, 0, 5, events);
+  const auto right_ids = seed(right, 0, 3, events);  // p0..p2 in both categories
+  for (const auto& id : right_ids) {
+    const auto more = right.append(id, {tests::restocked(5)});
+    events.insert(events.end(), more.begin(), more.end());
+  }
+  tests::publish(events);
+  auto both = projections::default_projections(left.scope());
+  auto more = projections::default_projections(right.scope());
+  std::move(more.redis.begin(), more.redis.end(), std::back_inserter(both.redis));
+  std::move(more.postgres.begin(), more.postgres.end(), std::back_inserter(both.postgres));
+  projections::target_set targets(both, left.redis(), left.store(), tests::pg_url());
+  projections::projector projector(config_for("twocat"), targets, quiet());
+  const auto poll = [&] { projector.poll_once(100ms); };
+  REQUIRE(wait_until_applied(poll, left, left_ids, "4"));
+  REQUIRE(wait_until_applied(poll, right, right_ids, "5"));
+  CHECK_FALSE(projections::read_product_detail(right.redis(), "p4", right.detail_name()).has_value());
+  CHECK(projections::read_product_detail(left.redis(), "p0", left.detail_name()).value().at("on_hand") == "1");
+  CHECK(projections::read_product_detail(right.redis(), "p0", right.detail_name()).value().at("on_hand") == "6");
+  CHECK(projector.stats().counts.applied == 2 * events.size());
+}
+
 TEST_CASE("events missing from the topic are read from the event store, never skipped") {
   projection_world world("e2egap");
   std::vector<core::recorded_event> events;

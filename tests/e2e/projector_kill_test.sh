@@ -3,8 +3,10 @@
 # agree with the aggregate's own state.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-category="kill$RUN"
-export CQRS_PROJECTION_CATEGORY=$category CQRS_PROJECTOR_GROUP="kill$RUN" CQRS_LOG_LEVEL=error
+# This run's own copies of every projection, fed by this run's own streams.
+scope="kill$RUN"
+category="product_$scope"
+export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="kill$RUN" CQRS_LOG_LEVEL=error
 work=$(mktemp -d)
 projectors=(0 0)
 relay=0
@@ -50,7 +52,7 @@ done
 
 redis_digest() {
   local model key
-  model=$(redis-cli -u "$CQRS_REDIS_URL" GET "cqrs:projection:product_detail_$category:live")
+  model=$(redis-cli -u "$CQRS_REDIS_URL" GET "cqrs:projection:product_detail_$scope:live")
   for key in $(redis-cli -u "$CQRS_REDIS_URL" --scan --pattern "$model:product:*" | sed "s/^$model://" | sort); do
     echo "$key $(redis-cli -u "$CQRS_REDIS_URL" HGETALL "$model:$key" | paste -sd' ')"
   done
@@ -58,7 +60,7 @@ redis_digest() {
 pg_digest() {
   psql -X -A -t "$CQRS_PG_URL" -c "SELECT r.product_id, r.sku, r.on_hand, r.reserved, r.available, r.stream_version
     FROM product_catalog_rows r JOIN projection_live_models l
-      ON l.projection = 'product_catalog_$category' AND l.model = r.model ORDER BY r.product_id"
+      ON l.projection = 'product_catalog_$scope' AND l.model = r.model ORDER BY r.product_id"
 }
 redis_live=$(redis_digest)
 pg_live=$(pg_digest)

@@ -2,8 +2,10 @@
 # its counters per projection count them, and the lag gauges are there.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-category="metrics$RUN"
-export CQRS_PROJECTION_CATEGORY=$category CQRS_PROJECTOR_GROUP="metrics$RUN" CQRS_LOG_LEVEL=error
+# This run's own copies of every projection, fed by this run's own streams.
+scope="metrics$RUN"
+category="product_$scope"
+export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="metrics$RUN" CQRS_LOG_LEVEL=error
 work=$(mktemp -d)
 pids=()
 stop_all() {
@@ -22,7 +24,7 @@ created "$category-p1" "SKU-$RUN-1" 100 5
 restocked "$category-p1" 2
 reserved "$category-p1" r1 1
 
-series() { grep -E "^$1\{projection=\"$2_$category\"\} " "$work/projector.prom" 2>/dev/null | awk '{print $2}'; }
+series() { grep -E "^$1\{projection=\"$2_$scope\"\} " "$work/projector.prom" 2>/dev/null | awk '{print $2}'; }
 deadline=$((SECONDS + 60))
 until [ "$(series cqrs_projection_events_applied_total product_detail)" = "3" ] &&
   [ "$(series cqrs_projection_events_applied_total product_catalog)" = "3" ]; do

@@ -247,7 +247,7 @@ void engine_processes::start_relay() {
 void engine_processes::start_projector() {
   children_.push_back(std::make_unique<child_process>(
       "projector", std::vector<std::string>{build_dir() + "/tools/cli/cqrs", "projector"},
-      environment{{"CQRS_PROJECTOR_GROUP", "gw" + run_id()}, {"CQRS_PROJECTION_CATEGORY", "product"}},
+      environment{{"CQRS_PROJECTOR_GROUP", "gw" + run_id()}, {"CQRS_PROJECTION_SCOPE", ""}},
       log_dir_ + "/projector.log"));
 }
 

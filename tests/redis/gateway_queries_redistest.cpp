@@ -69,7 +69,7 @@ gateway::worker_settings settings_for(const gateway::gateway_config& config, con
 struct gateway_world {
   gateway_world()
       : config(query_config()), tokens(config.auth), limiter(config.rate_limit), cors({}), metrics(registry),
-        routes({config, tokens, limiter, cors, metrics}), projectors({pg_url(), redis_url(), "product"}) {
+        routes({config, tokens, limiter, cors, metrics}), projectors({pg_url(), redis_url(), projections::projection_scope()}) {
     schemas::register_upcasters(upcasters);
     gateway::add_product_query_routes(routes, config);
     gateway::add_stream_routes(routes, config);

@@ -87,7 +87,7 @@ TEST_CASE("the catalog's search column has a GIN index and the low-stock view ex
 TEST_CASE("the status shows each projection's exact lag in events and its live model") {
   projection_world world("status");
   const auto events = world.append("p1", {tests::created("SKU-S1", 1), tests::restocked(2), tests::restocked(3)});
-  projections::runtime rt({tests::pg_url(), tests::redis_url(), world.category()});
+  projections::runtime rt({tests::pg_url(), tests::redis_url(), world.scope()});
   for (const auto& status : projections::projections_status(rt, tests::pg_url())) {
     CHECK(status.lag_events == 3);
     CHECK_FALSE(status.rebuild_needed);

@@ -26,15 +26,17 @@ const std::string& run_id() {
 }
 
 projection_world::projection_world(const std::string& prefix)
-    : category_(prefix + "_" + run_id()), detail_name_("detail_" + category_), catalog_name_("catalog_" + category_) {
+    : scope_(prefix + "_" + run_id()),
+      category_(scope_.category("product")),
+      detail_name_(scope_.projection("product_detail")),
+      catalog_name_(scope_.projection("product_catalog")) {
   schemas::register_upcasters(upcasters_);
   core::store_options options;
   options.url = pg_url();
   options.upcasters = &upcasters_;
   store_ = std::make_unique<core::event_store>(options);
   redis_ = std::make_unique<projections::redis_client>(redis_url());
-  projections_.redis.push_back(std::make_unique<projections::product_detail_projection>(category_, detail_name_));
-  projections_.postgres.push_back(std::make_unique<projections::product_catalog_projection>(category_, catalog_name_));
+  projections_ = projections::default_projections(scope_);
   targets_ = std::make_unique<projections::target_set>(projections_, *redis_, *store_, pg_url());
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// Shared helpers of the redis suite: a category, projections and stores of this run's own, and
-// Product events appended to the event store.
+// Shared helpers of the redis suite: a projection scope, projections and stores of this run's own,
+// and Product events appended to the event store.
 
 #include <memory>
 #include <string>
@@ -19,11 +19,14 @@ namespace cqrs::tests {
 // Random per process, `[a-z0-9]{10}`.
 const std::string& run_id();
 
-// One test's isolated world: category `<prefix>_<run id>`, projections named after it.
+// One test's isolated world: every registered projection under the scope `<prefix>_<run id>`
+// (product_detail_<scope> and product_catalog_<scope> over the category product_<scope>), with
+// the same targets a projections process builds.
 class projection_world {
  public:
   explicit projection_world(const std::string& prefix);
 
+  const projections::projection_scope& scope() const { return scope_; }
   const std::string& category() const { return category_; }
   core::stream_id stream(const std::string& id) const;
   core::event_store& store() { return *store_; }
@@ -43,6 +46,7 @@ class projection_world {
   std::string pg_digest(const std::vector<std::string>& ids);
 
  private:
+  projections::projection_scope scope_;
   std::string category_;
   std::string detail_name_;
   std::string catalog_name_;

@@ -182,6 +182,32 @@ TEST_CASE("the bulk rebuild of both projections from one read equals the event-b
   CHECK(world.pg_digest(ids) == pg_after);
 }
 
+TEST_CASE("one rebuild of projections over two categories builds each model from its own category") {
+  projection_world left("twocat_a");
+  projection_world right("twocat_b");
+  const auto left_ids = seed(left, 6, true);
+  const auto right_ids = seed(right, 4, true);
+  // The same product ids in both categories, with other stock on the right: a mix-up shows.
+  for (const auto& id : right_ids) {
+    const auto more = right.append(id, {tests::restocked(5)});
+    right.detail().apply(more);
+    right.catalog().apply(more);
+  }
+  const auto left_before = left.redis_digest(left_ids) + left.pg_digest(left_ids);
+  const auto right_before = right.redis_digest(right_ids) + right.pg_digest(right_ids);
+  REQUIRE(left_before != right_before);
+  projections::projection_target* const all[] = {&left.detail(), &right.detail(), &left.catalog(), &right.catalog()};
+  const auto reports = projections::rebuild_all(all, left.store(), batches_of(5));
+  REQUIRE(reports.size() == 4);
+  CHECK(reports[0].projection == left.detail_name());
+  CHECK(reports[0].events == 6 * 4);
+  CHECK(reports[1].events == 4 * 5);
+  CHECK(reports[2].events == 6 * 4);
+  CHECK(reports[3].events == 4 * 5);
+  CHECK(left.redis_digest(left_ids) + left.pg_digest(left_ids) == left_before);
+  CHECK(right.redis_digest(right_ids) + right.pg_digest(right_ids) == right_before);
+}
+
 TEST_CASE("the store's COPY read yields the same events as its batched read") {
   projection_world world("copyread");
   seed(world, 12, false);

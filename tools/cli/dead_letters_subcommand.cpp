@@ -52,9 +52,7 @@ int report_retry(projections::retry_outcome outcome, std::int64_t id, const std:
 int retry_letter(projections::dead_letter_store& letters, std::int64_t id, const core::settings_source& source) {
   const auto letter = letters.find(id);
   if (!letter) return report_retry(projections::retry_outcome::not_found, id, "");
-  projections::runtime rt({source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}),
-                           source.url("CQRS_REDIS_URL", "", {"redis"}),
-                           source.text("CQRS_PROJECTION_CATEGORY", "product")});
+  projections::runtime rt(projections::load_runtime_settings(source));
   auto* target = rt.targets().find(letter->projection);
   if (target == nullptr) {
     std::cerr << fmt::format("cqrs dead-letters: projection '{}' is not known here\n", letter->projection);
@@ -78,19 +76,22 @@ int run_dead_letters(const core::settings_source& source) {
   return 1;
 }
 
+std::vector<core::setting_spec> specs() {
+  auto all = projections::runtime_setting_specs();
+  all.insert(all.end(),
+             {{"CQRS_ACTION", "list", "list, retry or discard", core::spec_kind::positional},
+              {"CQRS_ID", "", "the dead letter's id (retry, discard)", core::spec_kind::option},
+              {"CQRS_PROJECTION", "", "list: only this projection's letters", core::spec_kind::option},
+              {"CQRS_INCLUDE_CLOSED", "", "list: include retried and discarded letters", core::spec_kind::flag}});
+  return all;
+}
+
 }  // namespace
 
 subcommand dead_letters_subcommand() {
   return {"dead-letters",
           "list, retry or discard events a projection could not apply",
-          {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-           {"CQRS_REDIS_URL", "", "Redis URL, for retries into Redis projections"},
-           {"CQRS_ACTION", "list", "list, retry or discard", core::spec_kind::positional},
-           {"CQRS_ID", "", "the dead letter's id (retry, discard)", core::spec_kind::option},
-           {"CQRS_PROJECTION", "", "list: only this projection's letters", core::spec_kind::option},
-           {"CQRS_INCLUDE_CLOSED", "", "list: include retried and discarded letters", core::spec_kind::flag},
-           {"CQRS_PROJECTION_CATEGORY", "product", "stream category the projections read (tests use their own)"}},
-          run_dead_letters};
+          specs(), run_dead_letters};
 }
 
 }  // namespace cqrs::tools::cli

@@ -1,5 +1,7 @@
-// cqrs projections: list the projections with their live model, lag and checkpoints.
-// cqrs projector: run a projector process (consumer group member) until SIGTERM or SIGINT.
+// cqrs projections: list every registered domain's projections with their live model, lag and
+// checkpoints.
+// cqrs projector: run a projector process (consumer group member) for the projections of every
+// registered domain until SIGTERM or SIGINT.
 
 #include <csignal>
 #include <iostream>
@@ -16,16 +18,10 @@ namespace cqrs::tools::cli {
 
 namespace {
 
-projections::runtime_settings runtime_settings_from(const core::settings_source& source) {
-  return {source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}), source.url("CQRS_REDIS_URL", "", {"redis"}),
-          source.text("CQRS_PROJECTION_CATEGORY", "product")};
-}
-
 std::vector<core::setting_spec> runtime_specs() {
-  return {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-          {"CQRS_REDIS_URL", "", "Redis URL (redis://host:port/db)"},
-          {"CQRS_PROJECTION_CATEGORY", "product", "stream category the projections read (tests use their own)"},
-          {"CQRS_LOG_LEVEL", "info", "debug, info, warn or error"}};
+  auto specs = projections::runtime_setting_specs();
+  specs.push_back({"CQRS_LOG_LEVEL", "info", "debug, info, warn or error"});
+  return specs;
 }
 
 boost::json::object to_json(const projections::projection_status& s) {
@@ -47,7 +43,7 @@ boost::json::object to_json(const projections::projection_status& s) {
 }
 
 int run_list(const core::settings_source& source) {
-  const auto settings = runtime_settings_from(source);
+  const auto settings = projections::load_runtime_settings(source);
   projections::runtime rt(settings);
   for (const auto& status : projections::projections_status(rt, settings.pg_url)) {
     std::cout << boost::json::serialize(to_json(status)) << "\n";
@@ -101,7 +97,7 @@ int run_projector(const core::settings_source& source) {
                                                std::chrono::milliseconds{0}, std::chrono::milliseconds{10'000});
   config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
   // Connected only once every setting is known good: a bad one is a usage error, not a retry.
-  projections::runtime rt(runtime_settings_from(source));
+  projections::runtime rt(projections::load_runtime_settings(source));
   core::metrics_registry registry;  // the process's: the gateway will expose it later
   projections::projector projector(config, rt.targets(), log, registry);
   log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
@@ -115,7 +111,8 @@ int run_projector(const core::settings_source& source) {
 }  // namespace
 
 subcommand projections_subcommand() {
-  return {"projections", "list the projections: live model, lag in events, per-partition checkpoints (JSON lines)",
+  return {"projections",
+          "list the projections of every domain: live model, lag in events, per-partition checkpoints (JSON lines)",
           runtime_specs(), run_list};
 }
 

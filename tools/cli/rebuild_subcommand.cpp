@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <vector>
 
 #include <boost/json/serialize.hpp>
@@ -19,10 +20,28 @@ namespace cqrs::tools::cli {
 
 namespace {
 
-std::int64_t category_events(const std::string& pg_url, const std::string& category) {
+// The events each target's category holds, by projection name: the progress's 100 %.
+std::map<std::string, std::int64_t> category_events(const std::string& pg_url,
+                                                   const std::vector<projections::projection_target*>& targets) {
   pqxx::connection connection(pg_url);
   pqxx::work tx(connection);
-  return tx.exec_params("SELECT count(*) FROM events WHERE category = $1", category)[0][0].as<std::int64_t>();
+  std::map<std::string, std::int64_t> by_category;
+  std::map<std::string, std::int64_t> by_projection;
+  for (const auto* target : targets) {
+    const auto& info = target->info();
+    if (!by_category.contains(info.category)) {
+      by_category[info.category] =
+          tx.exec_params("SELECT count(*) FROM events WHERE category = $1", info.category)[0][0].as<std::int64_t>();
+    }
+    by_projection[info.name] = by_category[info.category];
+  }
+  return by_projection;
+}
+
+// A progress report names one projection or those sharing a read ("a,b"), which share a category.
+std::int64_t total_for(const std::map<std::string, std::int64_t>& totals, const std::string& reported) {
+  const auto found = totals.find(reported.substr(0, reported.find(',')));
+  return found == totals.end() ? 0 : found->second;
 }
 
 void show_progress(const std::string& name, const projections::rebuild_progress& p, std::int64_t total, bool bar) {
@@ -64,20 +83,20 @@ void print_report(const projections::rebuild_report& report) {
             << "\n";
 }
 
-// Rebuilds `targets` together: one read of the log per category for all of them.
+// Rebuilds `targets` together: one read of the log per category for all of that category.
 int rebuild_targets(projections::runtime& rt, const std::vector<projections::projection_target*>& targets,
                     const core::settings_source& source) {
-  std::int64_t total = 0;
-  const auto url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
-  if (!targets.empty()) total = category_events(url, targets.front()->info().category);
+  const auto totals = category_events(source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}), targets);
   if (source.boolean("CQRS_DRY_RUN", false)) {
-    for (auto* target : targets) dry_run(*target, category_events(url, target->info().category));
+    for (auto* target : targets) dry_run(*target, totals.at(target->info().name));
     return 0;
   }
   const bool bar = isatty(STDERR_FILENO) != 0;
   projections::rebuild_options options;
   options.batch = static_cast<std::size_t>(source.integer("CQRS_BATCH_SIZE", 2000, 1, 10000));
-  options.on_progress = [&](const projections::rebuild_progress& p) { show_progress(p.projection, p, total, bar); };
+  options.on_progress = [&](const projections::rebuild_progress& p) {
+    show_progress(p.projection, p, total_for(totals, p.projection), bar);
+  };
   const auto reports = projections::rebuild_all(targets, rt.store(), options);
   if (bar) std::fputs("\n", stderr);
   for (const auto& report : reports) print_report(report);
@@ -89,9 +108,7 @@ int run_rebuild(const core::settings_source& source) {
   const bool all = source.boolean("CQRS_ALL", false);
   if (name.has_value() == all)
     throw core::config_error("command line", "give exactly one of a projection name, --all");
-  projections::runtime rt({source.url("CQRS_PG_URL", "", {"postgresql", "postgres"}),
-                           source.url("CQRS_REDIS_URL", "", {"redis"}),
-                           source.text("CQRS_PROJECTION_CATEGORY", "product")});
+  projections::runtime rt(projections::load_runtime_settings(source));
   std::vector<projections::projection_target*> targets;
   if (all) {
     for (const auto& target : rt.targets().all()) targets.push_back(target.get());
@@ -106,19 +123,21 @@ int run_rebuild(const core::settings_source& source) {
   return rebuild_targets(rt, targets, source);
 }
 
+std::vector<core::setting_spec> specs() {
+  auto all = projections::runtime_setting_specs();
+  all.insert(all.end(), {{"CQRS_PROJECTION", "", "the projection to rebuild", core::spec_kind::positional},
+                         {"CQRS_ALL", "", "rebuild every projection of every domain", core::spec_kind::flag},
+                         {"CQRS_DRY_RUN", "", "say what would be done, change nothing", core::spec_kind::flag},
+                         {"CQRS_BATCH_SIZE", "2000", "events per batch, 1..10000", core::spec_kind::option}});
+  return all;
+}
+
 }  // namespace
 
 subcommand rebuild_subcommand() {
   return {"rebuild",
           "rebuild projections from the event store without downtime (shadow model, atomic switch)",
-          {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-           {"CQRS_REDIS_URL", "", "Redis URL (redis://host:port/db)"},
-           {"CQRS_PROJECTION", "", "the projection to rebuild", core::spec_kind::positional},
-           {"CQRS_ALL", "", "rebuild every projection", core::spec_kind::flag},
-           {"CQRS_DRY_RUN", "", "say what would be done, change nothing", core::spec_kind::flag},
-           {"CQRS_BATCH_SIZE", "2000", "events per batch, 1..10000", core::spec_kind::option},
-           {"CQRS_PROJECTION_CATEGORY", "product", "stream category the projections read (tests use their own)"}},
-          run_rebuild};
+          specs(), run_rebuild};
 }
 
 }  // namespace cqrs::tools::cli
