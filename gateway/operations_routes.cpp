@@ -17,7 +17,7 @@
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 #include "gateway/worker_pool.hpp"
-#include "projections/product/product_reads.hpp"
+#include "projections/checkpoint_reads.hpp"
 
 namespace cqrs::gateway {
 

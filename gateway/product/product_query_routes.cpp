@@ -42,31 +42,21 @@ constexpr const char* catalog_projection = "product_catalog";
 
 // ---- answers -----------------------------------------------------------------------------------
 
-// The product as every read path renders it, whatever model it came from.
-struct product_view {
-  std::string id;
-  std::string sku;
-  std::string name;
-  std::string description;
-  std::int64_t price_minor = 0;
-  std::string currency;
-  std::int64_t available = 0;
-  std::int64_t reserved = 0;
-  bool discontinued = false;
-  std::int64_t version = 0;
-};
+// Every read path renders the product as the catalog model holds it (catalog_product), whatever
+// model it came from.
+using product_view = projections::catalog_product;
 
 json::object money_json(std::int64_t amount, const std::string& currency) {
   return {{"amount", amount}, {"currency", currency}};
 }
 
 http_response product_response(const product_view& p) {
-  const json::object body{{"id", p.id},
+  const json::object body{{"id", p.product_id},
                           {"sku", p.sku},
                           {"name", p.name},
                           {"description", p.description},
                           {"price", money_json(p.price_minor, p.currency)},
-                          {"stock_available", p.available},
+                          {"stock_available", p.on_hand - p.reserved},
                           {"stock_reserved", p.reserved},
                           {"discontinued", p.discontinued},
                           {"version", p.version}};
@@ -110,18 +100,14 @@ std::optional<product_view> from_redis(const projections::product_fields& f) {
   const auto* description = text("description");
   const auto* discontinued = text("discontinued");
   return product_view{*text("id"), *text("sku"), *text("name"), description ? *description : std::string{},
-                      *price, *text("currency"), *on_hand - *reserved, *reserved,
+                      *price, *text("currency"), *on_hand, *reserved,
                       discontinued != nullptr && *discontinued == "1", *version};
 }
 
-product_view from_catalog(const projections::catalog_product& p) {
-  return {p.product_id, p.sku, p.name, p.description, p.price_minor, p.currency, p.on_hand - p.reserved,
-          p.reserved, p.discontinued, p.version};
-}
 
 product_view from_state(const std::string& id, const commands::product::product_state& s, std::int64_t version) {
   return {id, s.code.value(), s.name, s.description, s.price.amount_minor, s.price.currency.value(),
-          s.available(), s.reserved, s.discontinued, version};
+          s.on_hand, s.reserved, s.discontinued, version};
 }
 
 // ---- GET /v1/products/{id} ----------------------------------------------------------------------------
@@ -137,7 +123,7 @@ step read_catalog_step(const product_read& read) {
                    const auto row = read_only(workers, [&](pqxx::transaction_base& tx) {
                      return projections::read_catalog_product(tx, read.id, catalog_projection);
                    });
-                   return row ? product_response(from_catalog(*row)) : not_found(read.id);
+                   return row ? product_response(*row) : not_found(read.id);
                  },
                  std::chrono::milliseconds{0}};
 }

@@ -7,9 +7,6 @@
 #include <optional>
 #include <string>
 
-// For files that reach the checkpoint reads through this header; new code includes
-// checkpoint_reads.hpp itself.
-#include "projections/checkpoint_reads.hpp"
 #include "projections/product/catalog_product.hpp"
 
 namespace pqxx {
