@@ -24,6 +24,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -143,6 +145,59 @@ http_request request_head(const Header& header, const std::string& remote) {
     request.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
   }
   return request;
+}
+
+// --- request framing ----------------------------------------------------------------------------
+
+// Where a request ends must be read the same way by every hop, or a body can smuggle a request of
+// its own (RFC 9112 §6.3, §11.2). Beast 1.81 reads a Transfer-Encoding that does not end in
+// "chunked" as "no body", accepts a repeated identical Content-Length, and unfolds obsolete line
+// folding: each is refused here (400, then the connection closes, as for any framing error).
+
+std::string_view trim_whitespace(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+bool is_decimal(std::string_view value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Nothing when the head frames its body one way only: by one Content-Length, or by exactly
+// "Transfer-Encoding: chunked" (the only coding the server decodes) on HTTP/1.1.
+template <class Header>
+std::optional<std::string> framing_fault(const Header& header) {
+  std::size_t lengths = 0;
+  std::size_t encodings = 0;
+  bool chunked_only = true;
+  for (const auto& field : header) {
+    if (field.name() == http::field::content_length) {
+      ++lengths;
+      if (!is_decimal(trim_whitespace(field.value()))) return "Content-Length must be one decimal number";
+    } else if (field.name() == http::field::transfer_encoding) {
+      ++encodings;
+      chunked_only = chunked_only && beast::iequals(trim_whitespace(field.value()), "chunked");
+    }
+  }
+  if (lengths > 1) return "Content-Length given more than once";
+  if (encodings == 0) return std::nullopt;
+  if (header.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+  if (lengths > 0) return "both Transfer-Encoding and Content-Length";
+  if (encodings > 1 || !chunked_only) return "unsupported Transfer-Encoding: only chunked is accepted";
+  return std::nullopt;
+}
+
+// A line of the head that starts with a space or a tab continues the one before (obs-fold, RFC
+// 9112 §5.2). Looked for in the raw bytes, since the parser hands over the value already unfolded.
+bool has_obsolete_fold(std::string_view bytes) {
+  const auto end = bytes.find("\r\n\r\n");
+  const auto head = end == std::string_view::npos ? bytes : bytes.substr(0, end + 2);
+  for (auto at = head.find("\r\n"); at != std::string_view::npos && at + 2 < head.size();
+       at = head.find("\r\n", at + 2)) {
+    if (head[at + 2] == ' ' || head[at + 2] == '\t') return true;
+  }
+  return false;
 }
 
 // --- response conversion ------------------------------------------------------------------------
@@ -463,6 +518,9 @@ class connection : public std::enable_shared_from_this<connection> {
   http_request refused_request(request_parser& parser) const;
   void finish(const http_request& request, const std::string& route, http_response& response,
               clock::time_point started) noexcept;
+  std::string_view buffered() const {
+    return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+  }
   bool front_ready() const { return !pipeline_.empty() && pipeline_.front()->response.has_value(); }
   void close() noexcept;
 
@@ -589,11 +647,22 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
   bool continued = false;  // "100 Continue" sent for this request
   for (;;) {
     if (buffer_.size() > 0) {
+      const bool had_header = parser.is_header_done();
+      // Until its head is complete the parser takes nothing, so the buffer starts with the head.
+      if (!had_header && has_obsolete_fold(buffered())) {
+        co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400,
+                               "obsolete line folding in the request head"};
+      }
       error_code ec;
       const auto used = parser.put(buffer_.data(), ec);
       buffer_.consume(used);
-      if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
       if (ec && ec != http::error::need_more) co_return refusal_for(ec, started.value_or(clock::now()));
+      if (!had_header && parser.is_header_done()) {
+        if (auto fault = framing_fault(parser.get().base())) {
+          co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400, std::move(*fault)};
+        }
+      }
+      if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
       if (!ec && used > 0 && buffer_.size() > 0) continue;
     }
     if (!continued && wants_continue(parser) && pipeline_.empty() && !writing_) {
