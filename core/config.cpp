@@ -13,8 +13,19 @@ namespace cqrs::core {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// A setting given neither way, or by code that does not know which: its variable and its flag. A
+// name that is not a setting ("command line") as it is.
+std::string either_name(const std::string& variable) {
+  if (!variable.starts_with("CQRS_")) return variable;
+  return fmt::format("{} (or --{})", variable, flag_name(variable));
+}
+
+}  // namespace
+
 config_error::config_error(std::string variable, const std::string& problem)
-    : config_error(variable, fmt::format("{} (--{})", variable, flag_name(variable)), problem) {}
+    : config_error(variable, either_name(variable), problem) {}
 
 config_error::config_error(std::string variable, const std::string& shown, const std::string& problem)
     : std::runtime_error(fmt::format("{}: {}", shown, problem)), variable_(std::move(variable)), problem_(problem) {}
@@ -129,10 +140,9 @@ bool settings_source::flag_only(const std::string& key) const {
 std::string settings_source::given_as(std::string_view env_name) const {
   const std::string key(env_name);
   if (!key.starts_with("CQRS_")) return key;
-  const auto flag = "--" + flag_name(key);
-  if (from_flag(key) || flag_only(key)) return flag;
+  if (from_flag(key) || flag_only(key)) return "--" + flag_name(key);
   if (raw(key)) return key;
-  return fmt::format("{} (or {})", key, flag);
+  return either_name(key);
 }
 
 config_error settings_source::named(const config_error& error) const {
