@@ -190,13 +190,18 @@ std::optional<std::string> framing_fault(const Header& header) {
 
 // A line of the head that starts with a space or a tab continues the one before (obs-fold, RFC
 // 9112 §5.2). Looked for in the raw bytes, since the parser hands over the value already unfolded.
-bool has_obsolete_fold(std::string_view bytes) {
-  const auto end = bytes.find("\r\n\r\n");
-  const auto head = end == std::string_view::npos ? bytes : bytes.substr(0, end + 2);
-  for (auto at = head.find("\r\n"); at != std::string_view::npos && at + 2 < head.size();
-       at = head.find("\r\n", at + 2)) {
-    if (head[at + 2] == ' ' || head[at + 2] == '\t') return true;
+// `from` is where the previous look stopped: a head that arrives in many small reads is scanned
+// once, not once per read.
+bool has_obsolete_fold(std::string_view head, std::size_t& from) {
+  for (std::size_t i = from; i + 2 < head.size(); ++i) {
+    if (head[i] != '\r' || head[i + 1] != '\n') continue;
+    if (head[i + 2] == ' ' || head[i + 2] == '\t') return true;
+    if (head[i + 2] == '\r') {  // the blank line: the head ends here, what follows is body
+      from = head.size();
+      return false;
+    }
   }
+  from = head.size() < 2 ? 0 : head.size() - 2;  // a CRLF at the end is looked at again
   return false;
 }
 
@@ -645,17 +650,19 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
   auto deadline = clock::now() + limits_.idle_timeout;
   std::optional<clock::time_point> started;
   bool continued = false;  // "100 Continue" sent for this request
+  std::size_t fold_scanned = 0;  // bytes of the head already looked at for obsolete folding
   for (;;) {
     if (buffer_.size() > 0) {
       const bool had_header = parser.is_header_done();
       // Until its head is complete the parser takes nothing, so the buffer starts with the head.
-      if (!had_header && has_obsolete_fold(buffered())) {
+      if (!had_header && has_obsolete_fold(buffered(), fold_scanned)) {
         co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400,
                                "obsolete line folding in the request head"};
       }
       error_code ec;
       const auto used = parser.put(buffer_.data(), ec);
       buffer_.consume(used);
+      if (!parser.is_header_done() && used > 0) fold_scanned = 0;  // the head moved in the buffer
       if (ec && ec != http::error::need_more) co_return refusal_for(ec, started.value_or(clock::now()));
       if (!had_header && parser.is_header_done()) {
         if (auto fault = framing_fault(parser.get().base())) {

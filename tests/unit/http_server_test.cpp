@@ -465,6 +465,27 @@ TEST_CASE("http_server refuses ambiguous request framing with 400, closes, and n
   CHECK(handler.finished() == std::vector<std::string>(cases.size(), "refused"));
 }
 
+TEST_CASE("http_server finds obsolete line folding in a head that arrives in pieces") {
+  fake_handler handler;
+  std::atomic<int> counted{0};
+  handler.on("/counted", [&counted](http_request&) -> step {
+    ++counted;
+    return text(200, "counted");
+  });
+  test_server s(handler);
+  client c(s.server.port());
+  // The fold's CRLF ends one read and its space starts the next.
+  c.send("GET /counted HTTP/1.1\r\nHost: test\r\nX-Note: one\r\n");
+  std::this_thread::sleep_for(50ms);
+  c.send(" two\r\n\r\n" + get("/counted"));
+  const auto r = c.read();
+  REQUIRE(r);
+  CHECK(r->result_int() == 400);
+  CHECK(r->body() == "obsolete line folding in the request head");
+  CHECK(c.closed_by_server());
+  CHECK(counted == 0);
+}
+
 TEST_CASE("http_server answers 408 when a started request does not arrive in time") {
   fake_handler handler;
   server_limits limits;
