@@ -13,9 +13,22 @@ namespace cqrs::core {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// A setting given neither way, or by code that does not know which: its variable and its flag. A
+// name that is not a setting ("command line") as it is.
+std::string either_name(const std::string& variable) {
+  if (!variable.starts_with("CQRS_")) return variable;
+  return fmt::format("{} (or --{})", variable, flag_name(variable));
+}
+
+}  // namespace
+
 config_error::config_error(std::string variable, const std::string& problem)
-    : std::runtime_error(fmt::format("{} (--{}): {}", variable, flag_name(variable), problem)),
-      variable_(std::move(variable)) {}
+    : config_error(variable, either_name(variable), problem) {}
+
+config_error::config_error(std::string variable, const std::string& shown, const std::string& problem)
+    : std::runtime_error(fmt::format("{}: {}", shown, problem)), variable_(std::move(variable)), problem_(problem) {}
 
 std::string flag_name(std::string_view env_name) {
   std::string_view rest = env_name;
@@ -85,10 +98,14 @@ std::optional<std::string> flag_value(const po::variables_map& parsed, const set
 settings_source settings_source::from_command_line(int argc, const char* const* argv, const char* const* envp,
                                                    const std::vector<setting_spec>& specs) {
   po::variables_map parsed;
+  // No guessing: `--al` must not silently stand for `--all` (or for whichever flag a later
+  // release adds with the same prefix).
+  const auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
   try {
     po::store(po::command_line_parser(argc, argv)
                   .options(flag_description(specs))
                   .positional(positional_description(specs))
+                  .style(style)
                   .run(),
               parsed);
   } catch (const po::error& e) {
@@ -105,10 +122,35 @@ settings_source settings_source::from_command_line(int argc, const char* const* 
 
 std::optional<std::string> settings_source::raw(std::string_view env_name) const {
   const std::string key(env_name);
-  if (auto it = flags_.find(key); it != flags_.end() && !it->second.empty()) return it->second;
-  if (std::find(flag_only_.begin(), flag_only_.end(), key) != flag_only_.end()) return std::nullopt;
+  if (from_flag(key)) return flags_.at(key);
+  if (flag_only(key)) return std::nullopt;
   if (auto it = env_.find(key); it != env_.end() && !it->second.empty()) return it->second;
   return std::nullopt;
+}
+
+bool settings_source::from_flag(const std::string& key) const {
+  const auto it = flags_.find(key);
+  return it != flags_.end() && !it->second.empty();
+}
+
+bool settings_source::flag_only(const std::string& key) const {
+  return std::find(flag_only_.begin(), flag_only_.end(), key) != flag_only_.end();
+}
+
+std::string settings_source::given_as(std::string_view env_name) const {
+  const std::string key(env_name);
+  if (!key.starts_with("CQRS_")) return key;
+  if (from_flag(key) || flag_only(key)) return "--" + flag_name(key);
+  if (raw(key)) return key;
+  return either_name(key);
+}
+
+config_error settings_source::named(const config_error& error) const {
+  return config_error(error.variable(), given_as(error.variable()), error.problem());
+}
+
+config_error settings_source::error(std::string_view env_name, const std::string& problem) const {
+  return config_error(std::string(env_name), given_as(env_name), problem);
 }
 
 std::string settings_source::text(std::string_view env_name, std::string_view fallback) const {
@@ -117,7 +159,7 @@ std::string settings_source::text(std::string_view env_name, std::string_view fa
 
 std::string settings_source::required_text(std::string_view env_name) const {
   auto value = raw(env_name);
-  if (!value) throw config_error(std::string(env_name), "is required but not set");
+  if (!value) throw error(env_name, "is required but not set");
   return *value;
 }
 
@@ -129,8 +171,7 @@ std::int64_t settings_source::integer(std::string_view env_name, std::int64_t fa
   const auto* end = value->data() + value->size();
   const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
   if (ec != std::errc{} || ptr != end || parsed < min || parsed > max) {
-    throw config_error(std::string(env_name),
-                       fmt::format("expected an integer from {} to {}, got '{}'", min, max, *value));
+    throw error(env_name, fmt::format("expected an integer from {} to {}, got '{}'", min, max, *value));
   }
   return parsed;
 }
@@ -140,7 +181,7 @@ bool settings_source::boolean(std::string_view env_name, bool fallback) const {
   if (!value) return fallback;
   if (*value == "1" || *value == "true" || *value == "yes" || *value == "on") return true;
   if (*value == "0" || *value == "false" || *value == "no" || *value == "off") return false;
-  throw config_error(std::string(env_name), fmt::format("expected true or false, got '{}'", *value));
+  throw error(env_name, fmt::format("expected true or false, got '{}'", *value));
 }
 
 std::chrono::milliseconds settings_source::milliseconds(std::string_view env_name, std::chrono::milliseconds fallback,
@@ -156,8 +197,7 @@ std::string settings_source::url(std::string_view env_name, std::string_view fal
   const auto scheme = colon == std::string::npos ? std::string_view{} : std::string_view(value).substr(0, colon);
   const bool known = std::find(schemes.begin(), schemes.end(), scheme) != schemes.end();
   if (!known || value.size() == colon + 3) {
-    throw config_error(std::string(env_name),
-                       fmt::format("expected a URL starting with {}://, got '{}'", schemes.front(), value));
+    throw error(env_name, fmt::format("expected a URL starting with {}://, got '{}'", schemes.front(), value));
   }
   return value;
 }
@@ -189,7 +229,11 @@ key_values settings_source::pairs(std::string_view env_name) const {
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     const auto item = trim(rest.substr(0, comma));
-    if (!item.empty()) result.push_back(split_pair(item, env_name));
+    try {
+      if (!item.empty()) result.push_back(split_pair(item, env_name));
+    } catch (const config_error& e) {
+      throw named(e);
+    }
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   return result;
@@ -201,7 +245,7 @@ log_level settings_source::level(std::string_view env_name, log_level fallback) 
   try {
     return parse_log_level(*value);
   } catch (const std::invalid_argument& e) {
-    throw config_error(std::string(env_name), fmt::format("{}, got '{}'", e.what(), *value));
+    throw error(env_name, fmt::format("{}, got '{}'", e.what(), *value));
   }
 }
 
@@ -265,10 +309,14 @@ kafka_config load_kafka_config(const settings_source& source) {
   kafka.topic = source.text("CQRS_KAFKA_TOPIC", kafka.topic);
   if (const auto file = source.raw("CQRS_KAFKA_PROPERTIES_FILE")) {
     std::ifstream in(*file);
-    if (!in) throw config_error("CQRS_KAFKA_PROPERTIES_FILE", fmt::format("cannot read '{}'", *file));
+    if (!in) throw source.named(config_error("CQRS_KAFKA_PROPERTIES_FILE", fmt::format("cannot read '{}'", *file)));
     std::stringstream content;
     content << in.rdbuf();
-    kafka.properties = parse_properties(content.str(), "CQRS_KAFKA_PROPERTIES_FILE");
+    try {
+      kafka.properties = parse_properties(content.str(), "CQRS_KAFKA_PROPERTIES_FILE");
+    } catch (const config_error& e) {
+      throw source.named(e);
+    }
   }
   for (auto& pair : source.pairs("CQRS_KAFKA_PROPERTIES")) kafka.properties.push_back(std::move(pair));
   return kafka;

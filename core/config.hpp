@@ -2,8 +2,8 @@
 
 // Configuration: environment variables, overridden by command-line flags, validated into plain
 // structs. Every setting has one environment name (CQRS_HTTP_PORT) and one flag derived from it
-// (--http-port). A wrong value raises config_error naming the variable, so start-up stops with a
-// message an operator can act on.
+// (--http-port). A wrong value raises config_error naming what the operator gave (the flag or the
+// variable), so start-up stops with a message an operator can act on.
 
 #include <chrono>
 #include <cstdint>
@@ -21,11 +21,17 @@ namespace cqrs::core {
 
 class config_error : public std::runtime_error {
  public:
+  // For code that does not know how the value was given: named by its variable and its flag.
   config_error(std::string variable, const std::string& problem);
+  // Named as the user gave it: `shown` is "--stream" for a flag, "CQRS_HTTP_PORT" for a variable.
+  config_error(std::string variable, const std::string& shown, const std::string& problem);
+  // The spec's key (CQRS_HTTP_PORT), whichever way it was given.
   const std::string& variable() const { return variable_; }
+  const std::string& problem() const { return problem_; }
 
  private:
   std::string variable_;
+  std::string problem_;
 };
 
 // How a spec is given. Settings come from the environment or a flag; the arguments of one command
@@ -66,6 +72,13 @@ class settings_source {
   // The flag if given, else the environment variable, else nothing. Empty values count as unset.
   std::optional<std::string> raw(std::string_view env_name) const;
 
+  // What the user typed for a spec, for error messages: "--http-port" when given as a flag (or
+  // when only a flag can give it), "CQRS_HTTP_PORT" when read from the environment, both when
+  // neither gave it. A name that is not a CQRS_ variable ("command line") is returned as it is.
+  std::string given_as(std::string_view env_name) const;
+  // `error` named as the user gave its value.
+  config_error named(const config_error& error) const;
+
   std::string text(std::string_view env_name, std::string_view fallback) const;
   std::string required_text(std::string_view env_name) const;
   std::int64_t integer(std::string_view env_name, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
@@ -81,6 +94,10 @@ class settings_source {
   bool help_requested() const { return help_; }
 
  private:
+  bool from_flag(const std::string& key) const;
+  bool flag_only(const std::string& key) const;
+  config_error error(std::string_view env_name, const std::string& problem) const;
+
   std::map<std::string, std::string> env_;
   std::map<std::string, std::string> flags_;
   std::vector<std::string> flag_only_;  // names never read from the environment

@@ -24,6 +24,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -101,6 +103,64 @@ http_request request_head(const Header& header, const std::string& remote) {
     request.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
   }
   return request;
+}
+
+// --- request framing ----------------------------------------------------------------------------
+
+// Where a request ends must be read the same way by every hop, or a body can smuggle a request of
+// its own (RFC 9112 §6.3, §11.2). Beast 1.81 reads a Transfer-Encoding that does not end in
+// "chunked" as "no body", accepts a repeated identical Content-Length, and unfolds obsolete line
+// folding: each is refused here (400, then the connection closes, as for any framing error).
+
+std::string_view trim_whitespace(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+bool is_decimal(std::string_view value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Nothing when the head frames its body one way only: by one Content-Length, or by exactly
+// "Transfer-Encoding: chunked" (the only coding the server decodes) on HTTP/1.1.
+template <class Header>
+std::optional<std::string> framing_fault(const Header& header) {
+  std::size_t lengths = 0;
+  std::size_t encodings = 0;
+  bool chunked_only = true;
+  for (const auto& field : header) {
+    if (field.name() == http::field::content_length) {
+      ++lengths;
+      if (!is_decimal(trim_whitespace(field.value()))) return "Content-Length must be one decimal number";
+    } else if (field.name() == http::field::transfer_encoding) {
+      ++encodings;
+      chunked_only = chunked_only && beast::iequals(trim_whitespace(field.value()), "chunked");
+    }
+  }
+  if (lengths > 1) return "Content-Length given more than once";
+  if (encodings == 0) return std::nullopt;
+  if (header.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+  if (lengths > 0) return "both Transfer-Encoding and Content-Length";
+  if (encodings > 1 || !chunked_only) return "unsupported Transfer-Encoding: only chunked is accepted";
+  return std::nullopt;
+}
+
+// A line of the head that starts with a space or a tab continues the one before (obs-fold, RFC
+// 9112 §5.2). Looked for in the raw bytes, since the parser hands over the value already unfolded.
+// `from` is where the previous look stopped: a head that arrives in many small reads is scanned
+// once, not once per read.
+bool has_obsolete_fold(std::string_view head, std::size_t& from) {
+  for (std::size_t i = from; i + 2 < head.size(); ++i) {
+    if (head[i] != '\r' || head[i + 1] != '\n') continue;
+    if (head[i + 2] == ' ' || head[i + 2] == '\t') return true;
+    if (head[i + 2] == '\r') {  // the blank line: the head ends here, what follows is body
+      from = head.size();
+      return false;
+    }
+  }
+  from = head.size() < 2 ? 0 : head.size() - 2;  // a CRLF at the end is looked at again
+  return false;
 }
 
 // --- response conversion ------------------------------------------------------------------------
@@ -421,6 +481,9 @@ class connection : public std::enable_shared_from_this<connection> {
   http_request refused_request(request_parser& parser) const;
   void finish(const http_request& request, const std::string& route, http_response& response,
               clock::time_point started) noexcept;
+  std::string_view buffered() const {
+    return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+  }
   bool front_ready() const { return !pipeline_.empty() && pipeline_.front()->response.has_value(); }
   void close() noexcept;
 
@@ -545,13 +608,26 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
   auto deadline = clock::now() + limits_.idle_timeout;
   std::optional<clock::time_point> started;
   bool continued = false;  // "100 Continue" sent for this request
+  std::size_t fold_scanned = 0;  // bytes of the head already looked at for obsolete folding
   for (;;) {
     if (buffer_.size() > 0) {
+      const bool had_header = parser.is_header_done();
+      // Until its head is complete the parser takes nothing, so the buffer starts with the head.
+      if (!had_header && has_obsolete_fold(buffered(), fold_scanned)) {
+        co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400,
+                               "obsolete line folding in the request head"};
+      }
       error_code ec;
       const auto used = parser.put(buffer_.data(), ec);
       buffer_.consume(used);
-      if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
+      if (!parser.is_header_done() && used > 0) fold_scanned = 0;  // the head moved in the buffer
       if (ec && ec != http::error::need_more) co_return refusal_for(ec, started.value_or(clock::now()));
+      if (!had_header && parser.is_header_done()) {
+        if (auto fault = framing_fault(parser.get().base())) {
+          co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400, std::move(*fault)};
+        }
+      }
+      if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
       if (!ec && used > 0 && buffer_.size() > 0) continue;
     }
     if (!continued && wants_continue(parser) && pipeline_.empty() && !writing_) {

@@ -20,13 +20,25 @@ std::map<std::string, std::string> valid_env() {
 
 // The variable a bad configuration is blamed on ("" when it loads).
 std::string blamed_variable(std::map<std::string, std::string> env, std::map<std::string, std::string> flags = {}) {
+  const settings_source source(std::move(env), std::move(flags));
   try {
-    load_engine_config(settings_source(std::move(env), std::move(flags)));
+    load_engine_config(source);
     return "";
   } catch (const config_error& e) {
-    CHECK(std::string(e.what()).find(e.variable()) != std::string::npos);
+    CHECK(std::string(e.what()).starts_with(source.given_as(e.variable()) + ": "));
     return e.variable();
   }
+}
+
+// The message of the config_error that `f` throws ("" when it throws none).
+template <class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 std::map<std::string, std::string> with(std::string key, std::string value) {
@@ -154,4 +166,49 @@ TEST_CASE("command arguments are flags only: switches, options and one positiona
   CHECK(help.find("(switch)") != std::string::npos);
   CHECK(help.find("(flag only)") != std::string::npos);
   CHECK(help.find("(or first argument)") != std::string::npos);
+}
+
+TEST_CASE("abbreviated flags are refused, not guessed") {
+  const std::vector<setting_spec> specs = {{"CQRS_ALL", "", "everything", spec_kind::flag},
+                                           {"CQRS_HTTP_PORT", "8080", "port"}};
+  const char* env[] = {nullptr};
+  const char* abbreviated[] = {"prog", "--al", nullptr};
+  const auto refused = message_of([&] { settings_source::from_command_line(2, abbreviated, env, specs); });
+  CHECK(refused.starts_with("command line: "));
+  CHECK(refused.find("--al") != std::string::npos);
+  const char* prefix_of_setting[] = {"prog", "--http", "80", nullptr};
+  CHECK_THROWS_AS(settings_source::from_command_line(3, prefix_of_setting, env, specs), config_error);
+  const char* whole[] = {"prog", "--all", nullptr};
+  CHECK(settings_source::from_command_line(2, whole, env, specs).boolean("CQRS_ALL", false));
+}
+
+TEST_CASE("errors name what the operator gave: the flag typed, or the variable read, never an unread variable") {
+  const std::vector<setting_spec> specs = {{"CQRS_HTTP_PORT", "8080", "port"},
+                                           {"CQRS_PG_URL", "", "url"},
+                                           {"CQRS_STREAM", "", "stream", spec_kind::positional},
+                                           {"CQRS_TTL", "", "seconds", spec_kind::option}};
+  const char* env[] = {"CQRS_HTTP_PORT=http", "CQRS_TTL=5", nullptr};
+  const char* none[] = {"prog", nullptr};
+  const auto from_env = settings_source::from_command_line(1, none, env, specs);
+  CHECK(message_of([&] { from_env.integer("CQRS_HTTP_PORT", 8080, 1, 65535); }) ==
+        "CQRS_HTTP_PORT: expected an integer from 1 to 65535, got 'http'");
+
+  const char* flags[] = {"prog", "bad stream", "--http-port", "port", "--ttl", "soon", nullptr};
+  const auto given = settings_source::from_command_line(6, flags, env, specs);
+  CHECK(message_of([&] { given.integer("CQRS_HTTP_PORT", 8080, 1, 65535); }) ==
+        "--http-port: expected an integer from 1 to 65535, got 'port'");
+  CHECK(message_of([&] { given.integer("CQRS_TTL", 60, 1, 3600); }) ==
+        "--ttl: expected an integer from 1 to 3600, got 'soon'");
+  // A subcommand blames a spec by its key; named() turns that into what was typed.
+  CHECK(std::string(given.named(config_error("CQRS_STREAM", "is not a stream name")).what()) ==
+        "--stream: is not a stream name");
+  CHECK(std::string(given.named(config_error("command line", "give --at or --version")).what()) ==
+        "command line: give --at or --version");
+
+  // Missing: a setting can come either way, a flag-only spec only as its flag.
+  CHECK(message_of([&] { from_env.required_text("CQRS_PG_URL"); }) ==
+        "CQRS_PG_URL (or --pg-url): is required but not set");
+  CHECK(message_of([&] { from_env.required_text("CQRS_STREAM"); }) == "--stream: is required but not set");
+  // CQRS_TTL is in the environment but never read from it: an error about it names the flag.
+  CHECK(std::string(from_env.named(config_error("CQRS_TTL", "is required")).what()) == "--ttl: is required");
 }

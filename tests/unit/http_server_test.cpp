@@ -385,6 +385,107 @@ TEST_CASE("http_server refuses garbage and bad percent-encoding with 400") {
   }
 }
 
+// The control for the case below: the same bytes, well framed, run both requests.
+TEST_CASE("http_server runs a request pipelined after a well-framed body") {
+  fake_handler handler;
+  std::atomic<int> counted{0};
+  handler.on("/counted", [&counted](http_request&) -> step {
+    ++counted;
+    return text(200, "counted");
+  });
+  handler.on("/echo", [](http_request& r) -> step { return text(200, "echo:" + r.body); });
+  test_server s(handler);
+  client c(s.server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello" + get("/counted"));
+  const auto first = c.read();
+  REQUIRE(first);
+  CHECK(first->body() == "echo:hello");
+  const auto second = c.read();
+  REQUIRE(second);
+  CHECK(second->body() == "counted");
+  CHECK(counted == 1);
+}
+
+// Each head frames its body in a way two HTTP hops could read differently; the bytes after it
+// are a request a front end would take as body, and that must never run here.
+TEST_CASE("http_server refuses ambiguous request framing with 400, closes, and never runs what follows") {
+  fake_handler handler;
+  std::atomic<int> counted{0};
+  handler.on("/counted", [&counted](http_request&) -> step {
+    ++counted;
+    return text(200, "counted");
+  });
+  handler.on("/echo", [](http_request& r) -> step { return text(200, "echo:" + r.body); });
+  test_server s(handler);
+  const std::string smuggled = get("/counted");
+
+  struct framing {
+    const char* name;
+    std::string head;  // the request line and fields, without the blank line
+    std::string body;
+    std::string detail;  // what the refusal says
+  };
+  const std::string post = "POST /echo HTTP/1.1\r\nHost: test\r\n";
+  const std::vector<framing> cases = {
+      {"Transfer-Encoding: identity", post + "Transfer-Encoding: identity\r\n", "", "only chunked"},
+      {"Transfer-Encoding: gzip", post + "Transfer-Encoding: gzip\r\n", "", "only chunked"},
+      {"chunked not last", post + "Transfer-Encoding: chunked, identity\r\n", "", "only chunked"},
+      {"a coding before chunked", post + "Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n", "only chunked"},
+      {"two Transfer-Encoding fields", post + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+       "0\r\n\r\n", "only chunked"},
+      {"identity then Content-Length", post + "Transfer-Encoding: identity\r\nContent-Length: 5\r\n", "hello",
+       "both Transfer-Encoding and Content-Length"},
+      {"chunked then Content-Length", post + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n",
+       "Content-Length"},
+      {"Content-Length then chunked", post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n",
+       "Transfer-Encoding"},
+      {"two identical Content-Length", post + "Content-Length: 5\r\nContent-Length: 5\r\n", "hello",
+       "Content-Length given more than once"},
+      {"two different Content-Length", post + "Content-Length: 5\r\nContent-Length: 0\r\n", "hello",
+       "Content-Length"},
+      {"a Content-Length list", post + "Content-Length: 5, 5\r\n", "hello", "one decimal number"},
+      {"a folded field", post + "Content-Length: 5\r\nX-Note: one\r\n two\r\n", "hello", "obsolete line folding"},
+      {"a folded Transfer-Encoding", post + "Transfer-Encoding:\r\n\tchunked\r\n", "0\r\n\r\n",
+       "obsolete line folding"},
+      {"Transfer-Encoding on HTTP/1.0", "POST /echo HTTP/1.0\r\nHost: test\r\nTransfer-Encoding: chunked\r\n",
+       "0\r\n\r\n", "HTTP/1.0"},
+  };
+  for (const auto& framing : cases) {
+    CAPTURE(framing.name);
+    client c(s.server.port());
+    c.send(framing.head + "\r\n" + framing.body + smuggled);
+    const auto r = c.read();
+    REQUIRE(r);
+    CHECK(r->result_int() == 400);
+    CHECK(r->body().find(framing.detail) != std::string::npos);
+    CHECK_FALSE(r->keep_alive());
+    CHECK(c.closed_by_server());
+  }
+  CHECK(counted == 0);
+  CHECK(handler.finished() == std::vector<std::string>(cases.size(), "refused"));
+}
+
+TEST_CASE("http_server finds obsolete line folding in a head that arrives in pieces") {
+  fake_handler handler;
+  std::atomic<int> counted{0};
+  handler.on("/counted", [&counted](http_request&) -> step {
+    ++counted;
+    return text(200, "counted");
+  });
+  test_server s(handler);
+  client c(s.server.port());
+  // The fold's CRLF ends one read and its space starts the next.
+  c.send("GET /counted HTTP/1.1\r\nHost: test\r\nX-Note: one\r\n");
+  std::this_thread::sleep_for(50ms);
+  c.send(" two\r\n\r\n" + get("/counted"));
+  const auto r = c.read();
+  REQUIRE(r);
+  CHECK(r->result_int() == 400);
+  CHECK(r->body() == "obsolete line folding in the request head");
+  CHECK(c.closed_by_server());
+  CHECK(counted == 0);
+}
+
 TEST_CASE("http_server answers 408 when a started request does not arrive in time") {
   fake_handler handler;
   server_limits limits;

@@ -50,8 +50,8 @@ bench_gateway_summary() {
 # already chose them): a free port, a JWT secret, and a rate limit far above the load.
 gateway_configure_stack() {
   local env="$bench_dir/stack.env"
-  grep -q '^CQRS_HTTP_PORT=' "$env" || echo "CQRS_HTTP_PORT=$(free_port)" >>"$env"
-  grep -q '^CQRS_JWT_SECRET=' "$env" ||
+  grep -Eq '^(export )?CQRS_HTTP_PORT=' "$env" || echo "CQRS_HTTP_PORT=$(free_port)" >>"$env"
+  grep -Eq '^(export )?CQRS_JWT_SECRET=' "$env" ||
     echo "CQRS_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$env"
   echo "CQRS_RATE_LIMIT_RPS=1000000" >>"$env"
   echo "CQRS_RATE_LIMIT_BURST=10000000" >>"$env"

@@ -81,7 +81,13 @@ int run_subcommand(const subcommand& sub, int argc, char** argv) {
     std::cout << cqrs::core::settings_help("cqrs " + sub.name, sub.summary, sub.settings);
     return 0;
   }
-  return sub.run(source);
+  try {
+    return sub.run(source);
+  } catch (const cqrs::core::config_error& e) {
+    // Subcommands blame a spec by its key (CQRS_STREAM); the operator gave it as a flag or a
+    // variable, and the message names what they typed.
+    throw source.named(e);
+  }
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ start_postgres() {
       -o "-p $port $opts" start >/dev/null 2>&1; then
       pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres cqrs ||
         die "createdb failed"
-      echo "CQRS_PG_URL=postgresql://postgres@127.0.0.1:$port/cqrs" >>"$dir/stack.env"
+      write_setting "$dir" CQRS_PG_URL "postgresql://postgres@127.0.0.1:$port/cqrs"
       return 0
     fi
   done
@@ -101,7 +101,7 @@ start_redis() {
     if redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
       --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" &&
       wait_for 10 redis-cli -h 127.0.0.1 -p "$port" ping; then
-      echo "CQRS_REDIS_URL=redis://127.0.0.1:$port/0" >>"$dir/stack.env"
+      write_setting "$dir" CQRS_REDIS_URL "redis://127.0.0.1:$port/0"
       return 0
     fi
   done
@@ -129,8 +129,8 @@ start_kafka() {
   echo $! >"$dir/kafka/broker.pid"
   # The bootstrap file is written atomically (write, rename) once the brokers listen.
   wait_for 20 test -s "$file" || { cat "$dir/kafka/broker.log" >&2; die "Kafka broker did not start"; }
-  echo "CQRS_KAFKA_BOOTSTRAP=$(cat "$file")" >>"$dir/stack.env"
-  echo "CQRS_KAFKA_TOPIC=$topic" >>"$dir/stack.env"
+  write_setting "$dir" CQRS_KAFKA_BOOTSTRAP "$(cat "$file")"
+  write_setting "$dir" CQRS_KAFKA_TOPIC "$topic"
 }
 
 apply_migrations() {
@@ -182,11 +182,17 @@ start_engine() {
 # write_http_settings DIR PORT: where the gateway listens, and a fresh HS256 key for its tokens.
 write_http_settings() {
   local dir=$1 port=$2
-  {
-    echo "CQRS_HTTP_PORT=$port"
-    echo "CQRS_HTTP_URL=http://127.0.0.1:$port"
-    echo "CQRS_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  } >>"$dir/stack.env"
+  write_setting "$dir" CQRS_HTTP_PORT "$port"
+  write_setting "$dir" CQRS_HTTP_URL "http://127.0.0.1:$port"
+  write_setting "$dir" CQRS_JWT_SECRET "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+}
+
+# write_setting DIR NAME VALUE: one line of DIR/stack.env. `export`, so that `. stack.env` in a
+# shell hands the settings to the programs it starts (curl sessions, tools/cqrs, the engine); values
+# are URLs, ports, paths and hex keys, written unquoted so that line readers (tools/cqrs) take them
+# as they are.
+write_setting() {
+  printf 'export %s=%s\n' "$2" "$3" >>"$1/stack.env"
 }
 
 # start_stack DIR [durable|fast] [HTTP_PORT]: everything the engine needs, settings written to
@@ -195,7 +201,7 @@ write_http_settings() {
 start_stack() {
   local dir=$1 durability=${2:-durable} http_port=${3:-}
   : >"$dir/stack.env"
-  echo "CQRS_STACK_DIR=$dir" >>"$dir/stack.env"
+  write_setting "$dir" CQRS_STACK_DIR "$dir"
   start_postgres "$dir" "$durability"
   start_redis "$dir"
   start_kafka "$dir"
