@@ -573,4 +573,24 @@ void projector::catch_up_from_store(projection_target& target, core::log_positio
   }
 }
 
+projector_config load_projector_config(const core::settings_source& source) {
+  using std::chrono::milliseconds;
+  projector_config config;
+  auto kafka = core::load_kafka_config(source);
+  config.bootstrap = std::move(kafka.bootstrap);
+  config.topic = std::move(kafka.topic);
+  config.kafka_properties = std::move(kafka.properties);
+  config.group = source.text("CQRS_PROJECTOR_GROUP", "cqrs-projections");
+  config.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
+  config.max_attempts = static_cast<int>(source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100));
+  config.halt_on_poison = source.boolean("CQRS_PROJECTOR_HALT_ON_POISON", false);
+  config.max_batch = static_cast<std::size_t>(source.integer("CQRS_PROJECTOR_BATCH", 500, 1, 10'000));
+  config.fetch_wait = source.milliseconds("CQRS_PROJECTOR_FETCH_WAIT_MS", config.fetch_wait, milliseconds{1},
+                                         milliseconds{10'000});
+  config.postgres_gather =
+      source.milliseconds("CQRS_PROJECTOR_PG_GATHER_MS", milliseconds{10}, milliseconds{0}, milliseconds{10'000});
+  config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
+  return config;
+}
+
 }  // namespace cqrs::projections

@@ -59,13 +59,17 @@ struct projector_config {
   // A transaction's cost is mostly per batch (round trips, the commit's WAL flush), and a poll
   // brings a handful of events under a steady load (at 2,000 events/s, 10 ms took ~0.9 s of
   // PostgreSQL CPU per 15 s, ~10 % of all of PostgreSQL's, and ~20 % of the projector's own:
-  // docs/BENCHMARKS.md, session 5).
+  // docs/BENCHMARKS.md).
   // 0 applies every poll to every model. Read-your-writes and the checkpoints count a gathered
   // event only once it is applied.
   std::chrono::milliseconds postgres_gather{0};
   std::string metrics_file;  // Prometheus text written here every metrics_interval, if set
   std::chrono::milliseconds metrics_interval{1000};
 };
+
+// The projector's settings (CQRS_KAFKA_*, CQRS_PG_URL, CQRS_PROJECTOR_*), validated as the
+// projector validates them at start-up; throws core::config_error. `cqrs config` runs it too.
+projector_config load_projector_config(const core::settings_source& source);
 
 struct projector_stats {
   std::uint64_t messages = 0;

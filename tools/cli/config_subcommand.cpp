@@ -9,6 +9,8 @@
 
 #include "commands/relay/relay_config.hpp"
 #include "gateway/gateway_config.hpp"
+#include "projections/catalog.hpp"
+#include "projections/projector.hpp"
 #include "tools/cli/subcommand.hpp"
 
 namespace cqrs::tools::cli {
@@ -23,18 +25,6 @@ std::string redact_url(const std::string& url) {
   const auto colon = url.find(':', scheme_end + 3);
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
-// The projector's own settings, until its loader moves out of `cqrs projector` into a function
-// this can call: the same reads, with the same bounds, as run_projector.
-void check_projector_settings(const core::settings_source& source) {
-  using std::chrono::milliseconds;
-  (void)source.url("CQRS_REDIS_URL", "", {"redis"});
-  (void)source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100);
-  (void)source.boolean("CQRS_PROJECTOR_HALT_ON_POISON", false);
-  (void)source.integer("CQRS_PROJECTOR_BATCH", 500, 1, 10'000);
-  (void)source.milliseconds("CQRS_PROJECTOR_FETCH_WAIT_MS", milliseconds{2}, milliseconds{1}, milliseconds{10'000});
-  (void)source.milliseconds("CQRS_PROJECTOR_PG_GATHER_MS", milliseconds{10}, milliseconds{0}, milliseconds{10'000});
 }
 
 void print_engine(const core::engine_config& config) {
@@ -53,7 +43,8 @@ int run_config(const core::settings_source& source) {
   const auto gateway = gateway::load_gateway_config(source);  // the engine's settings included
   const auto relay = commands::relay::load_relay_config(source);
   (void)commands::relay::producer_properties(relay.relay);  // refuses properties that weaken the relay
-  check_projector_settings(source);
+  (void)projections::load_projector_config(source);
+  (void)projections::load_runtime_settings(source);  // the projector's Redis and scope
   print_engine(gateway.engine);
   std::cout << fmt::format("CQRS_JWT_SECRET={}\nCQRS_RELAY_NAME={}\n", gateway.auth.jwt_secret.empty() ? "(unset)" : "***",
                            relay.relay.name)

@@ -81,21 +81,7 @@ class signal_stop {
 int run_projector(const core::settings_source& source) {
   const signal_stop stop;
   const core::logger log("projector", source.level("CQRS_LOG_LEVEL", core::log_level::info));
-  projections::projector_config config;
-  auto kafka = core::load_kafka_config(source);
-  config.bootstrap = std::move(kafka.bootstrap);
-  config.topic = std::move(kafka.topic);
-  config.kafka_properties = std::move(kafka.properties);
-  config.group = source.text("CQRS_PROJECTOR_GROUP", "cqrs-projections");
-  config.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
-  config.max_attempts = static_cast<int>(source.integer("CQRS_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100));
-  config.halt_on_poison = source.boolean("CQRS_PROJECTOR_HALT_ON_POISON", false);
-  config.max_batch = static_cast<std::size_t>(source.integer("CQRS_PROJECTOR_BATCH", 500, 1, 10'000));
-  config.fetch_wait = source.milliseconds("CQRS_PROJECTOR_FETCH_WAIT_MS", config.fetch_wait, std::chrono::milliseconds{1},
-                                         std::chrono::milliseconds{10'000});
-  config.postgres_gather = source.milliseconds("CQRS_PROJECTOR_PG_GATHER_MS", std::chrono::milliseconds{10},
-                                               std::chrono::milliseconds{0}, std::chrono::milliseconds{10'000});
-  config.metrics_file = source.text("CQRS_PROJECTOR_METRICS_FILE", "");
+  const auto config = projections::load_projector_config(source);
   // Connected only once every setting is known good: a bad one is a usage error, not a retry.
   projections::runtime rt(projections::load_runtime_settings(source));
   core::metrics_registry registry;  // the process's: the gateway will expose it later
