@@ -114,7 +114,7 @@ struct postgres_config {
   std::string url;
   // 16, not 8: the gateway's pool threads are also its group commit's members, and with 16 a
   // restock run at 32 connections formed larger groups: 4,971 commands/s against 3,898, and
-  // ~340 µs of the whole stack's CPU per command against ~410 (tools/bench gateway, session 6).
+  // ~340 µs of the whole stack's CPU per command against ~410 (tools/bench gateway).
   int pool_size = 16;
 };
 

@@ -516,8 +516,8 @@ namespace {
 // PostgreSQL's default (plan_cache_mode=auto) nevertheless plans several of them afresh on every
 // execution: a custom plan of a one-element array or of a narrow position range is estimated
 // cheaper than the generic plan, so the generic one is never adopted. Planning was ~10 % of the
-// gateway's backends' CPU and ~30 % of the relay's at 2,000 commands/s (docs/BENCHMARKS.md,
-// session 5). Set for the session: these connections run nothing but the store's statements.
+// gateway's backends' CPU and ~30 % of the relay's at 2,000 commands/s (docs/BENCHMARKS.md).
+// Set for the session: these connections run nothing but the store's statements.
 void use_generic_plans(pqxx::connection_base& connection) {
   pqxx::nontransaction tx(connection);
   tx.exec("SET plan_cache_mode = force_generic_plan");

@@ -40,7 +40,7 @@ std::optional<Number> number(std::optional<std::string_view> text) {
 // became the read models' latency on the embedded broker (its fetches wait out the whole time
 // instead of returning when a message arrives), and at 10 ms it was still half of the
 // acknowledged-to-visible time; at 2,000 commands/s, 3 ms gave a p50 of 10.6-11.3 ms where 5 gave
-// 12.3-14.7 (docs/BENCHMARKS.md, session 4), and 2 ms 9.5-10.1 where 3 gave 10.1-11.8 (session 5,
+// 12.3-14.7 (docs/BENCHMARKS.md), and 2 ms 9.5-10.1 where 3 gave 10.1-11.8 (
 // once the stack had CPU to spare), for ~500 idle fetches a second per broker. A real cluster
 // answers a fetch as soon as a message arrives, so the setting only costs it a few idle fetch
 // requests per second per broker. Operators may override it like any property.

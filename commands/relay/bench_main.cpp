@@ -1,4 +1,4 @@
-// cqrs-relay-bench: the relay's benchmark (issue 5), run by tools/bench_relay.sh on a private stack
+// cqrs-relay-bench: the relay's benchmark, run by `tools/bench relay` on a private stack
 // with PostgreSQL's default durability. In one run:
 //
 //   1. load:    --events events appended through the store's append (1000 per append, 4 writers)

@@ -1,4 +1,4 @@
-// The gap test (issue 3): writers whose sequence, transaction-id and commit orders disagree, a
+// The gap test: writers whose sequence, transaction-id and commit orders disagree, a
 // reader tailing the global log that must see every event exactly once in one stable order, and
 // the naive `seq > checkpoint AND xid < xmin` reader as the negative control that must skip.
 

@@ -1,4 +1,4 @@
-// Issue 5, second test: `kill -9` of the relay process at random moments during steady appends,
+// `kill -9` of the relay process at random moments during steady appends,
 // restarted each time: nothing is missing in Kafka; what is sent twice lies after the checkpoint
 // the killed relay left behind, and carries its log position (consumers drop it).
 

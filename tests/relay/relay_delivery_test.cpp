@@ -1,4 +1,4 @@
-// Issue 5, first test: every event appended by 16 concurrent writers whose transaction-id,
+// Every event appended by 16 concurrent writers whose transaction-id,
 // sequence and commit orders disagree reaches Kafka, per stream in version order, none missing.
 
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// Issue 5, third test: all brokers down for 10 s during appends (the embedded broker's SIGUSR1),
+// All brokers down for 10 s during appends (the embedded broker's SIGUSR1),
 // then up again (SIGUSR2): appends go on meanwhile, and the relay delivers everything, in order
 // per stream, once Kafka is back.
 

@@ -1,4 +1,4 @@
-// Issue 5, fourth test: two relay processes with the same name: exactly one publishes, the other
+// Two relay processes with the same name: exactly one publishes, the other
 // stands by; killing the publisher (kill -9) hands over within seconds, and nothing is lost.
 // And a leader whose lock session ends (the lock is then free for others) notices and stops.
 

@@ -1,4 +1,4 @@
-# The append benchmark's shell half (issue 3), sourced by tools/bench, which provides the private
+# The append benchmark's shell half, sourced by tools/bench, which provides the private
 # stack ($bench_dir, $CQRS_PG_URL), bench_seconds, bench_rounds and the helpers bench_line, note,
 # psql_value, median, ratio, run_measured and wal_sync_totals.
 #

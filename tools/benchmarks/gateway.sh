@@ -1,4 +1,4 @@
-# The gateway benchmark's shell half (issue 7), sourced by tools/bench, which provides the private
+# The gateway benchmark's shell half, sourced by tools/bench, which provides the private
 # stack ($bench_dir, $CQRS_PG_URL, $CQRS_REDIS_URL; default durability), bench_seconds,
 # bench_rounds and the helpers bench_line, note, psql_value, median, ratio, children_seconds,
 # machine_ticks, server_ticks, postmaster_pid, wait_backends_reaped, wal_sync_totals, fsync_mean_ms.

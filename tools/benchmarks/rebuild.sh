@@ -1,4 +1,4 @@
-# The rebuild benchmark's shell half (issue 6), sourced by tools/bench, which provides the private
+# The rebuild benchmark's shell half, sourced by tools/bench, which provides the private
 # stack ($bench_dir, $CQRS_PG_URL, $CQRS_REDIS_URL; no projector runs on it) and the helpers
 # bench_line, note, psql_value, median, ratio and run_measured.
 #

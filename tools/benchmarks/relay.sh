@@ -1,4 +1,4 @@
-# The relay benchmark (issue 5). On a private stack with PostgreSQL's DEFAULT durability (fsync
+# The relay benchmark. On a private stack with PostgreSQL's DEFAULT durability (fsync
 # on, synchronous_commit on) and the embedded broker, `cqrs-relay-bench`:
 #   1. loads EVENTS events (default 1,000,000; 200-byte payloads) through the store's append,
 #      1000 events per append, 4 writers;
