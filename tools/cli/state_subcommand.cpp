@@ -8,10 +8,10 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
-#include <string>
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "commands/domains.hpp"
 #include "core/event_store.hpp"
@@ -72,18 +72,12 @@ folded fold_stream(core::event_store& store, const commands::aggregate_entry& ag
   return result;
 }
 
-std::string known_categories() {
-  std::string known;
-  for (const auto& category : commands::aggregates().categories()) known += (known.empty() ? "" : ", ") + category;
-  return known;
-}
-
 int run_state(const core::settings_source& source) {
   const auto request = read_request(source);
   const auto* aggregate = commands::aggregates().find(request.stream.category());
   if (aggregate == nullptr) {
     std::cerr << fmt::format("cqrs state: no aggregate for category '{}' (known: {})\n", request.stream.category(),
-                             known_categories());
+                             fmt::join(commands::aggregates().categories(), ", "));
     return 1;
   }
   core::upcaster_registry upcasters;
@@ -120,7 +114,7 @@ subcommand state_subcommand() {
   return {"state",
           "print an aggregate's state (JSON) at a time or a version, folded from its events",
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-           {"CQRS_STREAM", "", "the aggregate's stream (e.g. product-42), required", core::spec_kind::positional},
+           {"CQRS_STREAM", "", "the aggregate's stream (<category>-<id>), required", core::spec_kind::positional},
            {"CQRS_AT", "", "state as of this time (2026-01-31T12:00:00Z); default: now", core::spec_kind::option},
            {"CQRS_VERSION", "", "state after this stream version; default: the latest", core::spec_kind::option}},
           run_state};
