@@ -1,7 +1,7 @@
 #pragma once
 
 // Every aggregate of every domain, for the tools that handle any stream (`cqrs state`). A domain
-// joins by one line in domains.cpp calling its registration (e.g. product/product_domain.hpp).
+// joins by one line in domains.cpp calling its registration (in its folder's <domain>_domain.hpp).
 
 #include "commands/aggregate_registry.hpp"
 

@@ -16,7 +16,7 @@
 namespace cqrs::schemas {
 
 struct domain_contracts {
-  std::string_view name;  // the domain's folder, e.g. "product"
+  std::string_view name;  // the name of the domain's folder under schemas/contracts/
 
   // Every (event type, schema version) the domain reads, older versions included.
   std::vector<std::pair<std::string, int>> (*event_versions)();
