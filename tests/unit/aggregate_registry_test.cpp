@@ -36,12 +36,16 @@ core::recorded_event stored(const s::encoded_payload& payload, std::int64_t vers
                               .payload = payload.data};
 }
 
+core::recorded_event stored(const s::product_event& event, std::int64_t version) {
+  return stored(s::encode(event), version);
+}
+
 std::vector<core::recorded_event> product_history() {
-  return {stored(s::encode(s::product_event{s::product_created{s::sku("SKU-9"), "Teapot", "Holds tea", eur(1999), 5}}), 1),
-          stored(s::encode(s::product_event{s::product_restocked{s::quantity(3)}}), 2),
-          stored(s::encode(s::product_event{s::stock_reserved{s::reservation_id("r1"), s::quantity(2)}}), 3),
-          stored(s::encode(s::product_event{s::stock_reserved{s::reservation_id("r2"), s::quantity(1)}}), 4),
-          stored(s::encode(s::product_event{s::reservation_committed{s::reservation_id("r2"), s::quantity(1)}}), 5)};
+  return {stored(s::product_created{s::sku("SKU-9"), "Teapot", "Holds tea", eur(1999), 5}, 1),
+          stored(s::product_restocked{s::quantity(3)}, 2),
+          stored(s::stock_reserved{s::reservation_id("r1"), s::quantity(2)}, 3),
+          stored(s::stock_reserved{s::reservation_id("r2"), s::quantity(1)}, 4),
+          stored(s::reservation_committed{s::reservation_id("r2"), s::quantity(1)}, 5)};
 }
 
 // What `cqrs state` prints for that history, field for field and in this order.
@@ -91,7 +95,8 @@ TEST_CASE("folding in batches gives the state of folding at once, and each folde
 }
 
 TEST_CASE("the folder reads older schema versions through the aggregate's decoding") {
-  const std::vector<core::recorded_event> history{stored(s::encode_one(s::product_created_v1{s::sku("OLD-1"), "Old", 700, 4}), 1)};
+  const auto v1 = s::encode_one(s::product_created_v1{s::sku("OLD-1"), "Old", 700, 4});
+  const std::vector<core::recorded_event> history{stored(v1, 1)};
   auto folder = product_entry().make_folder();
   folder->fold(history);
   const auto state = folder->state_json();
