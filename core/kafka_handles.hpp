@@ -3,12 +3,12 @@
 // librdkafka's C handles, each owned by a unique_ptr with its deleter: a failing constructor or
 // an exception never leaks a client or leaves its threads running. Header-only, so that core's
 // library does not link librdkafka: only the components that include this do (the relay, the
-// projector, the mock broker host, the Kafka tests).
+// projector, the mock broker host, the Kafka tests). The mock cluster's handle is in
+// kafka_mock_cluster.hpp, for the few that host one.
 
 #include <memory>
 
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 namespace cqrs::core::kafka {
 
@@ -39,9 +39,6 @@ struct message_deleter {
 struct partition_list_deleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
 };
-struct mock_cluster_deleter {
-  void operator()(rd_kafka_mock_cluster_t* cluster) const { rd_kafka_mock_cluster_destroy(cluster); }
-};
 
 }  // namespace detail
 
@@ -53,6 +50,5 @@ using topic_ptr = std::unique_ptr<rd_kafka_topic_t, detail::topic_deleter>;
 using metadata_ptr = std::unique_ptr<const rd_kafka_metadata_t, detail::metadata_deleter>;
 using message_ptr = std::unique_ptr<rd_kafka_message_t, detail::message_deleter>;
 using partition_list_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t, detail::partition_list_deleter>;
-using mock_cluster_ptr = std::unique_ptr<rd_kafka_mock_cluster_t, detail::mock_cluster_deleter>;
 
 }  // namespace cqrs::core::kafka

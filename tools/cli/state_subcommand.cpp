@@ -1,15 +1,19 @@
 // cqrs state: an aggregate's state at a time or version, folded from its stored events batch by
 // batch (memory: one batch and the state, whatever the history).
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <span>
+#include <stdexcept>
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include "commands/product/product_aggregate.hpp"
-#include "core/aggregate.hpp"
+#include "commands/domains.hpp"
 #include "core/event_store.hpp"
 #include "core/upcasting.hpp"
 #include "projections/history.hpp"
@@ -19,9 +23,6 @@
 namespace cqrs::tools::cli {
 
 namespace {
-
-using commands::product::product_aggregate;
-using commands::product::product_state;
 
 struct state_request {
   core::stream_id stream;
@@ -44,42 +45,27 @@ state_request read_request(const core::settings_source& source) {
   return request;
 }
 
-boost::json::object to_json(const product_state& state) {
-  boost::json::object reservations;
-  for (const auto& [id, quantity] : state.open_reservations) reservations[id.value()] = quantity;
-  boost::json::array closed;
-  for (const auto& id : state.closed_reservations) closed.emplace_back(id.value());
-  return {{"exists", state.exists},
-          {"sku", state.code.value()},
-          {"name", state.name},
-          {"description", state.description},
-          {"price", {{"amount_minor", state.price.amount_minor}, {"currency", state.price.currency.value()}}},
-          {"discontinued", state.discontinued},
-          {"on_hand", state.on_hand},
-          {"reserved", state.reserved},
-          {"available", state.available()},
-          {"open_reservations", std::move(reservations)},
-          {"closed_reservations", std::move(closed)}};
-}
-
 struct folded {
-  product_state state = product_aggregate::initial_state();
+  std::unique_ptr<commands::state_folder> folder;
   core::stream_version version{};
   std::optional<core::timestamp> last_at;
 };
 
-folded fold_product(core::event_store& store, const state_request& request) {
-  folded result;
+// The events up to the requested version, folded a batch at a time by the aggregate's own code.
+folded fold_stream(core::event_store& store, const commands::aggregate_entry& aggregate, const state_request& request) {
+  folded result{aggregate.make_folder(), core::stream_version{}, std::nullopt};
   const auto end = store.for_each_stream_batch(
       request.stream, core::stream_version{1}, 1000,
       [&](const core::stream_batch& batch) {
-        for (const auto& e : batch.events) {
-          if (request.version && e.version > *request.version) return;
-          result.state = product_aggregate::evolve(
-              std::move(result.state), product_aggregate::decode_event(e.type, e.schema_version, e.payload));
-          result.version = e.version;
-          result.last_at = e.recorded_at;
+        std::span<const core::recorded_event> events(batch.events);
+        if (request.version) {
+          const auto past = std::ranges::find_if(events, [&](const auto& e) { return e.version > *request.version; });
+          events = events.first(static_cast<std::size_t>(past - events.begin()));
         }
+        if (events.empty()) return;
+        result.folder->fold(events);
+        result.version = events.back().version;
+        result.last_at = events.back().recorded_at;
       },
       request.at);
   if (!end.ok()) throw std::runtime_error(end.error().detail);
@@ -88,9 +74,10 @@ folded fold_product(core::event_store& store, const state_request& request) {
 
 int run_state(const core::settings_source& source) {
   const auto request = read_request(source);
-  if (request.stream.category() != product_aggregate::category) {
+  const auto* aggregate = commands::aggregates().find(request.stream.category());
+  if (aggregate == nullptr) {
     std::cerr << fmt::format("cqrs state: no aggregate for category '{}' (known: {})\n", request.stream.category(),
-                             product_aggregate::category);
+                             fmt::join(commands::aggregates().categories(), ", "));
     return 1;
   }
   core::upcaster_registry upcasters;
@@ -108,7 +95,7 @@ int run_state(const core::settings_source& source) {
     std::cerr << fmt::format("cqrs state: stream '{}' has only {} versions\n", request.stream.str(), current.value());
     return 1;
   }
-  const auto result = fold_product(store, request);
+  const auto result = fold_stream(store, *aggregate, request);
   if (result.version.value() == 0) {
     std::cerr << fmt::format("cqrs state: stream '{}' has no events at that time\n", request.stream.str());
     return 1;
@@ -116,7 +103,7 @@ int run_state(const core::settings_source& source) {
   boost::json::object out{{"stream", request.stream.str()},
                           {"version", result.version.value()},
                           {"recorded_at", projections::format_timestamp(*result.last_at)},
-                          {"state", to_json(result.state)}};
+                          {"state", result.folder->state_json()}};
   std::cout << boost::json::serialize(out) << "\n";
   return 0;
 }
@@ -127,7 +114,7 @@ subcommand state_subcommand() {
   return {"state",
           "print an aggregate's state (JSON) at a time or a version, folded from its events",
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
-           {"CQRS_STREAM", "", "the aggregate's stream (e.g. product-42), required", core::spec_kind::positional},
+           {"CQRS_STREAM", "", "the aggregate's stream (<category>-<id>), required", core::spec_kind::positional},
            {"CQRS_AT", "", "state as of this time (2026-01-31T12:00:00Z); default: now", core::spec_kind::option},
            {"CQRS_VERSION", "", "state after this stream version; default: the latest", core::spec_kind::option}},
           run_state};

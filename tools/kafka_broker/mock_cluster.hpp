@@ -9,12 +9,11 @@
 #include <string>
 
 #include "core/kafka_handles.hpp"
-
+#include "core/kafka_mock_cluster.hpp"
 #include "core/log.hpp"
 #include "tools/kafka_broker/broker_options.hpp"
 
 namespace cqrs::tools::kafka_broker {
-
 
 class mock_cluster {
  public:

@@ -1,0 +1,17 @@
+#include "commands/domains.hpp"
+
+// The domains: one include and one line of the list below each.
+#include "commands/product/product_domain.hpp"
+
+namespace cqrs::commands {
+
+const aggregate_registry& aggregates() {
+  static const aggregate_registry registry = [] {
+    aggregate_registry all;
+    product::register_aggregates(all);
+    return all;
+  }();
+  return registry;
+}
+
+}  // namespace cqrs::commands
