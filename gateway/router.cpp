@@ -96,7 +96,9 @@ std::vector<segment> compile_pattern(std::string_view pattern) {
 // The path's segments, each percent-decoded on its own (request_target.hpp): matching on the raw
 // target keeps an encoded '/' ("%2F") inside its segment instead of splitting the path there.
 std::optional<std::vector<std::string>> request_segments(const http_request& request) {
-  auto target = parse_request_target(request.target.starts_with('/') ? request.target : request.path);
+  // The path alone: the query was read (and judged) by the server into request.query.
+  std::string_view raw = request.target.starts_with('/') ? std::string_view(request.target) : request.path;
+  auto target = parse_request_target(raw.substr(0, raw.find('?')));
   if (!target) return std::nullopt;
   return std::move(target->segments);
 }

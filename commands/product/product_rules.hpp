@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "commands/product/product_errc.hpp"
-#include "schemas/contracts/value_types.hpp"
+#include "schemas/contracts/product/product_values.hpp"
 
 namespace cqrs::commands::product::rules {
 

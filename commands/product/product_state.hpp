@@ -9,7 +9,7 @@
 #include <string>
 
 #include "schemas/contracts/product/product_events.hpp"
-#include "schemas/contracts/value_types.hpp"
+#include "schemas/contracts/product/product_values.hpp"
 
 namespace cqrs::commands::product {
 

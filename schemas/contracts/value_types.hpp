@@ -1,6 +1,7 @@
 #pragma once
 
-// The small value types the contracts are made of. Each is a distinct type, so a quantity cannot
+// The small value types every domain's contracts are made of (a domain's own ids live in its
+// folder). Each is a distinct type, so a quantity cannot
 // be passed where a price is expected. They hold any value: whether a value is acceptable is a
 // business rule, decided by the aggregate (commands/) with a stable error code.
 
@@ -32,7 +33,7 @@ class strong_value {
   T value_{};
 };
 
-// Stored as the bare value (`"SKU-1"`, not `{"value": "SKU-1"}`) so payloads read naturally.
+// Stored as the bare value (`"EUR"`, not `{"value": "SKU-1"}`) so payloads read naturally.
 template <typename Archive, typename T, typename Tag>
 T save_minimal(const Archive&, const strong_value<T, Tag>& v) {
   return v.value();
@@ -45,12 +46,8 @@ void load_minimal(const Archive&, strong_value<T, Tag>& v, const std::type_ident
   v = strong_value<T, Tag>(value);
 }
 
-// Stock keeping unit: the merchant's product code, unique across products.
-using sku = strong_value<std::string, struct sku_tag>;
 // ISO 4217 alphabetic code, e.g. "EUR".
 using currency_code = strong_value<std::string, struct currency_code_tag>;
-// Chosen by the caller (typically the order), used once per product.
-using reservation_id = strong_value<std::string, struct reservation_id_tag>;
 // A number of units moved by one command.
 using quantity = strong_value<std::int64_t, struct quantity_tag>;
 

@@ -13,7 +13,7 @@
 #include <cereal/cereal.hpp>
 #include <cereal/types/string.hpp>
 
-#include "schemas/contracts/value_types.hpp"
+#include "schemas/contracts/product/product_values.hpp"
 
 namespace cqrs::schemas {
 

@@ -12,7 +12,7 @@
 #include <cereal/types/string.hpp>
 
 #include "schemas/contracts/product/product_events.hpp"
-#include "schemas/contracts/value_types.hpp"
+#include "schemas/contracts/product/product_values.hpp"
 
 namespace cqrs::schemas {
 

@@ -8,7 +8,7 @@
 
 #include "schemas/contracts/product/product_commands.hpp"
 #include "schemas/contracts/product/product_events.hpp"
-#include "schemas/contracts/value_types.hpp"
+#include "schemas/contracts/product/product_values.hpp"
 
 namespace cqrs::schemas {
 
