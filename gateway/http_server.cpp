@@ -83,6 +83,7 @@ bool split_target(http_request& request) {
   auto target = parse_request_target(request.target);
   if (!target) return false;
   request.path = std::move(target->path);
+  request.segments = std::move(target->segments);
   request.query = std::move(target->query);
   return true;
 }

@@ -46,6 +46,10 @@ struct http_request {
   header_list headers;
   std::string body;
   std::string remote_address;  // the peer's IP address
+  // The path's segments, each percent-decoded on its own (an encoded '/' stays inside its
+  // segment), as the server read the target, for the router to take; empty when the server did
+  // not read them (the router reads the target itself then).
+  std::vector<std::string> segments;
 
   // The first header with this (lowercase) name.
   std::optional<std::string_view> header(std::string_view lowercase_name) const;

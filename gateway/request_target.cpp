@@ -11,8 +11,17 @@ std::optional<request_target> parse_request_target(std::string_view target) {
   if (!parsed) return std::nullopt;
   const auto& url = *parsed;
   request_target out;
-  out.path = url.path();
-  for (const auto segment : url.segments()) out.segments.emplace_back(segment);
+  // Most paths hold no escape: their encoded form is their decoded form, read without decoding
+  // (a third of the parse's cost on the hot GET).
+  const auto encoded = url.encoded_path();
+  out.segments.reserve(4);
+  if (encoded.find('%') == std::string_view::npos) {
+    out.path = std::string(encoded);
+    for (const auto segment : url.encoded_segments()) out.segments.emplace_back(segment);
+  } else {
+    out.path = url.path();
+    for (const auto segment : url.segments()) out.segments.emplace_back(segment);
+  }
   // "/" has no segments for Boost.URL; routes see it as one empty segment, as "/x/" ends in one.
   if (out.segments.empty()) out.segments.emplace_back();
   boost::urls::encoding_opts form;

@@ -95,7 +95,8 @@ std::vector<segment> compile_pattern(std::string_view pattern) {
 
 // The path's segments, each percent-decoded on its own (request_target.hpp): matching on the raw
 // target keeps an encoded '/' ("%2F") inside its segment instead of splitting the path there.
-std::optional<std::vector<std::string>> request_segments(const http_request& request) {
+std::optional<std::vector<std::string>> request_segments(http_request& request) {
+  if (!request.segments.empty()) return std::move(request.segments);  // read once, by the server
   // The path alone: the query was read (and judged) by the server into request.query.
   std::string_view raw = request.target.starts_with('/') ? std::string_view(request.target) : request.path;
   auto target = parse_request_target(raw.substr(0, raw.find('?')));

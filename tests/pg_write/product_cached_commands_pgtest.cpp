@@ -49,7 +49,7 @@ struct cached_routes {
   }
 
   step first(prepare_fn prepare, const std::string& body, header_list headers, const std::string& product_id) {
-    http_request request{"POST", "/", "/", {}, std::move(headers), body, "127.0.0.1"};
+    http_request request{"POST", "/", "/", {}, std::move(headers), body, "127.0.0.1", {}};
     request_context ctx{request, {{"id", product_id}}, principal{"alice", {"admin"}}, "req-" + run_id()};
     auto prepared = prepare(ctx);
     REQUIRE(std::holds_alternative<detail::prepared_command>(prepared));

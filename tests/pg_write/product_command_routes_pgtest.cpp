@@ -30,7 +30,7 @@ struct workers_on_test_db {
   // Prepares the request as the route would and runs its work on this worker.
   http_response send(prepare_fn prepare, const std::string& body, header_list headers, std::string product_id = {},
                      std::string subject = "alice") {
-    http_request request{"POST", "/", "/", {}, std::move(headers), body, "127.0.0.1"};
+    http_request request{"POST", "/", "/", {}, std::move(headers), body, "127.0.0.1", {}};
     request_context ctx{request, {{"id", std::move(product_id)}}, principal{std::move(subject), {"admin"}}, "req-" + run_id()};
     auto prepared = prepare(ctx);
     REQUIRE(std::holds_alternative<detail::prepared_command>(prepared));

@@ -35,7 +35,7 @@ struct call {
   std::optional<principal> caller = principal{"alice", {"admin"}};
 
   preparation to(prepare_fn prepare) const {
-    http_request request{"POST", "/", "/", {}, headers, body, "127.0.0.1"};
+    http_request request{"POST", "/", "/", {}, headers, body, "127.0.0.1", {}};
     request_context ctx{request, params, caller, "req-1"};
     return prepare(ctx);
   }
