@@ -385,15 +385,20 @@ TEST_CASE("http_server refuses garbage and bad percent-encoding with 400") {
   }
 }
 
-// The control for the case below: the same bytes, well framed, run both requests.
-TEST_CASE("http_server runs a request pipelined after a well-framed body") {
-  fake_handler handler;
-  std::atomic<int> counted{0};
+// "/counted" counts its calls; "/echo" answers its body.
+void add_counted_and_echo(fake_handler& handler, std::atomic<int>& counted) {
   handler.on("/counted", [&counted](http_request&) -> step {
     ++counted;
     return text(200, "counted");
   });
   handler.on("/echo", [](http_request& r) -> step { return text(200, "echo:" + r.body); });
+}
+
+// The control for the case below: the same bytes, well framed, run both requests.
+TEST_CASE("http_server runs a request pipelined after a well-framed body") {
+  fake_handler handler;
+  std::atomic<int> counted{0};
+  add_counted_and_echo(handler, counted);
   test_server s(handler);
   client c(s.server.port());
   c.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello" + get("/counted"));
@@ -411,11 +416,7 @@ TEST_CASE("http_server runs a request pipelined after a well-framed body") {
 TEST_CASE("http_server refuses ambiguous request framing with 400, closes, and never runs what follows") {
   fake_handler handler;
   std::atomic<int> counted{0};
-  handler.on("/counted", [&counted](http_request&) -> step {
-    ++counted;
-    return text(200, "counted");
-  });
-  handler.on("/echo", [](http_request& r) -> step { return text(200, "echo:" + r.body); });
+  add_counted_and_echo(handler, counted);
   test_server s(handler);
   const std::string smuggled = get("/counted");
 
