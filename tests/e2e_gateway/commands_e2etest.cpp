@@ -174,3 +174,33 @@ TEST_CASE_FIXTURE(gateway_fixture, "a reservation runs its whole life: reserve, 
 }
 
 }  // namespace cqrs::tests
+
+namespace cqrs::tests {
+
+TEST_CASE_FIXTURE(gateway_fixture, "a command that changes nothing answers 200 with position null and no X-Position") {
+  const auto product = api.created("NOOP", 10);
+  // The details the product already has: accepted, nothing written.
+  const auto same = api.command("PATCH", "/v1/products/" + product.id,
+                                R"({"name":"Test product","description":"Made by the gateway e2e suite"})");
+  INFO(describe(same));
+  REQUIRE(same.status == 200);
+  const auto body_json = same.json();
+  const auto& body = body_json.as_object();
+  CHECK(body.at("position").is_null());
+  CHECK(body.at("version").to_number<std::int64_t>() == 1);
+  CHECK_FALSE(same.header("x-position").has_value());
+  CHECK(etag_version(same.header("etag").value_or("")) == "1");
+  CHECK(api.stored_events(product.id) == 1);
+}
+
+TEST_CASE_FIXTURE(gateway_fixture, "a create with If-Match is the documented precondition: \"0\" creates, another version is 412") {
+  const auto created = api.create(unique_sku("IFMATCH"), 3, {{"If-Match", "\"0\""}});
+  INFO(describe(created));
+  CHECK(created.status == 201);
+  const auto refused = api.create(unique_sku("IFMATCH"), 3, {{"If-Match", "\"4\""}});
+  INFO(describe(refused));
+  CHECK(refused.status == 412);
+  CHECK(problem_code(refused) == "command.version_conflict");
+}
+
+}  // namespace cqrs::tests
