@@ -201,9 +201,12 @@ void pg_target::ensure_live_row() {
   tx.commit();
 }
 
+// A failure here is an exception the projector judges (projector.hpp): a lost connection or a
+// commit in doubt is outlived, as applying again re-reads the locked applied versions, so an
+// event committed before the reply was lost counts as a duplicate the second time.
 apply_counts pg_target::apply(std::span<const core::recorded_event> events, const std::optional<std::string>& model) {
   if (events.empty()) return {};
-  pqxx::work tx(connection_.get());
+  pqxx::work tx(connection_.get_live());
   const auto target_model = model ? *model : detail::live_model_in(tx, info().name);
   batch_plan plan(store_, events, detail::lock_applied_versions(tx, target_model, stream_ids(events)));
   if (!plan.events().empty()) projection_.apply_batch(tx, target_model, plan.events());
@@ -213,7 +216,7 @@ apply_counts pg_target::apply(std::span<const core::recorded_event> events, cons
 }
 
 void pg_target::force_apply(const core::recorded_event& event) {
-  pqxx::work tx(connection_.get());
+  pqxx::work tx(connection_.get_live());
   const auto model = detail::live_model_in(tx, info().name);
   const auto& stream = event.stream.str();
   const auto last = detail::lock_applied_versions(tx, model, {stream}).front().second;
@@ -230,7 +233,7 @@ void pg_target::force_apply(const core::recorded_event& event) {
 }
 
 void pg_target::skip(const core::recorded_event& event) {
-  pqxx::work tx(connection_.get());
+  pqxx::work tx(connection_.get_live());
   const auto model = detail::live_model_in(tx, info().name);
   const auto& stream = event.stream.str();
   const auto last = detail::lock_applied_versions(tx, model, {stream}).front().second;
