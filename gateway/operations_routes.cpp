@@ -64,19 +64,23 @@ std::vector<std::string> stale_projections(const std::vector<projections::projec
 }
 
 // Readiness answers; it never throws to the server, whose failed() would hide which one is down.
+// PostgreSQL is up when it answers SELECT 1; the checkpoints are read apart, so that a schema not
+// migrated yet makes no stale list rather than a PostgreSQL "down".
 postgres_state postgres_answers(worker_context& workers, const operations_dependencies& deps) {
-  postgres_state state;
+  postgres_state answer;
   try {
+    workers.reads().run(core::statement_effect::none_on_failure,
+                        [](pqxx::connection_base& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
+    answer.up = true;
     workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
       pqxx::read_transaction tx(c);
-      state.stale = stale_projections(
+      answer.stale = stale_projections(
           projections::read_projection_checkpoints(tx, deps.config.relay_name, deps.config.engine.kafka.topic));
     });
-    state.up = true;
   } catch (const std::exception&) {
-    workers.reads().reset();
+    if (!answer.up) workers.reads().reset();
   }
-  return state;
+  return answer;
 }
 
 bool ping(worker_context& workers) {

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <stdexcept>
-#include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
@@ -428,8 +429,9 @@ void projector::note_handled(const std::vector<core::kafka::message_ptr>& batch,
 }
 
 // Poison is the event's problem (dead letters); an unreachable Redis or PostgreSQL is nobody's
-// event's problem: the same event waits until its target is back, so a restarted server costs a
-// pause, never a skipped event or a dead projector. (A Redis restarted without persistence comes
+// event's problem: it leaves as an exception, and try_apply cuts the model off until it catches
+// up from the store, so a restarted server costs that model a pause, never a skipped event, the
+// other models' progress or the projector's life. (A Redis restarted without persistence comes
 // back empty, live pointer included: the first apply after it makes the pointer again, which
 // recover_lost_model takes as the sign to apply the whole category again from the event store,
 // unless the projection never applied anything before.)
@@ -684,21 +686,21 @@ void projector::save_checkpoints_of(pqxx::transaction_base& tx, const projection
   for (const auto& entry : caught_up) partitions.insert(entry.first);
   for (const auto& entry : model.applied) partitions.insert(entry.first);
   for (const auto partition : partitions) {
-      const auto it = model.applied.find(partition);
-      const auto position = it == model.applied.end() ? std::string() : it->second.position.value_or("");
-      const auto offset = it == model.applied.end() ? std::int64_t{-1} : it->second.offset;
-      std::optional<std::string> as_of_if;
-      // Consumed is not applied while the model still gathers the partition's messages.
-      const auto c = caught_up.find(partition);
-      if (c != caught_up.end() && !model.pending.contains(partition)) as_of_if = c->second;
-      tx.exec_params(
-          "INSERT INTO projection_checkpoints (projection, kafka_partition, log_position, kafka_offset, "
-          "caught_up_as_of) VALUES ($1, $2, $3, $4, $5::timestamptz) ON CONFLICT (projection, kafka_partition) DO "
-          "UPDATE SET log_position = greatest(projection_checkpoints.log_position, EXCLUDED.log_position), "
-          "kafka_offset = greatest(projection_checkpoints.kafka_offset, EXCLUDED.kafka_offset), "
-          "caught_up_as_of = greatest(projection_checkpoints.caught_up_as_of, EXCLUDED.caught_up_as_of), "
-          "updated_at = now()",
-          target.info().name, partition, position, offset, as_of_if);
+    const auto it = model.applied.find(partition);
+    const auto position = it == model.applied.end() ? std::string() : it->second.position.value_or("");
+    const auto offset = it == model.applied.end() ? std::int64_t{-1} : it->second.offset;
+    std::optional<std::string> as_of_if;
+    // Consumed is not applied while the model still gathers the partition's messages.
+    const auto c = caught_up.find(partition);
+    if (c != caught_up.end() && !model.pending.contains(partition)) as_of_if = c->second;
+    tx.exec_params(
+        "INSERT INTO projection_checkpoints (projection, kafka_partition, log_position, kafka_offset, "
+        "caught_up_as_of) VALUES ($1, $2, $3, $4, $5::timestamptz) ON CONFLICT (projection, kafka_partition) DO "
+        "UPDATE SET log_position = greatest(projection_checkpoints.log_position, EXCLUDED.log_position), "
+        "kafka_offset = greatest(projection_checkpoints.kafka_offset, EXCLUDED.kafka_offset), "
+        "caught_up_as_of = greatest(projection_checkpoints.caught_up_as_of, EXCLUDED.caught_up_as_of), "
+        "updated_at = now()",
+        target.info().name, partition, position, offset, as_of_if);
   }
 }
 
