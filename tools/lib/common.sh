@@ -149,8 +149,8 @@ apply_migrations() {
 supervise() {
   local stem=$1; shift
   local child=0 sleeper=0 stopping=0 restarts=0 delay=1 started status
-  # Never `kill 0`: that would signal the whole group.
-  trap 'stopping=1; for p in $child $sleeper; do if [ "$p" -ne 0 ]; then kill -TERM "$p" 2>/dev/null; fi; done' TERM INT
+  # Never `kill 0`: that would signal the whole group. Safe under `set -e` (tests source this).
+  trap 'stopping=1; for p in $child $sleeper; do if [ "$p" -ne 0 ]; then kill -TERM "$p" 2>/dev/null || true; fi; done' TERM INT
   while [ "$stopping" -eq 0 ]; do
     started=$SECONDS
     "$@" >>"$stem.log" 2>&1 </dev/null &
@@ -160,7 +160,7 @@ supervise() {
     wait "$child" || status=$?
     # A trapped signal ends `wait` early: the process itself may still be draining.
     while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
-    [ "$stopping" -eq 1 ] && break
+    if [ "$stopping" -eq 1 ]; then break; fi
     if [ $((SECONDS - started)) -ge 60 ]; then delay=1; fi
     restarts=$((restarts + 1))
     echo "$restarts" >"$stem.restarts"
@@ -168,7 +168,7 @@ supervise() {
       "$(date -u +%FT%TZ)" "$(basename "$1")" "$status" "$delay" "$restarts" >>"$stem.log"
     sleep "$delay" &
     sleeper=$!
-    wait "$sleeper" 2>/dev/null
+    wait "$sleeper" 2>/dev/null || true
     sleeper=0
     delay=$((delay * 2 > 30 ? 30 : delay * 2))
   done
