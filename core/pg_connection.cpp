@@ -69,11 +69,6 @@ pqxx::connection_base& pg_connection::get() {
   return *connection_;
 }
 
-pqxx::connection_base& pg_connection::get_live() {
-  if (connection_ && connection_->is_open() && !still_alive(*connection_)) connection_.reset();
-  return get();
-}
-
 void pg_connection::run(statement_effect effect, const work& w) {
   // Here and not in get(): work given to run() does not depend on the session it runs in (it
   // would run on a new one after a failure anyway), while a caller of get() may (a relay's

@@ -44,11 +44,6 @@ class pg_connection {
   // the server closed shows as the failure of the next statement). Throws store_error.
   pqxx::connection_base& get();
 
-  // As get(), but first drops a connection the server closed while idle (a restart, an idle
-  // timeout), so that a transaction begins on a live session rather than failing its first
-  // statement. For callers of get() whose work does not depend on the session it runs in.
-  pqxx::connection_base& get_live();
-
   // Runs `w` on the connection, retrying what is safe for `effect` (see run_with_retries). A
   // connection the server closed while idle is replaced first, so that a write is never sent on
   // it (and reported in doubt): `w` must not depend on the session (locks, LISTEN) it runs in.
