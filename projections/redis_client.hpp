@@ -50,7 +50,7 @@ redis_reply from_hiredis(const redisReply* raw);
 // stopped (SIGSTOP) or stuck still accepts connections (the kernel completes them) but answers
 // nothing: without a bound its caller would wait for ever.
 struct redis_timeouts {
-  std::chrono::milliseconds connect{2000};
+  std::chrono::milliseconds connect{1000};
   std::chrono::milliseconds command{5000};
 };
 
