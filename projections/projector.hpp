@@ -176,7 +176,7 @@ class projector {
   std::optional<handled_message> applied_by_all(std::int32_t partition) const;
   // Failure handling (see the header comment), kept apart from the consume path.
   bool try_apply(projection_target& target, std::span<const core::recorded_event> events);
-  void cut_off(const projection_target& target, const std::string& why);
+  void cut_off(projection_target& target, const std::string& why);
   void cut_off_all(const std::string& why);
   void heal_due();
   void heal(projection_target& target);
