@@ -5,7 +5,7 @@
 
 scope="frz$RUN"
 category="product_$scope"
-export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="frz$RUN" CQRS_LOG_LEVEL=warn
+export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="frz$RUN" CQRS_LOG_LEVEL=info
 work=$(mktemp -d)
 projector=0
 finish() {
