@@ -89,6 +89,9 @@ int run_projector(const core::settings_source& source) {
   // A stopped Redis holds an apply for this long before its model is cut off and the others go on.
   rt.redis().set_command_timeout(std::chrono::seconds{1});
   core::metrics_registry registry;  // the process's: the gateway will expose it later
+  // Set by the dev stack's supervisor (tools/lib/common.sh): how often this process was restarted.
+  registry.make_gauge("cqrs_process_restarts", "Times the supervisor started this process again after it exited")
+      .set(static_cast<double>(source.integer("CQRS_SUPERVISOR_RESTARTS", 0, 0, 1'000'000'000)));
   projections::projector projector(config, rt.targets(), log, registry);
   log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
   projector.run(stop.flag());
@@ -124,7 +127,9 @@ subcommand projector_subcommand() {
                               "PostgreSQL read models gather events this long, then apply them in one transaction "
                               "(0-10000; 0: every poll)"},
                              {"CQRS_PROJECTOR_METRICS_FILE", "",
-                              "write Prometheus text metrics here every second (none if empty)"}});
+                              "write Prometheus text metrics here every second (none if empty)"},
+                             {"CQRS_SUPERVISOR_RESTARTS", "0",
+                              "restarts so far, set by the dev stack's supervisor (metric cqrs_process_restarts)"}});
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
           run_projector};
 }

@@ -143,7 +143,8 @@ apply_migrations() {
 # it again whenever it exits on its own (a process that truly cannot continue exits non-zero and
 # counts on this). SIGTERM or SIGINT is the stack's own stop: forwarded to the process, waited
 # for, and nothing is restarted. Restarts back off from 1 s, doubling to 30 s (back to 1 s after a
-# run of a minute), are counted in STEM.restarts and logged in STEM.log as `restarts=N`. The
+# run of a minute), are counted in STEM.restarts, logged in STEM.log as `restarts=N` and handed to
+# the process as CQRS_SUPERVISOR_RESTARTS (the projector's metric cqrs_process_restarts). The
 # process's pid is in STEM.child (not *.pid: stop_stack stops supervisors, never their processes
 # behind their backs, which would read as an exit to restart).
 supervise() {
@@ -153,7 +154,7 @@ supervise() {
   trap 'stopping=1; for p in $child $sleeper; do if [ "$p" -ne 0 ]; then kill -TERM "$p" 2>/dev/null || true; fi; done' TERM INT
   while [ "$stopping" -eq 0 ]; do
     started=$SECONDS
-    "$@" >>"$stem.log" 2>&1 </dev/null &
+    CQRS_SUPERVISOR_RESTARTS=$restarts "$@" >>"$stem.log" 2>&1 </dev/null &
     child=$!
     echo "$child" >"$stem.child"
     status=0
