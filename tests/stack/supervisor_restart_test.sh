@@ -22,6 +22,11 @@ for name in projector relay gateway; do
   done
   grep -q 'restarts=1' "$dir/engine/$name.log" || fail "$name's log does not count the restart"
 done
+deadline=$((SECONDS + 30))
+until grep -q '^cqrs_process_restarts 1$' "$dir/engine/projector.metrics" 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || fail "the restarted projector's metrics do not count the restart"
+  sleep 0.1
+done
 curl -sf -o /dev/null "$CQRS_HTTP_URL/healthz" || {
   deadline=$((SECONDS + 20))
   until curl -sf -o /dev/null "$CQRS_HTTP_URL/healthz"; do
