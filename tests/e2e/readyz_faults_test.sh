@@ -32,6 +32,23 @@ expect_probe() {
 
 expect_probe 200 up up
 
+# A projection whose checkpoint has not moved for a minute (its projector gone): named stale,
+# still 200. Named to sort first: the body lists at most 20.
+stale="a_stale_$RUN"
+psql -X -q -v ON_ERROR_STOP=1 "$CQRS_PG_URL" -c "INSERT INTO projection_live_models (projection, model)
+  VALUES ('$stale', '${stale}_v1');
+  INSERT INTO projection_checkpoints (projection, kafka_partition, log_position, kafka_offset, updated_at)
+  VALUES ('$stale', 0, '', 0, now() - interval '1 minute')" || fail "cannot insert a stale checkpoint"
+forget_stale() {
+  psql -X -q "$CQRS_PG_URL" -c "DELETE FROM projection_checkpoints WHERE projection = '$stale';
+    DELETE FROM projection_live_models WHERE projection = '$stale'" >/dev/null 2>&1 || true
+}
+trap 'forget_stale; finish' EXIT
+expect_probe 200 up up
+grep -q "\"stale_projections\":\[\"$stale\"" "$work/body" || fail "the stale projection is not named: $(cat "$work/body")"
+grep -q '"projections"' "$work/body" || fail "stale projections not named degraded: $(cat "$work/body")"
+forget_stale
+
 redis_freeze
 expect_probe 200 down up
 grep -q '"degraded":\["redis"' "$work/body" || fail "Redis frozen, not named degraded: $(cat "$work/body")"
