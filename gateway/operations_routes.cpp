@@ -1,11 +1,13 @@
 #include "gateway/operations_routes.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -31,45 +33,108 @@ http_response json_response(int status, const json::object& body) {
 }
 
 // ---- /readyz -------------------------------------------------------------------------------------
+//
+// 503 only when the gateway cannot serve at all: PostgreSQL (the event store, and the reads'
+// fallback) does not answer. Redis down, or a read model gone stale, still serves (reads fall back
+// to PostgreSQL, or answer stale data with their lag in the metrics): 200, the body naming what is
+// degraded, so that a load balancer does not drop every gateway during a Redis outage.
 
 const char* state(bool up) { return up ? "up" : "down"; }
 
+// A partition whose checkpoint has neither proven itself caught up with the relay nor been saved
+// for this long: the projector saves every second, so its projector is down or its model cut off.
+constexpr double stale_after_seconds = 10;
+// A bounded body, whatever the number of projections.
+constexpr std::size_t stale_names_listed = 20;
+// A Redis that accepts connections but does not answer (stopped, stuck) must not hold the probe.
+constexpr std::chrono::milliseconds redis_probe_timeout{500};
+
+struct postgres_state {
+  bool up = false;
+  std::vector<std::string> stale;  // projections
+};
+
+std::vector<std::string> stale_projections(const std::vector<projections::projection_partition_state>& rows) {
+  std::vector<std::string> stale;
+  for (const auto& row : rows) {
+    if (row.partition < 0 || row.caught_up_since_relay || row.age_seconds <= stale_after_seconds) continue;
+    if (stale.empty() || stale.back() != row.projection) stale.push_back(row.projection);  // rows come sorted
+  }
+  return stale;
+}
+
 // Readiness answers; it never throws to the server, whose failed() would hide which one is down.
-bool postgres_answers(worker_context& workers) {
+// PostgreSQL is up when it answers SELECT 1; the checkpoints are read apart, so that a schema not
+// migrated yet makes no stale list rather than a PostgreSQL "down".
+postgres_state postgres_answers(worker_context& workers, const operations_dependencies& deps) {
+  postgres_state answer;
   try {
     workers.reads().run(core::statement_effect::none_on_failure,
                         [](pqxx::connection_base& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
-    return true;
+    answer.up = true;
+    workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+      pqxx::read_transaction tx(c);
+      answer.stale = stale_projections(
+          projections::read_projection_checkpoints(tx, deps.config.relay_name, deps.config.engine.kafka.topic));
+    });
   } catch (const std::exception&) {
-    return false;
+    if (!answer.up) workers.reads().reset();
   }
+  return answer;
 }
 
+bool ping(worker_context& workers) {
+  auto& redis = workers.redis();
+  redis.set_command_timeout(redis_probe_timeout);
+  return !redis.command({"PING"}).is_error();
+}
+
+// A connection opened before Redis restarted fails at once (the old server closed it): that says
+// nothing about the new server, so it is asked again on a new connection. A probe that timed out
+// is not asked again: a stopped Redis would hold the probe twice as long. Nothing is remembered
+// between probes (no backoff), so a Redis that is back is seen by the very next probe.
 bool redis_answers(worker_context& workers) {
+  const auto started = std::chrono::steady_clock::now();
   try {
-    const auto reply = workers.redis().command({"PING"});
-    return !reply.is_error();
+    return ping(workers);
+  } catch (const std::exception&) {
+    workers.drop_connections();
+  }
+  if (std::chrono::steady_clock::now() - started >= redis_probe_timeout / 2) return false;
+  try {
+    return ping(workers);
   } catch (const std::exception&) {
     workers.drop_connections();
     return false;
   }
 }
 
-http_response readiness(bool postgres_up, bool redis_up) {
-  const json::object body{{"postgres", state(postgres_up)}, {"redis", state(redis_up)}};
-  if (postgres_up && redis_up) return json_response(200, body);
+http_response readiness(const postgres_state& postgres, bool redis_up) {
+  json::array degraded;
+  if (!redis_up) degraded.emplace_back("redis");
+  if (!postgres.stale.empty()) degraded.emplace_back("projections");
+  json::array stale;
+  for (std::size_t i = 0; i < postgres.stale.size() && i < stale_names_listed; ++i) stale.emplace_back(postgres.stale[i]);
+  const char* status = !postgres.up ? "unavailable" : degraded.empty() ? "ready" : "degraded";
+  json::object body{{"status", status},
+                    {"postgres", state(postgres.up)},
+                    {"redis", state(redis_up)},
+                    {"degraded", std::move(degraded)},
+                    {"stale_projections", std::move(stale)},
+                    {"stale_projections_total", postgres.stale.size()}};
+  if (postgres.up) return json_response(200, body);
   auto response = json_response(503, body);
   response.set_header("Retry-After", "1");
   return response;
 }
 
-step readyz(request_context&) {
+step readyz(const operations_dependencies& deps) {
   return offload{pool_kind::postgres,
-                 [](worker_context& workers) -> step {
-                   const bool postgres_up = postgres_answers(workers);
+                 [deps](worker_context& workers) -> step {
+                   auto postgres = postgres_answers(workers, deps);
                    return offload{pool_kind::redis,
-                                  [postgres_up](worker_context& redis_workers) -> step {
-                                    return readiness(postgres_up, redis_answers(redis_workers));
+                                  [postgres = std::move(postgres)](worker_context& redis_workers) -> step {
+                                    return readiness(postgres, redis_answers(redis_workers));
                                   },
                                   no_delay};
                  },
@@ -159,7 +224,8 @@ http_response render_metrics(worker_context& workers, const operations_dependenc
 void add_operations_routes(router& r, operations_dependencies deps) {
   r.add(route_spec{"GET", "/healthz", access_policy::anyone(),
                    [](request_context&) -> step { return json_response(200, json::object{{"status", "ok"}}); }, false});
-  r.add(route_spec{"GET", "/readyz", access_policy::anyone(), readyz, false});
+  r.add(route_spec{"GET", "/readyz", access_policy::anyone(), [deps](request_context&) -> step { return readyz(deps); },
+                   false});
   r.add(route_spec{"GET", "/metrics", access_policy::anyone(),
                    [deps](request_context&) -> step {
                      return offload{pool_kind::postgres,

@@ -1,7 +1,8 @@
 #pragma once
 
-// /healthz (the process is alive), /readyz (PostgreSQL and Redis answer) and /metrics
-// (Prometheus text: the gateway's series, pool saturation, relay and projection lag).
+// /healthz (the process is alive), /readyz (503 only when PostgreSQL does not answer; 200 naming
+// what is degraded: Redis, stale projections) and /metrics (Prometheus text: the gateway's
+// series, pool saturation, relay and projection lag).
 
 namespace cqrs::core {
 class metrics_registry;

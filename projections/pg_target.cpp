@@ -69,6 +69,24 @@ void set_applied_versions(pqxx::transaction_base& tx, const std::string& model, 
 
 namespace {
 
+// The open connection, after dropping one the server closed while idle (a restart, an idle
+// timeout): its goodbye shows in what the server sent since the last statement (two reads to see
+// it whole), so the transaction begins on a live session instead of failing its first statement
+// and costing the projector a cut-off model and a catch-up after every PostgreSQL restart.
+pqxx::connection_base& live(core::pg_connection& connection) {
+  if (connection.is_open()) {
+    try {
+      auto& open = connection.get();
+      open.get_notifs();
+      open.get_notifs();
+      if (open.is_open()) return open;
+    } catch (const std::exception&) {
+    }
+    connection.reset();
+  }
+  return connection.get();
+}
+
 // Writes a folded model in one transaction: the projection's rows, then every stream's applied
 // version with COPY, so the model and its bookkeeping commit together.
 class pg_builder final : public model_builder {
@@ -201,9 +219,12 @@ void pg_target::ensure_live_row() {
   tx.commit();
 }
 
+// A failure here is an exception the projector judges (projector.hpp): a lost connection or a
+// commit in doubt is outlived, as applying again re-reads the locked applied versions, so an
+// event committed before the reply was lost counts as a duplicate the second time.
 apply_counts pg_target::apply(std::span<const core::recorded_event> events, const std::optional<std::string>& model) {
   if (events.empty()) return {};
-  pqxx::work tx(connection_.get());
+  pqxx::work tx(live(connection_));
   const auto target_model = model ? *model : detail::live_model_in(tx, info().name);
   batch_plan plan(store_, events, detail::lock_applied_versions(tx, target_model, stream_ids(events)));
   if (!plan.events().empty()) projection_.apply_batch(tx, target_model, plan.events());
@@ -213,7 +234,7 @@ apply_counts pg_target::apply(std::span<const core::recorded_event> events, cons
 }
 
 void pg_target::force_apply(const core::recorded_event& event) {
-  pqxx::work tx(connection_.get());
+  pqxx::work tx(live(connection_));
   const auto model = detail::live_model_in(tx, info().name);
   const auto& stream = event.stream.str();
   const auto last = detail::lock_applied_versions(tx, model, {stream}).front().second;
@@ -230,7 +251,7 @@ void pg_target::force_apply(const core::recorded_event& event) {
 }
 
 void pg_target::skip(const core::recorded_event& event) {
-  pqxx::work tx(connection_.get());
+  pqxx::work tx(live(connection_));
   const auto model = detail::live_model_in(tx, info().name);
   const auto& stream = event.stream.str();
   const auto last = detail::lock_applied_versions(tx, model, {stream}).front().second;

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <stdexcept>
-#include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
@@ -64,7 +65,55 @@ core::store_options store_options_for(const std::string& url) {
   return options;
 }
 
+// Kinds the projector outlives. A commit in doubt is among them: every write of the projector is
+// idempotent (a change and its stream's applied version commit together; checkpoints only move
+// forward), so the doubt is resolved by applying again, which re-reads the applied versions.
+bool outlived(core::failure_kind kind) {
+  switch (kind) {
+    case core::failure_kind::connection: return true;
+    case core::failure_kind::in_doubt: return true;
+    case core::failure_kind::transient: return true;
+    case core::failure_kind::statement: return false;
+    case core::failure_kind::unexpected: return false;
+  }
+  std::abort();
+}
+
+std::optional<std::string> outlived_store_error(const core::store_error& e) {
+  if (!outlived(e.kind())) return std::nullopt;
+  return std::string(e.what());
+}
+
+// How long a cut-off read model waits before it tries to catch up again: 100 ms doubling to 5 s,
+// so that a blip costs little and a long outage costs one quick failing attempt every 5 s.
+std::chrono::milliseconds backoff(int failures) {
+  constexpr std::chrono::milliseconds first{100};
+  constexpr std::chrono::milliseconds cap{5000};
+  return std::min(cap, first * (1 << std::min(failures, 6)));
+}
+
 }  // namespace
+
+std::optional<std::string> infrastructure_failure(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const redis_error& e) {
+    return std::string(e.what());
+  } catch (const core::store_error& e) {
+    return outlived_store_error(e);
+  } catch (const pqxx::pqxx_exception&) {
+    // A lost reply to anything is read as a commit in doubt (outlived, see above); a statement
+    // PostgreSQL refuses, or a misuse of libpqxx, is not.
+    return outlived_store_error(core::detail::to_store_error(failure, core::statement_effect::may_have_committed));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+void projector::handled_message::advance_to(const handled_message& later) {
+  if (later.position) position = later.position;
+  offset = later.offset;
+}
 
 core::kafka::conf_ptr detail::make_conf(core::key_values base, const core::key_values& properties) {
   core::kafka::conf_ptr conf(rd_kafka_conf_new());
@@ -120,6 +169,7 @@ projector::projector(projector_config config, const target_set& targets, core::l
       watermarks_(config_),
       last_commit_(std::chrono::steady_clock::now()),
       last_metrics_(last_commit_) {
+  for (const auto& target : targets_.all()) models_[target.get()];
   auto conf = consumer_conf(config_, this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
   std::array<char, 512> error{};
@@ -150,25 +200,69 @@ void projector::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t err, rd_kaf
   // gathered, which is dropped unapplied with its offsets unstored (whoever gets the partitions
   // receives it again; the models that applied it already see duplicates). Applying it here could
   // wait on an unreachable PostgreSQL inside librdkafka's callback. Commit the rest before letting
-  // go; no broker queries for idle partitions here, inside the rebalance.
+  // go; no broker queries for idle partitions here, inside the rebalance. Nothing may throw
+  // through librdkafka's C frames: an unreachable PostgreSQL leaves the offsets uncommitted (the
+  // next owner gets the messages again, changing nothing); anything else is rethrown after the poll.
   self->discard_gathered();
-  self->commit(false);
-  self->progress_.clear();
-  self->next_offset_.clear();
+  try {
+    self->commit(false);
+  } catch (...) {
+    if (const auto failure = infrastructure_failure(std::current_exception())) {
+      self->log_.warn("checkpoints not saved before giving partitions up", {{"error", *failure}});
+    } else {
+      self->deferred_failure_ = std::current_exception();
+    }
+  }
+  self->forget_partitions();
   rd_kafka_assign(client, nullptr);
 }
 
+// A cut-off model keeps its state: it catches up from its checkpoints on whatever comes next.
+void projector::forget_partitions() {
+  handled_.clear();
+  stored_.clear();
+  next_offset_.clear();
+  unverified_.clear();
+  for (auto& [target, model] : models_) {
+    model.applied.clear();
+    model.pending.clear();
+  }
+}
+
 void projector::run(const std::atomic<bool>& stop) {
-  stop_ = &stop;
   while (!stop.load()) {
-    poll_once(poll_timeout());
+    // Failures are handled per model inside a poll; one that escapes half-way leaves no telling
+    // which model applied what, so every model catches up from its checkpoints.
+    if (!at_edge("poll", [&] { poll_once(poll_timeout()); })) cut_off_all("a poll failed half-way");
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_commit_ >= config_.commit_interval) commit();
+    // PostgreSQL away: the checkpoints and the Kafka offsets wait for the next interval.
+    if (now - last_commit_ >= config_.commit_interval) at_edge("commit", [&] { commit(); });
     if (now - last_metrics_ >= config_.metrics_interval) report_metrics();
   }
-  apply_gathered();
-  commit();
+  at_edge("apply", [&] { apply_gathered(); });
+  at_edge("commit", [&] { commit(); });
   report_metrics();
+}
+
+bool projector::at_edge(std::string_view step, const std::function<void()>& work) {
+  try {
+    work();
+    return true;
+  } catch (...) {
+    const auto failure = infrastructure_failure(std::current_exception());
+    if (!failure) throw;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= quiet_until_) {
+      log_.warn("projector step failed: trying again", {{"step", std::string(step)}, {"error", *failure}});
+      quiet_until_ = now + std::chrono::seconds{1};
+    }
+    return false;
+  }
+}
+
+void projector::rethrow_deferred() {
+  if (!deferred_failure_) return;
+  std::rethrow_exception(std::exchange(deferred_failure_, nullptr));
 }
 
 // One message, waiting up to `timeout`, then whatever else is already there, up to max_batch:
@@ -189,8 +283,10 @@ bool projector::poll_once(std::chrono::milliseconds timeout) {
     }
     batch.push_back(std::move(message));
   }
+  rethrow_deferred();  // the polls above may have run the rebalance callback
   if (!batch.empty()) handle(batch);
   if (gather_due()) apply_gathered();
+  heal_due();
   return !batch.empty();
 }
 
@@ -208,33 +304,58 @@ bool projector::gathers(const projection_target& target) const {
 }
 
 bool projector::gather_due() const {
-  if (gathered_events_ == 0) return !unstored_.empty();
+  if (gathered_events_ == 0) {
+    return std::any_of(models_.begin(), models_.end(), [](const auto& entry) { return !entry.second.pending.empty(); });
+  }
   return gathered_events_ >= config_.max_batch ||
          std::chrono::steady_clock::now() - gathering_since_ >= config_.postgres_gather;
 }
 
 void projector::apply_gathered() {
-  for (auto& [target, events] : gathered_) {
-    if (!events.empty()) apply_to(*target, events);
-    events.clear();  // applied: a failure of the next model must not apply these twice
-  }
+  // Taken whole first: a model cut off on the way drops its own share from gathered_.
+  auto gathered = std::move(gathered_);
   gathered_.clear();
   gathered_events_ = 0;
+  for (auto& [target, events] : gathered) {
+    if (!events.empty() && !models_.at(target).cut_off) try_apply(*target, events);
+  }
+  for (auto& [target, model] : models_) {
+    if (!model.cut_off) promote_pending(model);
+  }
   store_offsets();
 }
 
-// Every model has applied every message handled so far.
-void projector::store_offsets() {
-  if (unstored_.empty()) return;
-  core::kafka::partition_list_ptr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(unstored_.size())));
-  for (const auto& [partition, message] : unstored_) {
-    auto& progress = progress_[partition];
-    if (message.position) progress.position = *message.position;
-    progress.offset = message.offset;
-    // The offset to resume from: the one after the last applied.
-    rd_kafka_topic_partition_list_add(offsets.get(), config_.topic.c_str(), partition)->offset = message.offset + 1;
+void projector::promote_pending(model_state& model) {
+  for (const auto& [partition, message] : model.pending) model.applied[partition].advance_to(message);
+  model.pending.clear();
+}
+
+std::optional<projector::handled_message> projector::applied_by_all(std::int32_t partition) const {
+  if (targets_.all().empty()) return handled_.at(partition);
+  std::optional<handled_message> lowest;
+  for (const auto& [target, model] : models_) {
+    const auto it = model.applied.find(partition);
+    if (it == model.applied.end()) return std::nullopt;
+    if (!lowest || it->second.offset < lowest->offset) lowest = it->second;
   }
-  unstored_.clear();
+  return lowest;
+}
+
+// Stores, per partition, the offset after the lowest message every model has applied: a model
+// cut off, or still gathering, holds the partition's offset back (a restart then delivers to the
+// others again what they applied, changing nothing).
+void projector::store_offsets() {
+  core::kafka::partition_list_ptr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(handled_.size()) + 1));
+  for (const auto& [partition, newest] : handled_) {
+    const auto lowest = applied_by_all(partition);
+    if (!lowest) continue;
+    const auto stored = stored_.find(partition);
+    if (stored != stored_.end() && stored->second >= lowest->offset) continue;
+    stored_[partition] = lowest->offset;
+    // The offset to resume from: the one after the last applied.
+    rd_kafka_topic_partition_list_add(offsets.get(), config_.topic.c_str(), partition)->offset = lowest->offset + 1;
+  }
+  if (offsets->cnt == 0) return;
   if (const auto err = rd_kafka_offsets_store(consumer_.get(), offsets.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // A partition revoked meanwhile: its messages come again to its next owner, changing nothing.
     log_.warn("kafka offsets not stored", {{"error", rd_kafka_err2str(err)}});
@@ -244,7 +365,7 @@ void projector::store_offsets() {
 void projector::discard_gathered() {
   gathered_.clear();
   gathered_events_ = 0;
-  unstored_.clear();
+  for (auto& [target, model] : models_) model.pending.clear();
 }
 
 bool projector::wanted(std::string_view category) const {
@@ -268,13 +389,14 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
     }
   }
   for (const auto& target : targets_.all()) {
+    if (models_.at(target.get()).cut_off) continue;  // it catches up from the store instead
     std::vector<core::recorded_event> mine;
     for (const auto& event : events) {
       if (event && target->info().category == event->stream.category()) mine.push_back(*event);
     }
     if (mine.empty()) continue;
     if (!gathers(*target)) {
-      apply_to(*target, mine);
+      try_apply(*target, mine);
       continue;
     }
     if (gathered_events_ == 0) gathering_since_ = std::chrono::steady_clock::now();
@@ -282,17 +404,34 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
     auto& gathered = gathered_[target.get()];
     gathered.insert(gathered.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
   }
+  note_handled(batch, events);
+  store_offsets();
+}
+
+// Every model still taking messages has them now: applied, or gathered (then pending until the
+// gathered events are applied).
+void projector::note_handled(const std::vector<core::kafka::message_ptr>& batch,
+                             const std::vector<std::optional<core::recorded_event>>& events) {
+  std::map<std::int32_t, handled_message> newest;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto& message = unstored_[batch[i]->partition];
-    if (events[i]) message.position = events[i]->position.token();
-    message.offset = batch[i]->offset;
+    const handled_message message{events[i] ? std::optional(events[i]->position.token()) : std::nullopt,
+                                  batch[i]->offset};
+    newest[batch[i]->partition].advance_to(message);
   }
-  if (gathered_events_ == 0) store_offsets();
+  for (const auto& [partition, message] : newest) handled_[partition].advance_to(message);
+  for (const auto& target : targets_.all()) {
+    auto& model = models_.at(target.get());
+    if (model.cut_off) continue;
+    for (const auto& [partition, message] : newest) model.pending[partition].advance_to(message);
+    const auto gathered = gathered_.find(target.get());
+    if (gathered == gathered_.end() || gathered->second.empty()) promote_pending(model);
+  }
 }
 
 // Poison is the event's problem (dead letters); an unreachable Redis or PostgreSQL is nobody's
-// event's problem: the same event waits until its target is back, so a restarted server costs a
-// pause, never a skipped event or a dead projector. (A Redis restarted without persistence comes
+// event's problem: it leaves as an exception, and try_apply cuts the model off until it catches
+// up from the store, so a restarted server costs that model a pause, never a skipped event, the
+// other models' progress or the projector's life. (A Redis restarted without persistence comes
 // back empty, live pointer included: the first apply after it makes the pointer again, which
 // recover_lost_model takes as the sign to apply the whole category again from the event store,
 // unless the projection never applied anything before.)
@@ -304,17 +443,7 @@ void projector::apply_to(projection_target& target, std::span<const core::record
     applied_before = !record_applied(target);
     applied_.insert(&target);  // before any recovery, whose own applies come back here
   }
-  for (int attempt = 1;; ++attempt) {
-    try {
-      apply_batch(target, events);
-      break;
-    } catch (const redis_error& e) {
-      wait_for_target(target, attempt, e);
-    } catch (const core::store_error& e) {
-      if (!core::is_retryable(e.kind())) throw;
-      wait_for_target(target, attempt, e);
-    }
-  }
+  apply_batch(target, events);
   if (target.take_live_pointer_made() && applied_before) recover_lost_model(target);
 }
 
@@ -322,11 +451,17 @@ void projector::apply_to(projection_target& target, std::span<const core::record
 // brand-new projection at once may see each other's record with the pointer just made: the
 // catch-up that follows is needless but harmless, every event in it a duplicate.)
 bool projector::record_applied(const projection_target& target) {
-  pqxx::work tx(checkpoints_.get());
-  const auto result = tx.exec_params0(
-      "INSERT INTO projection_applied (projection) VALUES ($1) ON CONFLICT DO NOTHING", target.info().name);
-  tx.commit();
-  return result.affected_rows() == 1;
+  bool recorded = false;
+  // In doubt, it runs again on the next apply and finds its own row: the model then counts as
+  // applied before, which at worst costs a needless catch-up.
+  checkpoints_.run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::work tx(connection);
+    const auto result = tx.exec_params0(
+        "INSERT INTO projection_applied (projection) VALUES ($1) ON CONFLICT DO NOTHING", target.info().name);
+    tx.commit();
+    recorded = result.affected_rows() == 1;
+  });
+  return recorded;
 }
 
 // A live model whose pointer had to be made again after the projection had applied events (in
@@ -342,14 +477,118 @@ void projector::recover_lost_model(projection_target& target) {
   catch_up_from_store(target, core::log_position{});
 }
 
-void projector::wait_for_target(const projection_target& target, int attempt, const std::exception& failure) {
-  if (stop_ != nullptr && stop_->load()) throw;
-  if (attempt == 1 || attempt % 20 == 0) {
-    log_.warn("read model unreachable: retrying the same event",
-              {{"projection", target.info().name}, {"attempt", attempt}, {"error", failure.what()}});
+// ---- failures: cutting a model off and catching it up again ------------------------------------
+
+// Infrastructure failures cut the model off (the others go on); anything else leaves.
+bool projector::try_apply(projection_target& target, std::span<const core::recorded_event> events) {
+  try {
+    apply_to(target, events);
+    return true;
+  } catch (...) {
+    const auto failure = infrastructure_failure(std::current_exception());
+    if (!failure) throw;
+    cut_off(target, *failure);
+    return false;
   }
-  const auto pause = std::chrono::milliseconds(std::min(2000, 50 << std::min(attempt, 6)));
-  std::this_thread::sleep_for(pause);
+}
+
+// What the model had gathered is dropped unapplied: the catch-up from the store covers it, and
+// the model's applied marks stay where they were, holding the partitions' offsets back.
+void projector::cut_off(projection_target& target, const std::string& why) {
+  auto& model = models_.at(&target);
+  if (!model.cut_off) {
+    log_.warn("read model cut off: catching up from the event store once it answers",
+              {{"projection", target.info().name}, {"error", why}});
+    ++stats_.cut_offs;
+    metrics_.at(target.info().name).cut_offs.increment();
+    metrics_.at(target.info().name).unreachable.set(1);
+  }
+  model.cut_off = true;
+  model.pending.clear();
+  if (const auto gathered = gathered_.find(&target); gathered != gathered_.end()) {
+    gathered_events_ -= gathered->second.size();
+    gathered_.erase(gathered);
+  }
+  ++model.failures;
+  model.retry_at = std::chrono::steady_clock::now() + backoff(model.failures);
+}
+
+void projector::cut_off_all(const std::string& why) {
+  for (const auto& target : targets_.all()) cut_off(*target, why);
+}
+
+void projector::heal_due() {
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& target : targets_.all()) {
+    const auto& model = models_.at(target.get());
+    if (model.cut_off && now >= model.retry_at) heal(*target);
+  }
+}
+
+// Applies the model's category from the store after the lowest position it applied on the
+// assigned partitions, to the store's end. Every message handled so far was in the store before
+// the relay published it, so the model then holds everything handled, and takes messages again.
+void projector::heal(projection_target& target) {
+  auto& model = models_.at(&target);
+  try {
+    if (const auto start = catch_up_start(target)) catch_up_from_store(target, *start);
+  } catch (...) {
+    const auto failure = infrastructure_failure(std::current_exception());
+    if (!failure) throw;
+    ++model.failures;
+    model.retry_at = std::chrono::steady_clock::now() + backoff(model.failures);
+    if (model.failures % 10 == 0) {
+      log_.warn("read model still cut off",
+                {{"projection", target.info().name}, {"attempts", model.failures}, {"error", *failure}});
+    }
+    return;
+  }
+  for (const auto& [partition, message] : handled_) model.applied[partition].advance_to(message);
+  model.cut_off = false;
+  model.failures = 0;
+  ++stats_.heals;
+  metrics_.at(target.info().name).unreachable.set(0);
+  log_.info("read model caught up from the event store: taking messages again", {{"projection", target.info().name}});
+  store_offsets();
+}
+
+// None when no partition is assigned: the model then holds back no offset, and whatever is
+// assigned next starts from a committed offset it has applied.
+std::optional<core::log_position> projector::catch_up_start(const projection_target& target) {
+  const auto& model = models_.at(&target);
+  std::optional<core::log_position> lowest;
+  for (const auto partition : assigned_partitions()) {
+    const auto applied = model.applied.find(partition);
+    const auto token = applied != model.applied.end() && applied->second.position
+                           ? *applied->second.position
+                           : checkpointed_position(target, partition);
+    const auto parsed = core::log_position::parse(token);
+    // An unreadable or empty checkpoint bounds nothing: from the beginning (slow, never wrong).
+    const auto position = parsed.ok() ? parsed.value() : core::log_position{};
+    if (!lowest || position < *lowest) lowest = position;
+  }
+  return lowest;
+}
+
+std::string projector::checkpointed_position(const projection_target& target, std::int32_t partition) {
+  std::string token;
+  checkpoints_.run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::read_transaction tx(connection);
+    const auto rows = tx.exec_params(
+        "SELECT log_position FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2",
+        target.info().name, partition);
+    token = rows.empty() ? std::string() : rows[0][0].as<std::string>();
+  });
+  return token;
+}
+
+std::vector<std::int32_t> projector::assigned_partitions() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  const core::kafka::partition_list_ptr assigned(raw);
+  std::vector<std::int32_t> partitions;
+  for (int i = 0; i < assigned->cnt; ++i) partitions.push_back(assigned->elems[i].partition);
+  return partitions;
 }
 
 // The whole batch in one step; when one of its events is poison, nothing of the batch was applied
@@ -401,8 +640,8 @@ void projector::count(projection_target& target, std::span<const core::recorded_
 
 void projector::commit(bool check_idle) {
   last_commit_ = std::chrono::steady_clock::now();
-  save_checkpoints(check_idle);
-  if (progress_.empty()) return;
+  save_checkpoints(check_idle);  // first: Kafka's offsets never pass what the checkpoints say
+  if (stored_.empty()) return;
   const auto err = rd_kafka_commit(consumer_.get(), nullptr, 0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     // REBALANCE_IN_PROGRESS and friends: the messages come again and change nothing.
@@ -420,8 +659,6 @@ std::map<std::int32_t, std::string> projector::caught_up_partitions() {
   for (int i = 0; i < positions->cnt; ++i) {
     const auto it = samples.find(positions->elems[i].partition);
     if (it == samples.end()) continue;
-    // Consumed is not applied while a model still gathers the partition's messages.
-    if (unstored_.contains(positions->elems[i].partition)) continue;
     // Nothing consumed in this session: the committed offset (only of applied messages) counts.
     const auto at = std::max(positions->elems[i].offset, it->second.committed);
     if (at >= it->second.high || it->second.high == 0) caught_up[positions->elems[i].partition] = it->second.as_of;
@@ -429,29 +666,42 @@ std::map<std::int32_t, std::string> projector::caught_up_partitions() {
   return caught_up;
 }
 
+// Each model's own progress. A cut-off model's rows keep their last values and age, which is how
+// /readyz, the lag gauges and read-your-writes see it behind. Idempotent (values only move
+// forward), so a commit in doubt is simply done again at the next interval.
 void projector::save_checkpoints(bool check_idle) {
-  pqxx::work tx(checkpoints_.get());
   const auto caught_up = check_idle ? caught_up_partitions() : std::map<std::int32_t, std::string>{};
+  checkpoints_.run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::work tx(connection);
+    for (const auto& target : targets_.all()) save_checkpoints_of(tx, *target, caught_up);
+    tx.commit();
+  });
+}
+
+void projector::save_checkpoints_of(pqxx::transaction_base& tx, const projection_target& target,
+                                    const std::map<std::int32_t, std::string>& caught_up) {
+  const auto& model = models_.at(&target);
+  if (model.cut_off) return;
   std::set<std::int32_t> partitions;
   for (const auto& entry : caught_up) partitions.insert(entry.first);
-  for (const auto& entry : progress_) partitions.insert(entry.first);
-  for (const auto& target : targets_.all()) {
-    for (const auto partition : partitions) {
-      const auto it = progress_.find(partition);
-      const auto progress = it == progress_.end() ? partition_progress{"", -1} : it->second;
-      std::optional<std::string> as_of_if;
-      if (const auto c = caught_up.find(partition); c != caught_up.end()) as_of_if = c->second;
-      tx.exec_params(
-          "INSERT INTO projection_checkpoints (projection, kafka_partition, log_position, kafka_offset, "
-          "caught_up_as_of) VALUES ($1, $2, $3, $4, $5::timestamptz) ON CONFLICT (projection, kafka_partition) DO "
-          "UPDATE SET log_position = greatest(projection_checkpoints.log_position, EXCLUDED.log_position), "
-          "kafka_offset = greatest(projection_checkpoints.kafka_offset, EXCLUDED.kafka_offset), "
-          "caught_up_as_of = greatest(projection_checkpoints.caught_up_as_of, EXCLUDED.caught_up_as_of), "
-          "updated_at = now()",
-          target->info().name, partition, progress.position, progress.offset, as_of_if);
-    }
+  for (const auto& entry : model.applied) partitions.insert(entry.first);
+  for (const auto partition : partitions) {
+    const auto it = model.applied.find(partition);
+    const auto position = it == model.applied.end() ? std::string() : it->second.position.value_or("");
+    const auto offset = it == model.applied.end() ? std::int64_t{-1} : it->second.offset;
+    std::optional<std::string> as_of_if;
+    // Consumed is not applied while the model still gathers the partition's messages.
+    const auto c = caught_up.find(partition);
+    if (c != caught_up.end() && !model.pending.contains(partition)) as_of_if = c->second;
+    tx.exec_params(
+        "INSERT INTO projection_checkpoints (projection, kafka_partition, log_position, kafka_offset, "
+        "caught_up_as_of) VALUES ($1, $2, $3, $4, $5::timestamptz) ON CONFLICT (projection, kafka_partition) DO "
+        "UPDATE SET log_position = greatest(projection_checkpoints.log_position, EXCLUDED.log_position), "
+        "kafka_offset = greatest(projection_checkpoints.kafka_offset, EXCLUDED.kafka_offset), "
+        "caught_up_as_of = greatest(projection_checkpoints.caught_up_as_of, EXCLUDED.caught_up_as_of), "
+        "updated_at = now()",
+        target.info().name, partition, position, offset, as_of_if);
   }
-  tx.commit();
 }
 
 void projector::report_metrics() {
@@ -473,15 +723,24 @@ void projector::update_lag() {
   const core::kafka::partition_list_ptr positions(raw);
   rd_kafka_position(consumer_.get(), positions.get());
   const auto samples = watermarks_.latest();
-  std::int64_t behind = 0;
-  for (int i = 0; i < positions->cnt; ++i) {
-    const auto it = samples.find(positions->elems[i].partition);
-    if (it == samples.end() || it->second.high < 0) continue;
-    const auto at = std::max(positions->elems[i].offset, it->second.committed);
-    behind += std::max<std::int64_t>(0, it->second.high - std::max<std::int64_t>(at, 0));
-  }
   const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  for (auto& [name, metrics] : metrics_) {
+  for (const auto& target : targets_.all()) {
+    const auto& model = models_.at(target.get());
+    std::int64_t behind = 0;
+    for (int i = 0; i < positions->cnt; ++i) {
+      const auto it = samples.find(positions->elems[i].partition);
+      if (it == samples.end() || it->second.high < 0) continue;
+      // A cut-off model is where it last applied, not where the consumer is.
+      auto consumed = positions->elems[i].offset;
+      if (model.cut_off) {
+        const auto applied = model.applied.find(positions->elems[i].partition);
+        consumed = applied == model.applied.end() ? -1 : applied->second.offset + 1;
+      }
+      const auto at = std::max(consumed, it->second.committed);
+      behind += std::max<std::int64_t>(0, it->second.high - std::max<std::int64_t>(at, 0));
+    }
+    const auto& name = target->info().name;
+    auto& metrics = metrics_.at(name);
     metrics.lag_events.set(static_cast<double>(behind));
     const auto newest = newest_applied_.find(name);
     const bool stale = behind > 0 && newest != newest_applied_.end();
@@ -494,15 +753,22 @@ void projector::update_lag() {
 // Runs inside librdkafka's rebalance callback: nothing may throw through its C frames.
 void projector::expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions) {
   next_offset_.clear();
+  unverified_.clear();
   if (targets_.all().empty()) return;  // nothing to catch up
   try {
     for (int i = 0; i < partitions.cnt; ++i) {
       next_offset_[partitions.elems[i].partition] = checkpointed_offset(partitions.elems[i].partition) + 1;
     }
-  } catch (const std::exception& e) {
-    // Jumps at the start of this assignment go unnoticed (later ones are still caught); the
-    // per-stream gap fill still covers every stream that gets another event.
-    log_.error("cannot read checkpointed offsets", {{"error", e.what()}});
+  } catch (...) {
+    // Read again at each partition's first message, from the poll loop (check_offset_jump).
+    for (int i = 0; i < partitions.cnt; ++i) {
+      if (!next_offset_.contains(partitions.elems[i].partition)) unverified_.insert(partitions.elems[i].partition);
+    }
+    if (const auto failure = infrastructure_failure(std::current_exception())) {
+      log_.warn("cannot read checkpointed offsets yet", {{"error", *failure}});
+    } else {
+      deferred_failure_ = std::current_exception();
+    }
   }
 }
 
@@ -512,19 +778,36 @@ void projector::expect_checkpointed_offsets(const rd_kafka_topic_partition_list_
 // group, or a log whose start retention removed) and the first message is a jump, caught up from
 // the event store from the beginning of the log.
 std::int64_t projector::checkpointed_offset(std::int32_t partition) {
-  pqxx::read_transaction tx(checkpoints_.get());
   std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
-  for (const auto& target : targets_.all()) {
-    const auto rows = tx.exec_params(
-        "SELECT kafka_offset FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2",
-        target->info().name, partition);
-    const auto offset = rows.empty() ? std::int64_t{-1} : rows[0][0].as<std::int64_t>();
-    lowest = std::min(lowest, offset);
-  }
+  checkpoints_.run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::read_transaction tx(connection);
+    lowest = std::numeric_limits<std::int64_t>::max();
+    for (const auto& target : targets_.all()) {
+      const auto rows = tx.exec_params(
+          "SELECT kafka_offset FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2",
+          target->info().name, partition);
+      const auto offset = rows.empty() ? std::int64_t{-1} : rows[0][0].as<std::int64_t>();
+      lowest = std::min(lowest, offset);
+    }
+  });
   return lowest;
 }
 
+// A partition assigned while its checkpointed offsets could not be read: read them now, or, while
+// PostgreSQL is still away, let every model catch up from its own checkpoints, which covers a jump.
+void projector::verify_partition(std::int32_t partition) {
+  if (unverified_.erase(partition) == 0) return;
+  try {
+    next_offset_[partition] = checkpointed_offset(partition) + 1;
+  } catch (...) {
+    const auto failure = infrastructure_failure(std::current_exception());
+    if (!failure) throw;
+    cut_off_all("checkpointed offsets unreadable: " + *failure);
+  }
+}
+
 void projector::check_offset_jump(const rd_kafka_message_t& message) {
+  verify_partition(message.partition);
   const auto expected = next_offset_.find(message.partition);
   const bool jumped = expected != next_offset_.end() && message.offset > expected->second;
   if (jumped) {
@@ -535,11 +818,19 @@ void projector::check_offset_jump(const rd_kafka_message_t& message) {
   if (jumped) recover_partition(message.partition);
 }
 
+// A cut-off model is left out: its own catch-up, from before the jump, covers it.
 void projector::recover_partition(std::int32_t partition) {
   ++stats_.recoveries;
   for (const auto& target : targets_.all()) {
-    catch_up_from_store(*target, recovery_start(*target, partition));
+    if (models_.at(target.get()).cut_off) continue;
     metrics_.at(target->info().name).recoveries.increment();
+    try {
+      catch_up_from_store(*target, recovery_start(*target, partition));
+    } catch (...) {
+      const auto failure = infrastructure_failure(std::current_exception());
+      if (!failure) throw;
+      cut_off(*target, *failure);
+    }
   }
 }
 
@@ -547,14 +838,9 @@ void projector::recover_partition(std::int32_t partition) {
 // publishes in log order, so the skipped messages all lie after it in the log.
 core::log_position projector::recovery_start(const projection_target& target, std::int32_t partition) {
   std::string token;
-  if (const auto it = progress_.find(partition); it != progress_.end()) token = it->second.position;
-  if (token.empty()) {
-    pqxx::read_transaction tx(checkpoints_.get());
-    const auto rows = tx.exec_params(
-        "SELECT log_position FROM projection_checkpoints WHERE projection = $1 AND kafka_partition = $2",
-        target.info().name, partition);
-    if (!rows.empty()) token = rows[0][0].as<std::string>();
-  }
+  const auto& applied = models_.at(&target).applied;
+  if (const auto it = applied.find(partition); it != applied.end()) token = it->second.position.value_or("");
+  if (token.empty()) token = checkpointed_position(target, partition);
   const auto position = core::log_position::parse(token);
   // An unreadable checkpoint cannot bound the loss: start from the beginning (slow, never wrong).
   return position.ok() ? position.value() : core::log_position{};
@@ -566,7 +852,7 @@ void projector::catch_up_from_store(projection_target& target, core::log_positio
   auto at = after;
   for (;;) {
     auto batch = store_.read_category(target.info().category, at, store_.limits().max_batch);
-    if (!batch.ok()) throw std::runtime_error("offset jump recovery: " + batch.error().detail);
+    if (!batch.ok()) throw std::runtime_error("catching up from the event store: " + batch.error().detail);
     if (batch.value().events.empty()) return;
     apply_to(target, batch.value().events);
     at = batch.value().next;

@@ -17,16 +17,29 @@
 // predecessor; on a jump, every projection catches up its
 // whole category from the event store after the partition's checkpointed log position, applying
 // idempotently (the per-stream applied version makes events already applied no-ops).
+//
+// Failures (docs/projections.md, "When a dependency fails"): an unreachable Redis or PostgreSQL,
+// or a commit whose outcome is unknown, cuts off the one read model that met it. The others go
+// on; the cut-off model takes no Kafka messages until it has caught up from the event store (from
+// the lowest log position it applied on the assigned partitions), tried again with capped
+// exponential backoff. Each model's own progress is checkpointed, and the Kafka offset committed
+// is the lowest that every model has applied, so nothing is skipped and, the per-stream applied
+// version being committed with each change, nothing is applied twice. Anything else (a broken
+// invariant, a statement PostgreSQL refuses) leaves run() as an exception: the process exits
+// non-zero and its supervisor starts it again.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.hpp"
@@ -39,6 +52,10 @@
 #include "core/kafka_handles.hpp"
 #include "projections/projector_metrics.hpp"
 #include "projections/watermark_watcher.hpp"
+
+namespace pqxx {
+class transaction_base;
+}
 
 namespace cqrs::projections {
 
@@ -78,7 +95,14 @@ struct projector_stats {
   std::uint64_t dead_lettered = 0;
   std::uint64_t recoveries = 0;  // offset jumps caught up from the event store
   std::uint64_t lost_models = 0;  // live models found emptied (pointer gone), caught up from the store
+  std::uint64_t cut_offs = 0;     // read models cut off by an infrastructure failure
+  std::uint64_t heals = 0;        // cut-off read models caught up from the store and back on Kafka
 };
+
+// An exception the projector outlives (a Redis or PostgreSQL connection lost or refused, a commit
+// whose outcome is unknown, a serialization failure): its message, or nothing for every other
+// exception, which ends the projector. libpqxx exceptions are judged as core/errors.hpp does.
+std::optional<std::string> infrastructure_failure(const std::exception_ptr& failure);
 
 // A message that is not an event in the relay's format (commands/relay/message_format.hpp).
 std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t& message);
@@ -116,16 +140,24 @@ class projector {
   core::metrics_registry& registry() { return registry_; }
 
  private:
-  struct partition_progress {
-    std::string position;
+  // A partition's newest message of some kind (handled, applied by a model), with the position
+  // of the newest event up to it (none while only other messages were seen).
+  struct handled_message {
+    std::optional<std::string> position;
     std::int64_t offset = 0;
+
+    void advance_to(const handled_message& later);
   };
 
-  // The newest message handled on a partition whose offset is not stored yet: stored once every
-  // model applied everything up to it.
-  struct handled_message {
-    std::optional<std::string> position;  // none for a message that is not an event
-    std::int64_t offset = 0;
+  // One read model's progress in this session. `applied`: per partition, the newest message it
+  // has applied everything up to (its checkpoint); `pending`: handled but gathered, applied with
+  // the gathered events. A cut-off model takes no messages until it has caught up from the store.
+  struct model_state {
+    std::map<std::int32_t, handled_message> applied;
+    std::map<std::int32_t, handled_message> pending;
+    bool cut_off = false;
+    int failures = 0;  // in a row, for the backoff and the log
+    std::chrono::steady_clock::time_point retry_at;
   };
 
   projector(projector_config config, const target_set& targets, core::logger log,
@@ -135,13 +167,33 @@ class projector {
   std::chrono::milliseconds poll_timeout() const;
   void store_offsets();
   void discard_gathered();
+  void forget_partitions();
   void handle(const std::vector<core::kafka::message_ptr>& batch);
+  void note_handled(const std::vector<core::kafka::message_ptr>& batch,
+                    const std::vector<std::optional<core::recorded_event>>& events);
+  void promote_pending(model_state& model);
+  // The lowest message every model has applied on the partition, if each has applied one.
+  std::optional<handled_message> applied_by_all(std::int32_t partition) const;
+  // Failure handling (see the header comment), kept apart from the consume path.
+  bool try_apply(projection_target& target, std::span<const core::recorded_event> events);
+  void cut_off(projection_target& target, const std::string& why);
+  void cut_off_all(const std::string& why);
+  void heal_due();
+  void heal(projection_target& target);
+  std::optional<core::log_position> catch_up_start(const projection_target& target);
+  std::string checkpointed_position(const projection_target& target, std::int32_t partition);
+  std::vector<std::int32_t> assigned_partitions();
+  // Runs `work` at the poll loop's edge: an infrastructure failure is logged (once a second) and
+  // false returned, the loop going on; any other exception leaves.
+  bool at_edge(std::string_view step, const std::function<void()>& work);
+  void rethrow_deferred();
   bool wanted(std::string_view category) const;
   void count(projection_target& target, std::span<const core::recorded_event> events, const apply_counts& counts);
   void update_lag();
   // Offset jump recovery (see the header comment).
   void expect_checkpointed_offsets(const rd_kafka_topic_partition_list_t& partitions);
   std::int64_t checkpointed_offset(std::int32_t partition);
+  void verify_partition(std::int32_t partition);
   void check_offset_jump(const rd_kafka_message_t& message);
   void recover_partition(std::int32_t partition);
   void recover_lost_model(projection_target& target);
@@ -153,10 +205,9 @@ class projector {
   void apply_to(projection_target& target, std::span<const core::recorded_event> events);
   void apply_batch(projection_target& target, std::span<const core::recorded_event> events);
   void apply_once(projection_target& target, const core::recorded_event& event);
-  // A read model's server is unreachable: wait (backing off) before the same event is applied
-  // again, unless run() is asked to stop, which then leaves by rethrowing.
-  void wait_for_target(const projection_target& target, int attempt, const std::exception& failure);
   void save_checkpoints(bool check_idle);
+  void save_checkpoints_of(pqxx::transaction_base& tx, const projection_target& target,
+                           const std::map<std::int32_t, std::string>& caught_up);
   // Assigned partitions whose every message up to a sampled high watermark is applied, with the
   // sample's time.
   std::map<std::int32_t, std::string> caught_up_partitions();
@@ -175,15 +226,18 @@ class projector {
   core::pg_connection checkpoints_;
   watermark_watcher watermarks_;
   core::kafka::client_ptr consumer_;
-  std::map<std::int32_t, partition_progress> progress_;  // applied by every model, offsets stored
-  std::map<std::int32_t, handled_message> unstored_;
+  std::map<const projection_target*, model_state> models_;
+  std::map<std::int32_t, handled_message> handled_;        // newest message handled, per assigned partition
+  std::map<std::int32_t, std::int64_t> stored_;            // offsets stored: applied by every model
+  std::set<std::int32_t> unverified_;  // assigned while the checkpointed offsets could not be read
+  std::exception_ptr deferred_failure_;  // met inside librdkafka's callback, rethrown after it
   std::map<projection_target*, std::vector<core::recorded_event>> gathered_;
   std::size_t gathered_events_ = 0;
   std::chrono::steady_clock::time_point gathering_since_;
   std::map<std::int32_t, std::int64_t> next_offset_;  // expected next offset per assigned partition
   std::set<const projection_target*> applied_;  // targets this session applied to (recorded in projection_applied)
   projector_stats stats_;
-  const std::atomic<bool>* stop_ = nullptr;  // run()'s flag, seen while waiting for a target
+  std::chrono::steady_clock::time_point quiet_until_;  // edge failures are logged once per second
   std::chrono::steady_clock::time_point last_commit_;
   std::chrono::steady_clock::time_point last_metrics_;
 };

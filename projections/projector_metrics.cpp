@@ -24,6 +24,13 @@ projection_metrics::projection_metrics(core::metrics_registry& registry, const s
       lost_models(registry.make_counter("cqrs_projection_lost_models_total",
                                         "Live read models found emptied and applied again from the event store",
                                         labels(projection))),
+      cut_offs(registry.make_counter("cqrs_projection_cut_offs_total",
+                                     "Infrastructure failures that cut the read model off until it caught up "
+                                     "from the event store",
+                                     labels(projection))),
+      unreachable(registry.make_gauge("cqrs_projection_unreachable",
+                                      "1 while the read model is cut off (its server unreachable), else 0",
+                                      labels(projection))),
       lag_events(registry.make_gauge("cqrs_projection_lag_events",
                                      "Kafka messages not yet applied on the projector's partitions",
                                      labels(projection))),

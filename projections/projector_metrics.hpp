@@ -20,6 +20,8 @@ struct projection_metrics {
   core::counter& dead_lettered;  // events given up on
   core::counter& recoveries;     // offset jumps recovered from the event store
   core::counter& lost_models;    // live models found emptied, applied again from the event store
+  core::counter& cut_offs;       // infrastructure failures that cut the model off (its server unreachable)
+  core::gauge& unreachable;      // 1 while the model is cut off and catching up from the store, else 0
   core::gauge& lag_events;       // Kafka messages not yet applied on the assigned partitions
   core::gauge& lag_seconds;      // age of the newest applied event while lagging, else 0
 };

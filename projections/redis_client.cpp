@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <sys/time.h>
+
 #include <fmt/format.h>
 
 namespace cqrs::projections {
@@ -15,6 +17,12 @@ int parse_number(std::string_view text, std::string_view url) {
     throw std::invalid_argument(fmt::format("bad number '{}' in Redis URL '{}'", text, url));
   }
   return value;
+}
+
+timeval to_timeval(std::chrono::milliseconds duration) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration);
+  return timeval{static_cast<decltype(timeval::tv_sec)>(seconds.count()),
+                 static_cast<decltype(timeval::tv_usec)>((duration - seconds).count() * 1000)};
 }
 
 struct reply_deleter {
@@ -70,13 +78,23 @@ redis_endpoint parse_redis_url(std::string_view url) {
   return endpoint;
 }
 
-redis_client::redis_client(std::string_view url) : endpoint_(parse_redis_url(url)) { connect(); }
+redis_client::redis_client(std::string_view url, redis_timeouts timeouts)
+    : endpoint_(parse_redis_url(url)), timeouts_(timeouts) {
+  connect();
+}
 
 void redis_client::connect() {
   broken_ = false;
-  context_.reset(redisConnect(endpoint_.host.c_str(), endpoint_.port));
+  context_.reset(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(timeouts_.connect)));
   if (!context_ || context_->err != 0) fail("connect");
+  // Bounds every later write and read (SO_SNDTIMEO, SO_RCVTIMEO): a timeout is a failed call.
+  if (redisSetTimeout(context_.get(), to_timeval(timeouts_.command)) != REDIS_OK) fail("set timeout");
   if (endpoint_.database != 0) checked({"SELECT", std::to_string(endpoint_.database)});
+}
+
+void redis_client::set_command_timeout(std::chrono::milliseconds timeout) {
+  timeouts_.command = timeout;
+  if (context_ && !broken_ && redisSetTimeout(context_.get(), to_timeval(timeout)) != REDIS_OK) fail("set timeout");
 }
 
 // Every failure that reaches here is the connection's (error replies are values): the context
@@ -101,6 +119,7 @@ void redis_client::append(const std::vector<std::string>& args) {
 }
 
 redis_reply redis_client::read_reply() {
+  if (broken_) throw redis_error("redis read: the connection failed earlier in this pipeline");
   void* raw = nullptr;
   if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail("read");
   const reply_ptr owned(static_cast<redisReply*>(raw));

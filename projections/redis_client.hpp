@@ -5,6 +5,7 @@
 // refused connection is a redis_error (infrastructure); an error reply is a value the caller
 // inspects (e.g. NOSCRIPT).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,12 +46,20 @@ struct redis_reply {
 // hiredis's reply tree as a value (the sync client's and the gateway's async connection's).
 redis_reply from_hiredis(const redisReply* raw);
 
-// After a lost connection (Redis restarted, a network blip) the call that met it throws, and the
-// next call connects again: the client never retries a command itself (the caller knows whether
-// its command is safe to run twice), but it does not stay broken either.
+// How long a connect, and each write or read of a command's round trip, may take. A Redis that is
+// stopped (SIGSTOP) or stuck still accepts connections (the kernel completes them) but answers
+// nothing: without a bound its caller would wait for ever.
+struct redis_timeouts {
+  std::chrono::milliseconds connect{1000};
+  std::chrono::milliseconds command{5000};
+};
+
+// After a lost connection (Redis restarted, a network blip, a timeout) the call that met it
+// throws, and the next call connects again: the client never retries a command itself (the caller
+// knows whether its command is safe to run twice), but it does not stay broken either.
 class redis_client {
  public:
-  explicit redis_client(std::string_view url);
+  explicit redis_client(std::string_view url, redis_timeouts timeouts = {});
   redis_client(const redis_client&) = delete;
   redis_client& operator=(const redis_client&) = delete;
 
@@ -69,6 +78,10 @@ class redis_client {
   redis_reply evaluate(const std::string& source, const std::vector<std::string>& keys,
                        const std::vector<std::string>& args);
 
+  // From now on (the open connection included): a caller that must answer quickly (a readiness
+  // probe) or that has others waiting behind it (the projector) bounds its commands tighter.
+  void set_command_timeout(std::chrono::milliseconds timeout);
+
  private:
   struct context_deleter {
     void operator()(redisContext* context) const { redisFree(context); }
@@ -77,6 +90,7 @@ class redis_client {
   [[noreturn]] void fail(std::string_view what);
 
   redis_endpoint endpoint_;
+  redis_timeouts timeouts_;
   std::unique_ptr<redisContext, context_deleter> context_;
   bool broken_ = false;  // the connection failed: the next call opens a new one
   std::map<std::string, std::string, std::less<>> script_shas_;  // source -> SHA1, as loaded

@@ -345,10 +345,13 @@ TEST_CASE("readyz names what is down, and metrics render lag and pool series") {
 
   const auto unreachable = settings_for(w.config, w.upcasters, "redis://127.0.0.1:1/0");
   gateway::worker_context broken_redis(unreachable);
-  const auto not_ready = w.call("/readyz", {}, &broken_redis);
-  CHECK(not_ready.status == 503);
-  CHECK(body_of(not_ready).at("postgres").as_string() == "up");
-  CHECK(body_of(not_ready).at("redis").as_string() == "down");
+  // Redis down still serves (reads fall back to PostgreSQL): 200, the body naming it degraded.
+  const auto degraded = w.call("/readyz", {}, &broken_redis);
+  CHECK(degraded.status == 200);
+  CHECK(body_of(degraded).at("status").as_string() == "degraded");
+  CHECK(body_of(degraded).at("postgres").as_string() == "up");
+  CHECK(body_of(degraded).at("redis").as_string() == "down");
+  CHECK(body_of(degraded).at("degraded").as_array().front().as_string() == "redis");
 
   const auto metrics = w.call("/metrics");
   REQUIRE(metrics.status == 200);
@@ -356,7 +359,7 @@ TEST_CASE("readyz names what is down, and metrics render lag and pool series") {
   CHECK(metrics.body.find(fmt::format("cqrs_relay_lag_events{{relay=\"{}\"}}", w.config.relay_name)) != std::string::npos);
   CHECK(metrics.body.find("cqrs_projection_lag_events{projection=\"product_catalog\"}") != std::string::npos);
   CHECK(metrics.body.find("cqrs_pool_busy_threads{pool=\"postgres\"}") != std::string::npos);
-  CHECK(metrics.body.find("cqrs_http_requests_total{route=\"GET /readyz\",method=\"GET\",status=\"503\"} 1") !=
+  CHECK(metrics.body.find("cqrs_http_requests_total{route=\"GET /readyz\",method=\"GET\",status=\"200\"} 2") !=
         std::string::npos);
   postgres.stop();
   redis.stop();

@@ -3,6 +3,7 @@
 // cqrs projector: run a projector process (consumer group member) for the projections of every
 // registered domain until SIGTERM or SIGINT.
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -83,14 +84,21 @@ int run_projector(const core::settings_source& source) {
   const core::logger log("projector", source.level("CQRS_LOG_LEVEL", core::log_level::info));
   const auto config = projections::load_projector_config(source);
   // Connected only once every setting is known good: a bad one is a usage error, not a retry.
+  // A dependency down at start-up ends the process (non-zero): its supervisor starts it again.
   projections::runtime rt(projections::load_runtime_settings(source));
+  // A stopped Redis holds an apply for this long before its model is cut off and the others go on.
+  rt.redis().set_command_timeout(std::chrono::seconds{1});
   core::metrics_registry registry;  // the process's: the gateway will expose it later
+  // Set by the dev stack's supervisor (tools/lib/common.sh): how often this process was restarted.
+  registry.make_gauge("cqrs_process_restarts", "Times the supervisor started this process again after it exited")
+      .set(static_cast<double>(source.integer("CQRS_SUPERVISOR_RESTARTS", 0, 0, 1'000'000'000)));
   projections::projector projector(config, rt.targets(), log, registry);
   log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
   projector.run(stop.flag());
   log.info("projector stopped", {{"messages", projector.stats().messages},
                                  {"applied", projector.stats().counts.applied},
-                                 {"recoveries", projector.stats().recoveries}});
+                                 {"recoveries", projector.stats().recoveries},
+                                 {"cut_offs", projector.stats().cut_offs}});
   return 0;
 }
 
@@ -119,7 +127,9 @@ subcommand projector_subcommand() {
                               "PostgreSQL read models gather events this long, then apply them in one transaction "
                               "(0-10000; 0: every poll)"},
                              {"CQRS_PROJECTOR_METRICS_FILE", "",
-                              "write Prometheus text metrics here every second (none if empty)"}});
+                              "write Prometheus text metrics here every second (none if empty)"},
+                             {"CQRS_SUPERVISOR_RESTARTS", "0",
+                              "restarts so far, set by the dev stack's supervisor (metric cqrs_process_restarts)"}});
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
           run_projector};
 }

@@ -139,26 +139,79 @@ apply_migrations() {
     { cat "$dir/migrate.log" >&2; die "migrations failed"; }
 }
 
-# start_engine_process DIR NAME BINARY [ARGS...]: one of the engine's processes, detached from
-# the terminal (setsid), with its pid in DIR/engine/NAME.pid and its log in DIR/engine/NAME.log.
+# supervise STEM BINARY [ARGS...]: runs the engine process, output appended to STEM.log, and starts
+# it again whenever it exits on its own (a process that truly cannot continue exits non-zero and
+# counts on this). SIGTERM or SIGINT is the stack's own stop: forwarded to the process, waited
+# for, and nothing is restarted. Restarts back off from 1 s, doubling to 30 s (back to 1 s after a
+# run of a minute), are counted in STEM.restarts, logged in STEM.log as `restarts=N` and handed to
+# the process as CQRS_SUPERVISOR_RESTARTS (the projector's metric cqrs_process_restarts). The
+# process's pid is in STEM.child (not *.pid: stop_stack stops supervisors, never their processes
+# behind their backs, which would read as an exit to restart).
+supervise() {
+  local stem=$1; shift
+  local child=0 sleeper=0 stopping=0 restarts=0 delay=1 started status
+  # Never `kill 0`: that would signal the whole group. Safe under `set -e` (tests source this).
+  trap 'stopping=1; for p in $child $sleeper; do if [ "$p" -ne 0 ]; then kill -TERM "$p" 2>/dev/null || true; fi; done' TERM INT
+  while [ "$stopping" -eq 0 ]; do
+    started=$SECONDS
+    CQRS_SUPERVISOR_RESTARTS=$restarts "$@" >>"$stem.log" 2>&1 </dev/null &
+    child=$!
+    echo "$child" >"$stem.child"
+    status=0
+    wait "$child" || status=$?
+    # A trapped signal ends `wait` early: the process itself may still be draining.
+    while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
+    if [ "$stopping" -eq 1 ]; then break; fi
+    if [ $((SECONDS - started)) -ge 60 ]; then delay=1; fi
+    restarts=$((restarts + 1))
+    echo "$restarts" >"$stem.restarts"
+    printf '%s supervisor: %s exited with status %s; starting it again in %s s (restarts=%s)\n' \
+      "$(date -u +%FT%TZ)" "$(basename "$1")" "$status" "$delay" "$restarts" >>"$stem.log"
+    sleep "$delay" &
+    sleeper=$!
+    wait "$sleeper" 2>/dev/null || true
+    sleeper=0
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+  done
+  rm -f "$stem.child"
+}
+
+# start_engine_process DIR NAME BINARY [ARGS...]: one of the engine's processes under supervise,
+# detached from the terminal (setsid: the supervisor leads its own process group, the process in
+# it), the supervisor's pid in DIR/engine/NAME.pid, the log in DIR/engine/NAME.log. The
+# supervisor's command line names DIR, so stack_processes finds it.
 start_engine_process() {
   local dir=$1 name=$2; shift 2
+  local stem="$dir/engine/$name"
   mkdir -p "$dir/engine"
-  (set -a; . "$dir/stack.env"; exec setsid "$@" >"$dir/engine/$name.log" 2>&1 </dev/null) &
-  echo $! >"$dir/engine/$name.pid"
+  : >"$stem.log"
+  rm -f "$stem.restarts"
+  (set -a; . "$dir/stack.env"; exec setsid bash -c '. "$1"; shift; supervise "$@"' supervise \
+    "$CQRS_ROOT/tools/lib/common.sh" "$stem" "$@" </dev/null >/dev/null 2>&1) &
+  echo $! >"$stem.pid"
   sleep 0.3
-  kill -0 "$(cat "$dir/engine/$name.pid")" 2>/dev/null || { cat "$dir/engine/$name.log" >&2; die "$name exited at start"; }
+  if engine_exited "$dir" "$name"; then
+    cat "$stem.log" >&2
+    stop_pid_file "$stem.pid"
+    die "$name exited at start"
+  fi
+}
+
+# engine_exited DIR NAME: whether the engine process exited since it was started (its supervisor
+# then counts a restart), or its supervisor is gone.
+engine_exited() {
+  local stem="$1/engine/$2"
+  [ -s "$stem.restarts" ] || ! kill -0 "$(cat "$stem.pid" 2>/dev/null)" 2>/dev/null
 }
 
 # wait_for_gateway DIR: until the gateway answers /healthz (20 s at most), else its log and die.
 wait_for_gateway() {
   local dir=$1 url
   url=$(. "$dir/stack.env"; echo "$CQRS_HTTP_URL")
-  local pid deadline=$((SECONDS + 20))
-  pid=$(cat "$dir/engine/gateway.pid")
+  local deadline=$((SECONDS + 20))
   until curl -sf -o /dev/null "$url/healthz"; do
     # A gateway that exited (e.g. its port was taken meanwhile) will not answer: say so at once.
-    if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+    if engine_exited "$dir" gateway || [ $SECONDS -ge $deadline ]; then
       cat "$dir/engine/gateway.log" >&2
       die "the gateway did not answer $url/healthz"
     fi
@@ -210,14 +263,26 @@ start_stack() {
   apply_migrations "$dir"
 }
 
+# stop_pid_file FILE: SIGTERM, then SIGKILL after 10 s. A process leading its own group (a
+# supervisor, the broker, a daemon) is killed with its group, so that a supervisor killed before
+# it could stop its process leaves nothing behind; a supervisor's process found still running
+# (FILE's stem.child) is killed too.
 stop_pid_file() {
-  local file=$1 pid
+  local file=$1 pid child
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
     kill -KILL "$pid" 2>/dev/null || true
+  fi
+  child="${file%.pid}.child"
+  if [ -f "$child" ]; then
+    kill -KILL "$(cat "$child")" 2>/dev/null || true
+    rm -f "$child"
   fi
   rm -f "$file"
 }
