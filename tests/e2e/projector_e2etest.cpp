@@ -255,10 +255,13 @@ TEST_CASE("two projectors in one group split the partitions and a survivor takes
     if (a.joinable()) a.join();
     if (b.joinable()) b.join();
   };
+  // Whatever fails below, both threads end before the test does.
+  struct on_scope_exit {
+    const std::function<void()> run;
+    ~on_scope_exit() { run(); }
+  } const ending{end_both};
   // Both joined: the partitions are split between them.
-  const bool split = both_hold_partitions(world, [&] { return static_cast<double>(a_applied.load()); }, b_applied);
-  if (!split) end_both();
-  REQUIRE(split);
+  REQUIRE(both_hold_partitions(world, [&] { return static_cast<double>(a_applied.load()); }, b_applied));
   const auto a_before_kill = a_applied.load();
   const auto b_before_kill = b_applied();
   std::vector<core::recorded_event> first;
