@@ -15,7 +15,6 @@
 #include <random>
 #include <set>
 #include <string>
-#include <type_traits>
 #include <variant>
 #include <vector>
 
