@@ -1,6 +1,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "tests/e2e/publish.hpp"
 #include "tests/kafka/kafka_client.hpp"
 #include "tests/redis/projection_fixture.hpp"
+#include "tests/support/polling.hpp"
 #include "tests/support/stack.hpp"
 
 using namespace cqrs;
@@ -37,6 +39,19 @@ projections::projector_config config_for(const std::string& group) {
 }
 
 core::logger quiet() { return core::logger("projector", core::log_level::error); }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The value of the series `name{projection="<projection>"}` in Prometheus text; none if absent.
+std::optional<double> metric(const std::string& text, const std::string& name, const std::string& projection) {
+  const auto series = fmt::format("{}{{projection=\"{}\"}} ", name, projection);
+  const auto at = text.find(series);
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size(), text.find('\n', at) - at - series.size()));
+}
 
 std::vector<std::string> seed(projection_world& world, int from, int to, std::vector<core::recorded_event>& out) {
   std::vector<std::string> ids;
@@ -63,7 +78,11 @@ bool wait_until_applied(const std::function<void()>& poll, projection_world& wor
                         const std::string& version) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (poll) poll();
+    if (poll) {
+      poll();
+    } else {
+      std::this_thread::sleep_for(10ms);  // another thread polls: leave it the CPU
+    }
     bool all = true;
     for (const auto& id : ids) {
       const auto d = projections::read_product_detail(world.redis(), id, world.detail_name());
@@ -170,12 +189,51 @@ TEST_CASE("events missing from the topic are read from the event store, never sk
   CHECK(world.redis_digest(ids) == live);
 }
 
+namespace {
+
+// Waits until two projectors of one group both hold partitions: rounds of probes (one more event
+// on each of `probes` streams, whose keys spread them over the partitions) are published until,
+// in one round, each projector applies some of them. Returns whether that happened in time.
+bool both_hold_partitions(projection_world& world, const std::function<double()>& a_applied,
+                          const std::function<double()>& b_applied) {
+  constexpr int probes = 24;
+  std::vector<std::string> ids;
+  std::vector<core::recorded_event> created;
+  for (int i = 0; i < probes; ++i) {
+    ids.push_back("probe" + std::to_string(i));
+    const auto events = world.append(ids.back(), {tests::created("SKU-PROBE-" + std::to_string(i), 1)});
+    created.insert(created.end(), events.begin(), events.end());
+  }
+  tests::publish(created);
+  if (!wait_until_applied({}, world, ids, "1")) return false;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  for (int version = 2; std::chrono::steady_clock::now() < deadline; ++version) {
+    const double a_before = a_applied();
+    const double b_before = b_applied();
+    std::vector<core::recorded_event> round;
+    for (const auto& id : ids) {
+      const auto events = world.append(id, {tests::restocked(1)});
+      round.insert(round.end(), events.begin(), events.end());
+    }
+    tests::publish(round);
+    if (!wait_until_applied({}, world, ids, std::to_string(version))) return false;
+    // The counters follow the models by a poll at most.
+    if (tests::eventually([&] { return a_applied() > a_before && b_applied() > b_before; }, 5s)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 TEST_CASE("two projectors in one group split the partitions and a survivor takes over a dead one's") {
   projection_world world("e2egroup");
   std::atomic<bool> a_dead = false;
   std::atomic<bool> stop = false;
   std::atomic<std::uint64_t> a_applied = 0;
-  std::atomic<std::uint64_t> b_applied = 0;
+  core::metrics_registry b_registry;  // read while b runs: its series are atomics
+  const auto b_applied = [&] {
+    return metric(b_registry.render(), "cqrs_projection_events_applied_total", world.detail_name()).value_or(0.0);
+  };
   const auto group = config_for("group");
   std::thread a([&] {
     projection_world mine("e2egroup");
@@ -188,11 +246,24 @@ TEST_CASE("two projectors in one group split the partitions and a survivor takes
   });
   std::thread b([&] {
     projection_world mine("e2egroup");
-    projections::projector p(group, mine.targets(), quiet());
+    projections::projector p(group, mine.targets(), quiet(), b_registry);
     p.run(stop);
-    b_applied = p.stats().counts.applied;
   });
-  std::this_thread::sleep_for(8s);  // both joined: partitions split
+  const auto end_both = [&] {
+    a_dead = true;
+    stop = true;
+    if (a.joinable()) a.join();
+    if (b.joinable()) b.join();
+  };
+  // Whatever fails below, both threads end before the test does.
+  struct on_scope_exit {
+    const std::function<void()> run;
+    ~on_scope_exit() { run(); }
+  } const ending{end_both};
+  // Both joined: the partitions are split between them.
+  REQUIRE(both_hold_partitions(world, [&] { return static_cast<double>(a_applied.load()); }, b_applied));
+  const auto a_before_kill = a_applied.load();
+  const auto b_before_kill = b_applied();
   std::vector<core::recorded_event> first;
   const auto ids1 = seed(world, 0, 30, first);
   tests::publish(first);
@@ -203,11 +274,11 @@ TEST_CASE("two projectors in one group split the partitions and a survivor takes
   const auto ids2 = seed(world, 30, 60, second);
   tests::publish(second);
   const bool all_applied = wait_until_applied({}, world, ids2, "4");
-  stop = true;
-  b.join();
+  const auto b_after_kill = b_applied();
+  end_both();
   REQUIRE(all_applied);
-  CHECK(a_applied > 0);
-  CHECK(b_applied > 0);
+  CHECK(a_applied > a_before_kill);  // the partitions were split for the first products too
+  CHECK(b_after_kill > b_before_kill);
   auto ids = ids1;
   ids.insert(ids.end(), ids2.begin(), ids2.end());
   const auto redis_live = world.redis_digest(ids);
@@ -402,30 +473,21 @@ TEST_CASE("a projector asked to stop applies what its PostgreSQL models gathered
     running.join();
   }
   for (const auto& id : ids) CHECK(world.catalog().applied_version(world.stream(id)).value() == 4);
-  // Committed with the catalog applied: the group has nothing left to deliver.
+  // Committed with the catalog applied: the group has nothing left to deliver. One more event on
+  // each stream, published now, shows where the group's next consumer starts: once it has applied
+  // them, it has passed everything before them on their partitions, and got nothing of it again.
   projection_world again("e2egatherstop");
   projections::projector next(config_for("gatherstop"), again.targets(), quiet());
-  for (int i = 0; i < 30; ++i) next.poll_once(50ms);
-  CHECK(next.stats().counts.applied == 0);
+  std::vector<core::recorded_event> markers;
+  for (const auto& id : ids) {
+    const auto more = world.append(id, {tests::restocked(1)});
+    markers.insert(markers.end(), more.begin(), more.end());
+  }
+  tests::publish(markers);
+  REQUIRE(wait_until_applied([&] { next.poll_once(50ms); }, world, ids, "5"));
+  CHECK(next.stats().counts.applied == 2 * markers.size());  // the markers alone, once in each model
   CHECK(next.stats().counts.duplicates == 0);
 }
-
-namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The value of the series `name{projection="<projection>"}` in Prometheus text; none if absent.
-std::optional<double> metric(const std::string& text, const std::string& name, const std::string& projection) {
-  const auto series = fmt::format("{}{{projection=\"{}\"}} ", name, projection);
-  const auto at = text.find(series);
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(text.substr(at + series.size(), text.find('\n', at) - at - series.size()));
-}
-
-}  // namespace
 
 TEST_CASE("the projector writes its counters and lag per projection as Prometheus text") {
   projection_world world("e2emetrics");

@@ -1,3 +1,8 @@
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
 
@@ -88,10 +93,31 @@ TEST_CASE("the status shows each projection's exact lag in events and its live m
   projection_world world("status");
   const auto events = world.append("p1", {tests::created("SKU-S1", 1), tests::restocked(2), tests::restocked(3)});
   projections::runtime rt({tests::pg_url(), tests::redis_url(), world.scope()});
-  for (const auto& status : projections::projections_status(rt, tests::pg_url())) {
+  // Every projection of the scope has its line, the two Product models among them.
+  std::set<std::string> expected;
+  for (const auto& target : world.targets().all()) expected.insert(target->info().name);
+  REQUIRE(expected.contains(world.detail_name()));
+  REQUIRE(expected.contains(world.catalog_name()));
+  const auto names = [](const std::vector<projections::projection_status>& statuses) {
+    std::set<std::string> out;
+    for (const auto& status : statuses) out.insert(status.info.name);
+    return out;
+  };
+
+  const auto before = projections::projections_status(rt, tests::pg_url());
+  REQUIRE(names(before) == expected);
+  REQUIRE(before.size() == expected.size());
+  for (const auto& status : before) {
+    CAPTURE(status.info.name);
     CHECK(status.lag_events == 3);
     CHECK_FALSE(status.rebuild_needed);
+    CHECK(status.live_model == status.info.initial_model());
   }
   for (const auto& target : rt.targets().all()) target->apply(std::span(events).first(2));
-  for (const auto& status : projections::projections_status(rt, tests::pg_url())) CHECK(status.lag_events == 1);
+  const auto after = projections::projections_status(rt, tests::pg_url());
+  REQUIRE(names(after) == expected);
+  for (const auto& status : after) {
+    CAPTURE(status.info.name);
+    CHECK(status.lag_events == 1);
+  }
 }

@@ -3,9 +3,13 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <limits>
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "commands/relay/delivery_tracker.hpp"
 #include "commands/relay/message_format.hpp"
@@ -99,13 +103,58 @@ TEST_CASE("the tracker refuses positions out of log order, forgets a refused mes
   CHECK(tracker.take_confirmed().empty());
 }
 
+namespace {
+
+// A waiter blocked with a limit far longer than the test's deadline: it returns in time only if
+// the call under test wakes it. The call is repeated until the waiter is back, because the waiter
+// may not be waiting yet when it is first made (only a report during the wait counts as progress).
+template <class Report>
+bool wakes_a_waiter(delivery_tracker& tracker, Report report) {
+  std::atomic<bool> back = false;
+  std::thread waiter([&] {
+    tracker.wait_for_progress(std::chrono::minutes{2});
+    back = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (!back && std::chrono::steady_clock::now() < deadline) {
+    report();
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  const bool woken = back;
+  if (!woken) {
+    // Not woken: release it as a delivery report would, so the test ends with a failure, not a hang.
+    while (!back) {
+      tracker.delivered(std::numeric_limits<commands::relay::ticket>::max());  // unknown: marks nothing
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+  }
+  waiter.join();
+  return woken;
+}
+
+}  // namespace
+
 TEST_CASE("a fatal producer error stops confirmation and wakes a waiter") {
   delivery_tracker tracker;
   (void)tracker.enqueue(at(1), {});
-  tracker.fail("fatal: gap-less guarantee");
-  tracker.wait_for_progress(std::chrono::milliseconds{1});
+  CHECK(wakes_a_waiter(tracker, [&] { tracker.fail("fatal: gap-less guarantee"); }));
+  // Only the first failure is kept, however often one is reported.
+  tracker.fail("a later failure");
   CHECK(tracker.failure().value() == "fatal: gap-less guarantee");
+  CHECK(tracker.take_confirmed().empty());
   CHECK(tracker.oldest_in_flight().has_value());
+}
+
+TEST_CASE("a delivery report and a failed delivery each wake a waiter") {
+  delivery_tracker tracker;
+  const auto t1 = tracker.enqueue(at(1), {});
+  const auto t2 = tracker.enqueue(at(2), {});
+  CHECK(wakes_a_waiter(tracker, [&] { tracker.delivered(t1); }));
+  CHECK(positions(tracker.take_confirmed()) == std::vector{at(1)});
+  CHECK(wakes_a_waiter(tracker, [&] { tracker.failed(t2, "Local: Message timed out"); }));
+  CHECK(tracker.take_confirmed().empty());
+  CHECK(tracker.oldest_in_flight().has_value());
+  CHECK(tracker.failure().value() == "Local: Message timed out");
 }
 
 TEST_CASE("a message carries the event's identity and log position as headers") {

@@ -22,3 +22,22 @@ wait_for_file() {
     sleep 0.2
   done
 }
+
+# Waits until FILE has a line containing TEXT (fixed string), at most SECONDS (120).
+wait_for_line() {
+  local file=$1 text=$2 deadline=$((SECONDS + ${3:-120}))
+  until grep -qF -- "$text" "$file" 2>/dev/null; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+
+# Waits until process PID (a child of this shell) has exited, at most SECONDS (120); its status
+# is then collected with `wait PID`.
+wait_for_exit() {
+  local pid=$1 deadline=$((SECONDS + ${2:-120}))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}

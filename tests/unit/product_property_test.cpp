@@ -1,15 +1,21 @@
 // Property-style tests: thousands of random command sequences, checked after every step.
 // - Available stock never goes negative, reserved units always equal the open reservations, and
 //   stock stays within its bounds.
-// - Folding every event decide produced, from nothing, reproduces the state the sequence reached
-//   (the state is a function of the events alone), and so does a snapshot round trip.
+// - The state the aggregate reaches equals an oracle written here from what each accepted command
+//   means (a product's catalog data, its units on hand, its reservations), kept without the
+//   aggregate's events or its `evolve`; a command is accepted only when the oracle allows it.
+// - Folding every event decide produced, from nothing, reproduces that state, and so does a
+//   snapshot round trip.
 // Seeds are fixed so that a failure reproduces; the failing seed is printed.
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <numeric>
 #include <random>
+#include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "commands/product/product_limits.hpp"
@@ -81,18 +87,124 @@ void check_round_trip(const s::product_event& event) {
   REQUIRE(s::decode_product_event(stored.type, stored.schema_version, stored.data) == event);
 }
 
+// The oracle: a product as its commands describe it, in plain values. It never sees an event nor
+// the aggregate's state: `accept` applies what an accepted command means, `allows` says whether
+// the command may be accepted at all (a necessary condition only: a command it allows may still
+// be refused for what it does not model, such as a malformed name).
+class product_model {
+ public:
+  bool allows(const s::product_command& command) const {
+    return std::visit([this](const auto& c) { return allows_one(c); }, command);
+  }
+  void accept(const s::product_command& command) {
+    std::visit([this](const auto& c) { accept_one(c); }, command);
+  }
+
+  // Field by field, so that a failure names what differs; the first stops the run.
+  void check_same_as(const p::product_state& state) const {
+    REQUIRE(state.exists == exists_);
+    REQUIRE(state.code.value() == sku_);
+    REQUIRE(state.name == name_);
+    REQUIRE(state.description == description_);
+    REQUIRE(state.price.amount_minor == price_minor_);
+    REQUIRE(state.price.currency.value() == currency_);
+    REQUIRE(state.discontinued == discontinued_);
+    REQUIRE(state.on_hand == on_hand_);
+    REQUIRE(state.reserved == reserved());
+    REQUIRE(state.available() == on_hand_ - reserved());
+    std::map<std::string, std::int64_t> open;
+    for (const auto& [id, units] : state.open_reservations) open.emplace(id.value(), units);
+    REQUIRE(open == open_);
+    std::set<std::string> closed;
+    for (const auto& id : state.closed_reservations) closed.insert(id.value());
+    REQUIRE(closed == closed_);
+  }
+
+ private:
+  std::int64_t reserved() const {
+    std::int64_t sum = 0;
+    for (const auto& [id, units] : open_) sum += units;
+    return sum;
+  }
+  bool used(const s::reservation_id& id) const { return open_.contains(id.value()) || closed_.contains(id.value()); }
+  bool active() const { return exists_ && !discontinued_; }
+
+  bool allows_one(const s::create_product& c) const { return !exists_ && c.initial_stock >= 0; }
+  bool allows_one(const s::update_product_details&) const { return exists_; }
+  bool allows_one(const s::change_product_price& c) const { return active() && c.price.amount_minor > 0; }
+  bool allows_one(const s::restock_product& c) const {
+    return active() && c.added.value() > 0 && on_hand_ + c.added.value() <= p::limits::max_on_hand;
+  }
+  bool allows_one(const s::reserve_stock& c) const {
+    return active() && c.wanted.value() > 0 && !used(c.reservation) && c.wanted.value() <= on_hand_ - reserved();
+  }
+  bool allows_one(const s::release_reservation& c) const { return exists_ && open_.contains(c.reservation.value()); }
+  bool allows_one(const s::commit_reservation& c) const { return exists_ && open_.contains(c.reservation.value()); }
+  bool allows_one(const s::discontinue_product&) const { return exists_; }
+
+  void accept_one(const s::create_product& c) {
+    exists_ = true;
+    sku_ = c.code.value();
+    name_ = c.name;
+    description_ = c.description;
+    price_minor_ = c.price.amount_minor;
+    currency_ = c.price.currency.value();
+    on_hand_ = c.initial_stock;
+  }
+  void accept_one(const s::update_product_details& c) {
+    name_ = c.name;
+    description_ = c.description;
+  }
+  void accept_one(const s::change_product_price& c) {
+    price_minor_ = c.price.amount_minor;
+    currency_ = c.price.currency.value();
+  }
+  void accept_one(const s::restock_product& c) { on_hand_ += c.added.value(); }
+  void accept_one(const s::reserve_stock& c) { open_.emplace(c.reservation.value(), c.wanted.value()); }
+  // Released units stay on hand and become available again.
+  void accept_one(const s::release_reservation& c) { close(c.reservation.value()); }
+  // Committed units leave the stock.
+  void accept_one(const s::commit_reservation& c) { on_hand_ -= close(c.reservation.value()); }
+  void accept_one(const s::discontinue_product&) { discontinued_ = true; }
+
+  std::int64_t close(const std::string& id) {
+    const auto units = open_.at(id);
+    open_.erase(id);
+    closed_.insert(id);
+    return units;
+  }
+
+  bool exists_ = false;
+  std::string sku_;
+  std::string name_;
+  std::string description_;
+  std::int64_t price_minor_ = 0;
+  std::string currency_;
+  bool discontinued_ = false;
+  std::int64_t on_hand_ = 0;
+  std::map<std::string, std::int64_t> open_;  // reservation id -> units
+  std::set<std::string> closed_;
+};
+
 struct run_result {
   p::product_state state;
   std::vector<s::product_event> events;
   int accepted = 0;
+  product_model model;  // where the accepted commands lead
 };
 
 run_result run_sequence(std::uint64_t seed, int steps) {
   command_generator commands(seed);
-  run_result run{p::product_aggregate::initial_state(), {}, 0};
+  run_result run{p::product_aggregate::initial_state(), {}, 0, {}};
+  auto& model = run.model;
   for (int step = 0; step < steps; ++step) {
-    const auto decision = p::decide(run.state, commands.next());
+    const auto command = commands.next();
+    const auto decision = p::decide(run.state, command);
     if (!decision.accepted()) continue;
+    CAPTURE(step);
+    CAPTURE(command.index());
+    REQUIRE(model.allows(command));
+    model.accept(command);
     ++run.accepted;
     for (const auto& event : decision.events()) {
       check_round_trip(event);
@@ -100,17 +212,20 @@ run_result run_sequence(std::uint64_t seed, int steps) {
       run.events.push_back(event);
     }
     check_invariants(run.state);
+    model.check_same_as(run.state);
   }
   return run;
 }
 
 }  // namespace
 
-TEST_CASE("random command sequences never drive stock negative and folding their events reproduces the state") {
+TEST_CASE("random command sequences never drive stock negative, reach the state their commands mean, and folding their events reproduces it") {
   int total_events = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     CAPTURE(seed);
     const auto run = run_sequence(seed, 400);
+    // From nothing, the events alone: the oracle's state, and the one the sequence reached.
+    run.model.check_same_as(fold(run.events));
     REQUIRE(fold(run.events) == run.state);
     const auto snapshot = p::decode_snapshot(p::product_aggregate::snapshot_schema_version, p::encode_snapshot(run.state));
     REQUIRE(snapshot == run.state);
