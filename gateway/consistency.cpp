@@ -14,9 +14,15 @@ using clock = std::chrono::steady_clock;
 // interval, long enough that a waiting request costs the pool almost nothing.
 constexpr std::chrono::milliseconds consistency_poll{5};
 
-// Checks on the PostgreSQL pool whether the wait's projection has applied the position; if so
-// continues with `then`, if not looks again after a short delay (on a timer, holding no thread)
-// until the deadline, then answers 503 not_yet_consistent.
+http_response not_yet_consistent() {
+  return retry_later(errc::not_yet_consistent, "the read models have not applied min_position yet; retry", 1);
+}
+
+bool expired(const consistency_wait& wait) { return clock::now() >= wait.deadline; }
+
+// Checks on the PostgreSQL pool whether the wait's projection has applied the position on every
+// partition; if so continues with `then`, if not looks again after a short delay (on a timer,
+// holding no thread) until the deadline, then answers 503 not_yet_consistent.
 step when_applied(consistency_wait wait, continuation then, std::chrono::milliseconds delay) {
   return offload{pool_kind::postgres,
                  [wait, then = std::move(then)](worker_context& workers) -> step {
@@ -24,11 +30,37 @@ step when_applied(consistency_wait wait, continuation then, std::chrono::millise
                      return projections::has_applied_through(tx, wait.source, wait.position);
                    });
                    if (applied) return then();
-                   if (clock::now() >= wait.deadline) {
-                     return retry_later(errc::not_yet_consistent,
-                                        "the read models have not applied min_position yet; retry", 1);
-                   }
+                   if (expired(wait)) return not_yet_consistent();
                    return when_applied(wait, then, consistency_poll);
+                 },
+                 delay};
+}
+
+// The stream's version at the position, asked again while the log up to it is not final.
+step when_version_known(consistency_wait wait, core::stream_id stream, stream_continuation then,
+                        std::chrono::milliseconds delay) {
+  return offload{pool_kind::postgres,
+                 [wait, stream = std::move(stream), then = std::move(then)](worker_context& workers) -> step {
+                   const auto version = read_only(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::stream_version_at(tx, stream, wait.position);
+                   });
+                   if (version) return then(stream_wait{wait, stream, *version});
+                   if (expired(wait)) return not_yet_consistent();
+                   return when_version_known(wait, stream, then, consistency_poll);
+                 },
+                 delay};
+}
+
+step when_stream_applied(stream_wait wait, std::string projection, continuation then,
+                         std::chrono::milliseconds delay) {
+  return offload{pool_kind::postgres,
+                 [wait, projection = std::move(projection), then = std::move(then)](worker_context& workers) -> step {
+                   const bool applied = read_only(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::has_applied_stream(tx, projection, wait.stream, wait.version);
+                   });
+                   if (applied) return then();
+                   if (expired(wait.wait)) return not_yet_consistent();
+                   return when_stream_applied(wait, projection, then, consistency_poll);
                  },
                  delay};
 }
@@ -70,6 +102,28 @@ step after_position(const std::optional<consistency_wait>& wait, std::string pro
   auto with_projection = *wait;
   with_projection.source.projection = std::move(projection);
   return when_applied(std::move(with_projection), std::move(then), std::chrono::milliseconds{0});
+}
+
+step at_stream_version(const consistency_wait& wait, core::stream_id stream, stream_continuation then) {
+  return when_version_known(wait, std::move(stream), std::move(then), std::chrono::milliseconds{0});
+}
+
+step after_stream_version(const stream_wait& wait, std::string projection, continuation then) {
+  return when_stream_applied(wait, std::move(projection), std::move(then), std::chrono::milliseconds{0});
+}
+
+step after_stream_position(const std::optional<consistency_wait>& wait, core::stream_id stream, std::string projection,
+                           continuation then) {
+  if (!wait) return then();
+  return at_stream_version(*wait, std::move(stream),
+                           [projection = std::move(projection), then = std::move(then)](stream_wait resolved) {
+                             return after_stream_version(resolved, projection, then);
+                           });
+}
+
+step look_again(const consistency_wait& wait, pool_kind pool, continuation again) {
+  if (expired(wait)) return not_yet_consistent();
+  return offload{pool, [again = std::move(again)](worker_context&) -> step { return again(); }, consistency_poll};
 }
 
 bool wants_strong(const http_request& request, std::vector<field_error>& errors) {
