@@ -20,13 +20,25 @@ http_response not_yet_consistent() {
 
 bool expired(const consistency_wait& wait) { return clock::now() >= wait.deadline; }
 
+// Each check is one statement: run in autocommit it takes one round trip instead of three
+// (BEGIN, the query, COMMIT), and its one snapshot is all it needs. Reads are safe to run again.
+template <typename Check>
+auto check_once(worker_context& workers, Check&& check) {
+  std::optional<decltype(check(std::declval<pqxx::transaction_base&>()))> out;
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::nontransaction tx(connection);
+    out.emplace(check(tx));
+  });
+  return std::move(*out);
+}
+
 // Checks on the PostgreSQL pool whether the wait's projection has applied the position on every
 // partition; if so continues with `then`, if not looks again after a short delay (on a timer,
 // holding no thread) until the deadline, then answers 503 not_yet_consistent.
 step when_applied(consistency_wait wait, continuation then, std::chrono::milliseconds delay) {
   return offload{pool_kind::postgres,
                  [wait, then = std::move(then)](worker_context& workers) -> step {
-                   const bool applied = read_only(workers, [&](pqxx::transaction_base& tx) {
+                   const bool applied = check_once(workers, [&](pqxx::transaction_base& tx) {
                      return projections::has_applied_through(tx, wait.source, wait.position);
                    });
                    if (applied) return then();
@@ -41,7 +53,7 @@ step when_version_known(consistency_wait wait, core::stream_id stream, stream_co
                         std::chrono::milliseconds delay) {
   return offload{pool_kind::postgres,
                  [wait, stream = std::move(stream), then = std::move(then)](worker_context& workers) -> step {
-                   const auto version = read_only(workers, [&](pqxx::transaction_base& tx) {
+                   const auto version = check_once(workers, [&](pqxx::transaction_base& tx) {
                      return projections::stream_version_at(tx, stream, wait.position);
                    });
                    if (version) return then(stream_wait{wait, stream, *version});
@@ -55,7 +67,7 @@ step when_stream_applied(stream_wait wait, std::string projection, continuation 
                          std::chrono::milliseconds delay) {
   return offload{pool_kind::postgres,
                  [wait, projection = std::move(projection), then = std::move(then)](worker_context& workers) -> step {
-                   const bool applied = read_only(workers, [&](pqxx::transaction_base& tx) {
+                   const bool applied = check_once(workers, [&](pqxx::transaction_base& tx) {
                      return projections::has_applied_stream(tx, projection, wait.stream, wait.version);
                    });
                    if (applied) return then();
@@ -121,9 +133,10 @@ step after_stream_position(const std::optional<consistency_wait>& wait, core::st
                            });
 }
 
-step look_again(const consistency_wait& wait, pool_kind pool, continuation again) {
+step look_again(const consistency_wait& wait, redis_call again) {
   if (expired(wait)) return not_yet_consistent();
-  return offload{pool, [again = std::move(again)](worker_context&) -> step { return again(); }, consistency_poll};
+  again.delay = consistency_poll;
+  return again;
 }
 
 bool wants_strong(const http_request& request, std::vector<field_error>& errors) {

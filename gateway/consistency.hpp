@@ -90,9 +90,9 @@ step after_stream_version(const stream_wait& wait, std::string projection, conti
 step after_stream_position(const std::optional<consistency_wait>& wait, core::stream_id stream, std::string projection,
                            continuation then);
 
-// A read that found its model behind the wait: `again` after the poll delay (on a timer, then on
-// `pool`), or 503 not_yet_consistent once the deadline has passed.
-step look_again(const consistency_wait& wait, pool_kind pool, continuation again);
+// A read that found its model behind the wait: the same Redis read again after the poll delay
+// (on a timer of the I/O thread), or 503 not_yet_consistent once the deadline has passed.
+step look_again(const consistency_wait& wait, redis_call again);
 
 // The consistency parameter: "eventual" (default) or "strong"; anything else is recorded in
 // `errors`. True for strong.

@@ -137,7 +137,7 @@ step fall_back(const product_read& read) {
   return after_stream_version(*read.wait, catalog_projection, [read] { return read_catalog_step(read); });
 }
 
-step read_redis_step(const product_read& read, const product_detail_reads& reads);
+redis_call read_redis_step(const product_read& read, const product_detail_reads& reads);
 
 // A Redis hit answers when it is recent enough: the hash carries the stream version it was
 // written at, which is the model's applied version of the stream (every product event sets it),
@@ -146,14 +146,15 @@ step read_redis_step(const product_read& read, const product_detail_reads& reads
 // then applies).
 step answer_hit(const product_read& read, const product_detail_reads& reads, const product_view& view) {
   if (!read.wait || view.version >= read.wait->version) return product_response(view);
-  return look_again(read.wait->wait, pool_kind::redis, [read, &reads] { return read_redis_step(read, reads); });
+  return look_again(read.wait->wait, read_redis_step(read, reads));
 }
 
 // On the I/O thread: a hit answers there and then; a miss or a failed Redis goes to PostgreSQL.
 // The pointer and the hash come back together; when the pointer names another model than the one
 // read (a rebuild switched it), the product is read once more in that model, and if the pointer
 // moved yet again meanwhile, PostgreSQL answers.
-step read_redis_in(const product_read& read, const product_detail_reads& reads, std::string model, bool last_try) {
+redis_call read_redis_in(const product_read& read, const product_detail_reads& reads, std::string model,
+                         bool last_try) {
   auto commands = reads.pipelined(model, read.id);
   return redis_call{nullptr, {}, {},
                     [read, &reads, model = std::move(model), last_try](redis_result result) -> step {
@@ -172,7 +173,7 @@ step read_redis_in(const product_read& read, const product_detail_reads& reads, 
                     std::move(commands)};
 }
 
-step read_redis_step(const product_read& read, const product_detail_reads& reads) {
+redis_call read_redis_step(const product_read& read, const product_detail_reads& reads) {
   return read_redis_in(read, reads, reads.model_guess(), false);
 }
 

@@ -51,7 +51,7 @@ gateway::gateway_config query_config(std::chrono::milliseconds consistency_wait)
   config.engine.postgres.url = pg_url();
   config.engine.redis.url = redis_url();
   config.auth.jwt_secret = "gateway-queries-test-secret-0123456789";
-  config.relay_name = "gq_" + run_id();  // no relay checkpoint: min_position is never reached
+  config.relay_name = "gq_" + run_id();  // no relay checkpoint: a cross-stream min_position is never reached
   config.stream_partitions = 1;
   config.consistency_wait = consistency_wait;
   return config;
@@ -91,6 +91,7 @@ struct gateway_world {
     auto next = std::move(routed.first);
     for (;;) {
       if (auto* redis_call = std::get_if<gateway::redis_call>(&next)) {
+        std::this_thread::sleep_for(redis_call->delay);
         auto then = std::move(redis_call->then);
         next = then(run_redis(*redis_call, redis_side != nullptr ? *broken_link : link));
         continue;
