@@ -48,21 +48,6 @@ step when_applied(consistency_wait wait, continuation then, std::chrono::millise
                  delay};
 }
 
-// The stream's version at the position, asked again while the log up to it is not final.
-step when_version_known(consistency_wait wait, core::stream_id stream, stream_continuation then,
-                        std::chrono::milliseconds delay) {
-  return offload{pool_kind::postgres,
-                 [wait, stream = std::move(stream), then = std::move(then)](worker_context& workers) -> step {
-                   const auto version = check_once(workers, [&](pqxx::transaction_base& tx) {
-                     return projections::stream_version_at(tx, stream, wait.position);
-                   });
-                   if (version) return then(stream_wait{wait, stream, *version});
-                   if (expired(wait)) return not_yet_consistent();
-                   return when_version_known(wait, stream, then, consistency_poll);
-                 },
-                 delay};
-}
-
 step when_stream_applied(stream_wait wait, std::string projection, continuation then,
                          std::chrono::milliseconds delay) {
   return offload{pool_kind::postgres,
@@ -117,7 +102,14 @@ step after_position(const std::optional<consistency_wait>& wait, std::string pro
 }
 
 step at_stream_version(const consistency_wait& wait, core::stream_id stream, stream_continuation then) {
-  return when_version_known(wait, std::move(stream), std::move(then), std::chrono::milliseconds{0});
+  return offload{pool_kind::postgres,
+                 [wait, stream = std::move(stream), then = std::move(then)](worker_context& workers) -> step {
+                   const auto version = check_once(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::stream_version_at(tx, stream, wait.position);
+                   });
+                   return then(stream_wait{wait, stream, version});
+                 },
+                 std::chrono::milliseconds{0}};
 }
 
 step after_stream_version(const stream_wait& wait, std::string projection, continuation then) {

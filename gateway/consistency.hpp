@@ -77,8 +77,8 @@ struct stream_wait {
 
 using stream_continuation = std::function<step(stream_wait)>;
 
-// Resolves the stream's version at the wait's position (on the PostgreSQL pool; looked at again
-// on a timer while a transaction before the position is still open), then `then`.
+// Resolves the stream's version at the wait's position (one statement on the PostgreSQL pool),
+// then `then`.
 step at_stream_version(const consistency_wait& wait, core::stream_id stream, stream_continuation then);
 
 // `then` once the live model of `projection` (a PostgreSQL one) has applied the stream through

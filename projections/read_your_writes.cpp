@@ -27,23 +27,25 @@ constexpr const char* through_sql =
 //   B (xid 100) appended v5 and committed (A's first try at v5 met B's row in the unique
 //   (stream_id, stream_version) index, waited, and took the next version). In log order v6 then
 //   comes before v5. So "the events of the stream at or before P" need not be a prefix of its
-//   versions.
+//   versions, and neither "the stream's current version" nor "how many of its events lie at or
+//   before P" is the answer.
 // - Models apply a stream in version order (a gap is filled from the store first), so "applied
 //   through version w" means every version up to w. Every event of the stream at or before P is
 //   therefore applied exactly when the applied version reaches the highest version among them.
 //   Waiting for that may also wait for lower versions lying after P (v5 above): those are
-//   committed already (a version is only taken after every lower one committed), so the wait
-//   only ever asks for events that exist.
-// - The set must be final when it is read: a transaction with an xid below P's may still be open
-//   and add an event of the stream before P (A above, had it not committed yet). Every
-//   transaction with an xid at or below P's has finished once the snapshot's xmin is above P's
-//   xid, and the version is read in that same snapshot (one statement). Until then the answer is
-//   "not yet" and the caller asks again; the relay waits for the same condition before it
-//   publishes, so this never waits longer than a cross-stream read would.
+//   committed already (a version is only taken once every lower one committed), so the wait only
+//   ever asks for events that exist.
+// - The events counted are those committed when the statement runs (its snapshot): P's own
+//   command committed before it answered, so P's events are among them, and so is every event
+//   committed before the read. A transaction still open with an xid below P's may later add an
+//   event of the stream before P (A above, before it commits): nobody can have seen that event
+//   yet, so a read need not wait for it, and a later read with the same P will (it is counted
+//   once committed). Waiting for every such transaction instead (a snapshot xmin above P's xid,
+//   the relay's condition) would let any long write transaction elsewhere in the log hold back
+//   every min_position read of every stream.
 constexpr const char* version_at_sql =
-    "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $2::text::xid8, "
-    "  coalesce((SELECT stream_version FROM events WHERE stream_id = $1 "
-    "    AND (xid, seq) <= ($2::text::xid8, $3) ORDER BY stream_version DESC LIMIT 1), 0)";
+    "SELECT coalesce((SELECT stream_version FROM events WHERE stream_id = $1 "
+    "  AND (xid, seq) <= ($2::text::xid8, $3) ORDER BY stream_version DESC LIMIT 1), 0)";
 
 // The live model of the projection, joined in the same statement as its version row, as readers
 // of the model join it: a rebuild's switch never shows a version of another model.
@@ -61,12 +63,11 @@ bool has_applied_through(pqxx::transaction_base& tx, const read_your_writes_sour
   return source.partitions > 0 && rows[0][0].as<int>() >= source.partitions;
 }
 
-std::optional<std::int64_t> stream_version_at(pqxx::transaction_base& tx, const core::stream_id& stream,
-                                              core::log_position position) {
-  const auto row = tx.exec_params1(version_at_sql, stream.str(), std::to_string(position.xid()),
-                                   static_cast<std::int64_t>(position.seq()));
-  if (!row[0].as<bool>()) return std::nullopt;
-  return row[1].as<std::int64_t>();
+std::int64_t stream_version_at(pqxx::transaction_base& tx, const core::stream_id& stream,
+                               core::log_position position) {
+  return tx.exec_params1(version_at_sql, stream.str(), std::to_string(position.xid()),
+                         static_cast<std::int64_t>(position.seq()))[0]
+      .as<std::int64_t>();
 }
 
 bool has_applied_stream(pqxx::transaction_base& tx, const std::string& projection, const core::stream_id& stream,

@@ -18,7 +18,6 @@
 // written later: a busy log cannot starve the answer. docs/projections.md has the argument.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include "core/ids.hpp"
@@ -41,11 +40,10 @@ struct read_your_writes_source {
 bool has_applied_through(pqxx::transaction_base& tx, const read_your_writes_source& source,
                          core::log_position position);
 
-// The stream's version at `position`: the highest version among its events at or before the
-// position in the global log (0 when none), or nothing while a transaction that could still add
-// such an event is open (the log up to the position is not final yet: ask again shortly).
-std::optional<std::int64_t> stream_version_at(pqxx::transaction_base& tx, const core::stream_id& stream,
-                                              core::log_position position);
+// The stream's version at `position`: the highest version among its committed events at or
+// before the position in the global log (0 when none). read_your_writes.cpp says why.
+std::int64_t stream_version_at(pqxx::transaction_base& tx, const core::stream_id& stream,
+                               core::log_position position);
 
 // Whether the live model of a PostgreSQL projection has applied `stream` through `version`
 // (projection_stream_versions, written in the same transaction as the model's change).

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 
 #include "core/metrics.hpp"
 #include "gateway/cors_policy.hpp"
@@ -274,6 +275,11 @@ TEST_CASE("min_position not applied within the wait answers 503 not_yet_consiste
 
 TEST_CASE("a min_position read of one product needs only that product's events, whatever the rest of the log holds") {
   gateway_world w;
+  // A write transaction left open, its xid older than every position below: the relay could
+  // publish none of them meanwhile, a read of one applied stream does not wait for it.
+  pqxx::connection other_writer(pg_url());
+  pqxx::work open_transaction(other_writer);
+  open_transaction.exec("SELECT pg_current_xact_id()");
   const auto quiet = product_id("quiet");
   const auto own = w.append(quiet, {created("GQ-Q-" + run_id(), 5, 100)});
   // Another stream written after it and applied nowhere; there is no relay checkpoint at all.
