@@ -13,6 +13,8 @@ using clock = std::chrono::steady_clock;
 // How long to wait between read-your-writes checks: short against the projector's commit
 // interval, long enough that a waiting request costs the pool almost nothing.
 constexpr std::chrono::milliseconds consistency_poll{5};
+// A Redis read looked at again costs the I/O thread a few microseconds and no pool: sooner.
+constexpr std::chrono::milliseconds redis_poll{2};
 
 http_response not_yet_consistent() {
   return retry_later(errc::not_yet_consistent, "the read models have not applied min_position yet; retry", 1);
@@ -127,7 +129,7 @@ step after_stream_position(const std::optional<consistency_wait>& wait, core::st
 
 step look_again(const consistency_wait& wait, redis_call again) {
   if (expired(wait)) return not_yet_consistent();
-  again.delay = consistency_poll;
+  again.delay = redis_poll;
   return again;
 }
 
