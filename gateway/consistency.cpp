@@ -13,8 +13,17 @@ using clock = std::chrono::steady_clock;
 // How long to wait between read-your-writes checks: short against the projector's commit
 // interval, long enough that a waiting request costs the pool almost nothing.
 constexpr std::chrono::milliseconds consistency_poll{5};
-// A Redis read looked at again costs the I/O thread a few microseconds and no pool: sooner.
-constexpr std::chrono::milliseconds redis_poll{2};
+// A Redis read looked at again costs the I/O thread and Redis some tens of microseconds and no
+// pool: it looks again soon at first, then less often, a quarter of the time waited so far (from
+// 2 to 10 ms), so the delay adds at most about a quarter to the wait and a slow projector does not
+// cost dozens of reads per request.
+constexpr std::chrono::milliseconds redis_poll_min{2};
+constexpr std::chrono::milliseconds redis_poll_max{10};
+
+std::chrono::milliseconds redis_poll(const consistency_wait& wait) {
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - wait.started);
+  return std::clamp(waited / 4, redis_poll_min, redis_poll_max);
+}
 
 http_response not_yet_consistent() {
   return retry_later(errc::not_yet_consistent, "the read models have not applied min_position yet; retry", 1);
@@ -93,7 +102,8 @@ std::optional<consistency_wait> read_min_position(const http_request& request, c
   }
   projections::read_your_writes_source source{"", config.relay_name, config.engine.kafka.topic,
                                               config.stream_partitions};
-  return consistency_wait{std::move(source), *position, clock::now() + config.consistency_wait};
+  const auto now = clock::now();
+  return consistency_wait{std::move(source), *position, now + config.consistency_wait, now};
 }
 
 step after_position(const std::optional<consistency_wait>& wait, std::string projection, continuation then) {
@@ -129,7 +139,7 @@ step after_stream_position(const std::optional<consistency_wait>& wait, core::st
 
 step look_again(const consistency_wait& wait, redis_call again) {
   if (expired(wait)) return not_yet_consistent();
-  again.delay = redis_poll;
+  again.delay = redis_poll(wait);
   return again;
 }
 

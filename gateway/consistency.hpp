@@ -53,6 +53,7 @@ struct consistency_wait {
   projections::read_your_writes_source source;  // projection set per check
   core::log_position position;
   std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point started;  // when the request asked
 };
 
 using continuation = std::function<step()>;
@@ -90,8 +91,8 @@ step after_stream_version(const stream_wait& wait, std::string projection, conti
 step after_stream_position(const std::optional<consistency_wait>& wait, core::stream_id stream, std::string projection,
                            continuation then);
 
-// A read that found its model behind the wait: the same Redis read again after the poll delay
-// (on a timer of the I/O thread), or 503 not_yet_consistent once the deadline has passed.
+// A read that found its model behind the wait: the same Redis read again after a short delay (on
+// a timer of the I/O thread), or 503 not_yet_consistent once the deadline has passed.
 step look_again(const consistency_wait& wait, redis_call again);
 
 // The consistency parameter: "eventual" (default) or "strong"; anything else is recorded in

@@ -1,6 +1,7 @@
 #include "projections/read_your_writes.hpp"
 
 #include <string>
+#include <utility>
 
 #include <pqxx/pqxx>
 
@@ -53,26 +54,36 @@ constexpr const char* applied_sql =
     "SELECT coalesce((SELECT v.version FROM projection_stream_versions v "
     "  JOIN projection_live_models l ON l.model = v.model WHERE l.projection = $1 AND v.stream_id = $2), 0)";
 
+// Each check runs as a prepared statement of its connection: a read under min_position runs one
+// or more of them, and planning one costs more than running it. prepare() only records the
+// definition (again: a no-op); the statement reaches the server on its first use on a connection,
+// so a reconnected one prepares it again by itself.
+template <typename... Args>
+pqxx::row run_prepared(pqxx::transaction_base& tx, const char* name, const char* sql, Args&&... args) {
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared1(name, std::forward<Args>(args)...);
+}
+
 }  // namespace
 
 bool has_applied_through(pqxx::transaction_base& tx, const read_your_writes_source& source,
                          core::log_position position) {
-  const auto rows = tx.exec_params(through_sql, source.projection, source.relay_name, source.topic,
-                                   std::to_string(position.xid()), static_cast<std::int64_t>(position.seq()),
-                                   position.token());
-  return source.partitions > 0 && rows[0][0].as<int>() >= source.partitions;
+  const auto row = run_prepared(tx, "cqrs_ryw_through", through_sql, source.projection, source.relay_name,
+                                source.topic, std::to_string(position.xid()),
+                                static_cast<std::int64_t>(position.seq()), position.token());
+  return source.partitions > 0 && row[0].as<int>() >= source.partitions;
 }
 
 std::int64_t stream_version_at(pqxx::transaction_base& tx, const core::stream_id& stream,
                                core::log_position position) {
-  return tx.exec_params1(version_at_sql, stream.str(), std::to_string(position.xid()),
-                         static_cast<std::int64_t>(position.seq()))[0]
+  return run_prepared(tx, "cqrs_ryw_version_at", version_at_sql, stream.str(), std::to_string(position.xid()),
+                      static_cast<std::int64_t>(position.seq()))[0]
       .as<std::int64_t>();
 }
 
 bool has_applied_stream(pqxx::transaction_base& tx, const std::string& projection, const core::stream_id& stream,
                         std::int64_t version) {
-  return tx.exec_params1(applied_sql, projection, stream.str())[0].as<std::int64_t>() >= version;
+  return run_prepared(tx, "cqrs_ryw_applied", applied_sql, projection, stream.str())[0].as<std::int64_t>() >= version;
 }
 
 }  // namespace cqrs::projections

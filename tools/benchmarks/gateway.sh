@@ -22,7 +22,7 @@
 #      partition) on every fetch (rdkafka_mock.c, rd_kafka_mock_msgset_find: "FIXME: Maintain an
 #      index"), so its CPU per fetch grows with all the bench produced before; a Kafka broker
 #      finds an offset through its index. The aged figures show what that costs here.
-#   4. Read-your-writes: restocks at 2,000 commands/s (open loop) for 15 s by
+#   4. Read-your-writes: restocks at 2,000 commands/s (open loop, 256 connections) for 15 s by
 #      `cqrs-visibility-bench ryw`, each followed on its connection, once acknowledged, by
 #      GET /v1/products/{id}?min_position=<its position>: gateway.ryw_p50_ms (target <= 20),
 #      gateway.ryw_p99_ms (target <= 80), the GET's round trip; gateway.ryw_rate (acknowledged
@@ -43,8 +43,9 @@ gateway_products=10000
 gateway_visibility_rate=${BENCH_GATEWAY_VISIBILITY_RATE:-2000}
 gateway_visibility_seconds=15
 gateway_visibility_connections=64
-# Each connection waits for its read-back before its next command: twice the connections.
-gateway_ryw_connections=128
+# Each connection waits for its read-back before its next command: 2,000/s at up to 125 ms per
+# command and read.
+gateway_ryw_connections=256
 gateway_wrk_threads=1
 gateway_files="$CQRS_ROOT/tools/benchmarks/gateway"
 gateway_tool="$CQRS_BUILD_DIR/tools/benchmarks/cqrs-visibility-bench"
