@@ -4,8 +4,17 @@
 // (read-your-writes: wait, holding no thread, until a read model has applied a log position a
 // command answered, then read; 503 not_yet_consistent past the configured wait) and strong (fold
 // the aggregate from the event store, so every acknowledged command is in it).
+//
+// min_position comes in two kinds (projections/read_your_writes.hpp has the rules):
+// - a read of one stream waits for that stream only: at_stream_version() resolves the stream's
+//   version at the position, then the read checks the model's applied version of the stream
+//   (after_stream_version() for a PostgreSQL model, or the reader's own comparison when the
+//   model's value carries its version, followed by look_again() while it is behind);
+// - a read across streams waits until every partition has passed the position (after_position()).
+// Every wait is a chain of steps: checks on a pool, pauses on a timer; no thread is held.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,6 +25,7 @@
 #include <pqxx/pqxx>
 
 #include "commands/command_pipeline.hpp"
+#include "core/ids.hpp"
 #include "core/log_position.hpp"
 #include "gateway/http_types.hpp"
 #include "gateway/problem.hpp"
@@ -43,6 +53,7 @@ struct consistency_wait {
   projections::read_your_writes_source source;  // projection set per check
   core::log_position position;
   std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point started;  // when the request asked
 };
 
 using continuation = std::function<step()>;
@@ -52,9 +63,37 @@ using continuation = std::function<step()>;
 std::optional<consistency_wait> read_min_position(const http_request& request, const gateway_config& config,
                                                   std::vector<field_error>& errors);
 
-// `then` once `projection` has applied the wait's position (checked on the PostgreSQL pool, looked
-// at again on a timer until the deadline, then 503 not_yet_consistent); at once without a wait.
+// Across streams: `then` once `projection` has applied the wait's position on every partition
+// (checked on the PostgreSQL pool, looked at again on a timer until the deadline, then 503
+// not_yet_consistent); at once without a wait.
 step after_position(const std::optional<consistency_wait>& wait, std::string projection, continuation then);
+
+// A read of one stream under min_position: the stream, and its version at the position (the
+// highest version among its events at or before it), which the model read must have applied.
+struct stream_wait {
+  consistency_wait wait;
+  core::stream_id stream;
+  std::int64_t version = 0;
+};
+
+using stream_continuation = std::function<step(stream_wait)>;
+
+// Resolves the stream's version at the wait's position (one statement on the PostgreSQL pool),
+// then `then`.
+step at_stream_version(const consistency_wait& wait, core::stream_id stream, stream_continuation then);
+
+// `then` once the live model of `projection` (a PostgreSQL one) has applied the stream through
+// the wait's version (looked at again on a timer until the deadline, then 503).
+step after_stream_version(const stream_wait& wait, std::string projection, continuation then);
+
+// A read of one stream from a PostgreSQL model: `then` once `projection` has applied every event
+// of `stream` at or before the wait's position; at once without a wait.
+step after_stream_position(const std::optional<consistency_wait>& wait, core::stream_id stream, std::string projection,
+                           continuation then);
+
+// A read that found its model behind the wait: the same Redis read again after a short delay (on
+// a timer of the I/O thread), or 503 not_yet_consistent once the deadline has passed.
+step look_again(const consistency_wait& wait, redis_call again);
 
 // The consistency parameter: "eventual" (default) or "strong"; anything else is recorded in
 // `errors`. True for strong.

@@ -779,6 +779,10 @@ net::awaitable<http_response> connection::respond(http_request& request, std::st
   for (;;) {
     if (auto* call = std::get_if<redis_call>(&next)) {
       auto then = std::move(call->then);
+      if (call->delay > 0ms) {
+        net::steady_timer timer(co_await net::this_coro::executor, call->delay);
+        co_await timer.async_wait(use_op);
+      }
       auto result = co_await async_redis(server_.redis_for(lane_), *call, net::use_awaitable);
       try {
         next = then(std::move(result));

@@ -92,6 +92,7 @@ struct redis_call {
   std::vector<std::string> args;
   std::function<step(redis_result)> then;
   std::vector<std::vector<std::string>> commands;  // when script is null
+  std::chrono::milliseconds delay{0};  // wait this long first (on a timer: a read looked at again)
 };
 
 // One groupable append for the server's committer; `then` runs on the I/O thread with its answer

@@ -112,9 +112,11 @@ product_view from_state(const std::string& id, const commands::product::product_
 
 // ---- GET /v1/products/{id} ----------------------------------------------------------------------------
 
+// A read of one product; under min_position, with the version of its stream at the position
+// (resolved before the first read), which the model read must have applied.
 struct product_read {
   std::string id;
-  std::optional<consistency_wait> wait;
+  std::optional<stream_wait> wait;
 };
 
 step read_catalog_step(const product_read& read) {
@@ -128,16 +130,31 @@ step read_catalog_step(const product_read& read) {
                  std::chrono::milliseconds{0}};
 }
 
-// The PostgreSQL model answers when Redis misses (not projected there yet, or flushed) or is down.
+// The PostgreSQL model answers when Redis misses (not projected there yet, or flushed) or is down;
+// under min_position once it has applied the product's stream through the wait's version.
 step fall_back(const product_read& read) {
-  return after_position(read.wait, catalog_projection, [read] { return read_catalog_step(read); });
+  if (!read.wait) return read_catalog_step(read);
+  return after_stream_version(*read.wait, catalog_projection, [read] { return read_catalog_step(read); });
+}
+
+redis_call read_redis_step(const product_read& read, const product_detail_reads& reads);
+
+// A Redis hit answers when it is recent enough: the hash carries the stream version it was
+// written at, which is the model's applied version of the stream (every product event sets it),
+// so the min_position check is folded into the read. A hit behind the wait's version is read
+// again after the poll delay, until the deadline; a miss goes to PostgreSQL (whose own check
+// then applies).
+step answer_hit(const product_read& read, const product_detail_reads& reads, const product_view& view) {
+  if (!read.wait || view.version >= read.wait->version) return product_response(view);
+  return look_again(read.wait->wait, read_redis_step(read, reads));
 }
 
 // On the I/O thread: a hit answers there and then; a miss or a failed Redis goes to PostgreSQL.
 // The pointer and the hash come back together; when the pointer names another model than the one
 // read (a rebuild switched it), the product is read once more in that model, and if the pointer
 // moved yet again meanwhile, PostgreSQL answers.
-step read_redis_in(const product_read& read, const product_detail_reads& reads, std::string model, bool last_try) {
+redis_call read_redis_in(const product_read& read, const product_detail_reads& reads, std::string model,
+                         bool last_try) {
   auto commands = reads.pipelined(model, read.id);
   return redis_call{nullptr, {}, {},
                     [read, &reads, model = std::move(model), last_try](redis_result result) -> step {
@@ -149,14 +166,14 @@ step read_redis_in(const product_read& read, const product_detail_reads& reads, 
                         return read_redis_in(read, reads, std::move(*answer.live_model), true);
                       }
                       if (answer.fields) {
-                        if (auto view = from_redis(*answer.fields)) return product_response(*view);
+                        if (auto view = from_redis(*answer.fields)) return answer_hit(read, reads, *view);
                       }
                       return fall_back(read);
                     },
                     std::move(commands)};
 }
 
-step read_redis_step(const product_read& read, const product_detail_reads& reads) {
+redis_call read_redis_step(const product_read& read, const product_detail_reads& reads) {
   return read_redis_in(read, reads, reads.model_guess(), false);
 }
 
@@ -179,8 +196,11 @@ step get_product(request_context& ctx, const gateway_config& config, const produ
   auto wait = read_min_position(ctx.request, config, errors);
   if (!errors.empty()) return invalid(std::move(errors));
   if (strong) return read_strong_step(id, std::move(*stream));
-  product_read read{id, std::move(wait)};
-  return after_position(read.wait, detail_projection, [read, reads = &reads] { return read_redis_step(read, *reads); });
+  if (!wait) return read_redis_step(product_read{id, std::nullopt}, reads);
+  // One stream is read: only its own progress counts, whatever the rest of the log does.
+  return at_stream_version(*wait, std::move(*stream), [id, reads = &reads](stream_wait resolved) {
+    return read_redis_step(product_read{id, std::move(resolved)}, *reads);
+  });
 }
 
 // ---- GET /v1/products --------------------------------------------------------------------------------

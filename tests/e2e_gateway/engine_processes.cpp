@@ -257,7 +257,10 @@ void engine_processes::start_gateway() {
       environment{{"CQRS_HTTP_HOST", "127.0.0.1"},
                   {"CQRS_HTTP_PORT", std::to_string(port_)},
                   {"CQRS_JWT_SECRET", secret_},
-                  {"CQRS_RELAY_NAME", "gw" + run_id()}},
+                  {"CQRS_RELAY_NAME", "gw" + run_id()},
+                  // min_position reads are checked for their answers, not their speed: a loaded
+                  // machine must not turn a slow cross-stream proof into a 503.
+                  {"CQRS_CONSISTENCY_WAIT_MS", "10000"}},
       log_dir_ + "/gateway.log"));
 }
 

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 
 #include "core/metrics.hpp"
 #include "gateway/cors_policy.hpp"
@@ -45,15 +46,15 @@ namespace {
 using gateway::http_request;
 using gateway::http_response;
 
-gateway::gateway_config query_config() {
+gateway::gateway_config query_config(std::chrono::milliseconds consistency_wait) {
   gateway::gateway_config config;
   config.engine.log = core::log_level::error;
   config.engine.postgres.url = pg_url();
   config.engine.redis.url = redis_url();
   config.auth.jwt_secret = "gateway-queries-test-secret-0123456789";
-  config.relay_name = "gq_" + run_id();  // no relay checkpoint: min_position is never reached
+  config.relay_name = "gq_" + run_id();  // no relay checkpoint: a cross-stream min_position is never reached
   config.stream_partitions = 1;
-  config.consistency_wait = std::chrono::milliseconds(60);
+  config.consistency_wait = consistency_wait;
   return config;
 }
 
@@ -67,8 +68,9 @@ gateway::worker_settings settings_for(const gateway::gateway_config& config, con
 }
 
 struct gateway_world {
-  gateway_world()
-      : config(query_config()), tokens(config.auth), limiter(config.rate_limit), cors({}), metrics(registry),
+  // The wait is what a min_position read not yet applied costs each test: short by default.
+  explicit gateway_world(std::chrono::milliseconds consistency_wait = std::chrono::milliseconds(60))
+      : config(query_config(consistency_wait)), tokens(config.auth), limiter(config.rate_limit), cors({}), metrics(registry),
         routes({config, tokens, limiter, cors, metrics}), projectors({pg_url(), redis_url(), projections::projection_scope()}) {
     schemas::register_upcasters(upcasters);
     gateway::add_product_query_routes(routes, config);
@@ -90,6 +92,7 @@ struct gateway_world {
     auto next = std::move(routed.first);
     for (;;) {
       if (auto* redis_call = std::get_if<gateway::redis_call>(&next)) {
+        std::this_thread::sleep_for(redis_call->delay);
         auto then = std::move(redis_call->then);
         next = then(run_redis(*redis_call, redis_side != nullptr ? *broken_link : link));
         continue;
@@ -253,7 +256,7 @@ TEST_CASE("consistency=strong folds the event store; eventual does not see unpro
 TEST_CASE("min_position not applied within the wait answers 503 not_yet_consistent; bad values 400") {
   gateway_world w;
   const auto id = product_id("ryw");
-  const auto position = w.append(id, {created("GQ-W-" + run_id(), 1, 100)});
+  const auto position = w.append(id, {created("GQ-W-" + run_id(), 1, 100)}, {});
   const auto started = std::chrono::steady_clock::now();
   const auto waited = w.call(fmt::format("/v1/products/{}?min_position={}", id, position.token()));
   CHECK(waited.status == 503);
@@ -268,6 +271,100 @@ TEST_CASE("min_position not applied within the wait answers 503 not_yet_consiste
   CHECK(names_field(bad, "min_position"));
   CHECK(names_field(bad, "consistency"));
   CHECK(w.call("/v1/products/" + id + "?min_position=" + std::string(32, 'A')).status == 400);
+}
+
+TEST_CASE("a min_position read of one product needs only that product's events, whatever the rest of the log holds") {
+  gateway_world w;
+  // A write transaction left open, its xid older than every position below: the relay could
+  // publish none of them meanwhile, a read of one applied stream does not wait for it.
+  pqxx::connection other_writer(pg_url());
+  pqxx::work open_transaction(other_writer);
+  open_transaction.exec("SELECT pg_current_xact_id()");
+  const auto quiet = product_id("quiet");
+  const auto own = w.append(quiet, {created("GQ-Q-" + run_id(), 5, 100)});
+  // Another stream written after it and applied nowhere; there is no relay checkpoint at all.
+  const auto busy = product_id("busy");
+  w.append(busy, {created("GQ-B-" + run_id(), 1, 100)}, {});
+  core::log_position elsewhere;
+  for (int i = 0; i < 20; ++i) elsewhere = w.append(busy, {restocked(1)}, {});
+
+  for (const auto& position : {own, elsewhere}) {
+    const auto read = w.call(fmt::format("/v1/products/{}?min_position={}", quiet, position.token()));
+    REQUIRE(read.status == 200);
+    CHECK(body_of(read).at("version").as_int64() == 1);
+    CHECK(body_of(read).at("stock_available").as_int64() == 5);
+  }
+  // The busy product's own events are not applied: its read waits them out.
+  CHECK(w.call(fmt::format("/v1/products/{}?min_position={}", busy, elsewhere.token())).status == 503);
+  // A product whose first event lies after the position did not exist there: 404 at once, applied or not.
+  const auto late = product_id("late");
+  w.append(late, {created("GQ-L-" + run_id(), 1, 100)}, {});
+  CHECK(w.call(fmt::format("/v1/products/{}?min_position={}", late, own.token())).status == 404);
+}
+
+TEST_CASE("a min_position read answers from a model that has applied the stream, never from one behind it") {
+  gateway_world w;
+  const auto id = product_id("behind");
+  w.append(id, {created("GQ-BH-" + run_id(), 5, 100)});
+  // Version 2 reaches the catalog only: Redis holds version 1, behind the position.
+  const auto second = w.append(id, {restocked(3)}, {"catalog"});
+  const auto behind = w.call(fmt::format("/v1/products/{}?min_position={}", id, second.token()));
+  CHECK(behind.status == 503);
+  CHECK(body_of(behind).at("code").as_string() == "not_yet_consistent");
+  CHECK(w.call("/v1/products/" + id).status == 200);  // eventual reads take Redis as it is
+
+  const auto stream = core::stream_id::parse("product-" + id).value();
+  w.projectors.targets().find("product_detail")->apply(
+      w.projectors.store().read_stream(stream, core::stream_version{2}, 10).value().events);
+  const auto caught_up = w.call(fmt::format("/v1/products/{}?min_position={}", id, second.token()));
+  REQUIRE(caught_up.status == 200);
+  CHECK(body_of(caught_up).at("version").as_int64() == 2);
+  CHECK(body_of(caught_up).at("stock_available").as_int64() == 8);
+
+  // Not in Redis at all: the catalog answers once it has applied the stream through the version.
+  const auto pg_only = product_id("pgonly");
+  const auto written = w.append(pg_only, {created("GQ-PG-" + run_id(), 4, 100), restocked(2)}, {"catalog"});
+  const auto fallback = w.call(fmt::format("/v1/products/{}?min_position={}", pg_only, written.token()));
+  REQUIRE(fallback.status == 200);
+  CHECK(body_of(fallback).at("stock_available").as_int64() == 6);
+}
+
+TEST_CASE("a min_position read waits, holding no thread, until the product's event is applied") {
+  gateway_world w(std::chrono::seconds(30));
+  const auto id = product_id("waits");
+  const auto position = w.append(id, {created("GQ-WT-" + run_id(), 9, 100)}, {});
+  const auto stream = core::stream_id::parse("product-" + id).value();
+  // Applied only once the read has looked and found nothing: its first offload applies it.
+  bool applied = false;
+  gateway::http_request r;
+  r.method = "GET";
+  r.target = fmt::format("/v1/products/{}?min_position={}", id, position.token());
+  r.path = "/v1/products/" + id;
+  r.query = gateway_world::query_of(r.target);
+  r.remote_address = "192.0.2.7";
+  auto next = w.routes.route(r).first;
+  int looks = 0;
+  for (;;) {
+    if (auto* redis_call = std::get_if<gateway::redis_call>(&next)) {
+      auto then = std::move(redis_call->then);
+      next = then(w.run_redis(*redis_call, w.link));
+      continue;
+    }
+    auto* job = std::get_if<gateway::offload>(&next);
+    if (job == nullptr) break;
+    if (job->delay > std::chrono::milliseconds(0)) ++looks;  // a timer step: the read is waiting
+    if (looks == 2 && !applied) {
+      const auto stored = w.projectors.store().read_stream(stream, core::stream_version{1}, 10).value().events;
+      w.projectors.targets().find("product_catalog")->apply(stored);
+      applied = true;
+    }
+    auto work = std::move(job->work);
+    next = work(job->pool == gateway::pool_kind::postgres ? w.postgres : w.redis);
+  }
+  REQUIRE(applied);
+  const auto answer = std::get<http_response>(std::move(next));
+  REQUIRE(answer.status == 200);
+  CHECK(body_of(answer).at("stock_available").as_int64() == 9);
 }
 
 TEST_CASE("the catalog searches, filters and pages with an opaque cursor") {

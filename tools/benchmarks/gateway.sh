@@ -22,6 +22,13 @@
 #      partition) on every fetch (rdkafka_mock.c, rd_kafka_mock_msgset_find: "FIXME: Maintain an
 #      index"), so its CPU per fetch grows with all the bench produced before; a Kafka broker
 #      finds an offset through its index. The aged figures show what that costs here.
+#   4. Read-your-writes: restocks at 2,000 commands/s (open loop, 256 connections) for 15 s by
+#      `cqrs-visibility-bench ryw`, each followed on its connection, once acknowledged, by
+#      GET /v1/products/{id}?min_position=<its position>: gateway.ryw_p50_ms (target <= 20),
+#      gateway.ryw_p99_ms (target <= 80), the GET's round trip; gateway.ryw_rate (acknowledged
+#      commands/s achieved), gateway.ryw_non_200 (answers other than 200, e.g. 503 after the
+#      consistency wait); a 200 older than the acknowledged version makes the run invalid. Runs
+#      right after the first visibility phase.
 # Rounds of 1 and 2 alternate the sides (odd rounds baseline first); figures are medians. A wrk
 # measurement with non-2xx answers or socket errors above 0.1 % of its requests is invalid and
 # fails the run. The gateway's rate limiter is set far above the load (it still runs, but never
@@ -31,17 +38,20 @@ gateway_get_connections=64
 gateway_get_ids=1000
 gateway_command_connections=32
 gateway_products=10000
-# BENCH_GATEWAY_VISIBILITY_RATE and BENCH_GATEWAY_ONLY=visibility: diagnostics (how the
-# visibility latency depends on the offered rate) without the wrk phases.
+# BENCH_GATEWAY_VISIBILITY_RATE and BENCH_GATEWAY_ONLY=visibility (or ryw): diagnostics (how the
+# visibility or read-your-writes latency depends on the offered rate) without the wrk phases.
 gateway_visibility_rate=${BENCH_GATEWAY_VISIBILITY_RATE:-2000}
 gateway_visibility_seconds=15
 gateway_visibility_connections=64
+# Each connection waits for its read-back before its next command: 2,000/s at up to 125 ms per
+# command and read.
+gateway_ryw_connections=256
 gateway_wrk_threads=1
 gateway_files="$CQRS_ROOT/tools/benchmarks/gateway"
 gateway_tool="$CQRS_BUILD_DIR/tools/benchmarks/cqrs-visibility-bench"
 
 bench_gateway_summary() {
-  echo "gateway: GET vs nginx static (64 conns), restock vs pgbench insert (32), ack -> visible at 2,000/s"
+  echo "gateway: GET vs nginx static (64 conns), restock vs pgbench insert (32), ack -> visible and min_position read at 2,000/s"
 }
 
 # --- the engine on the private stack ------------------------------------------------------------
@@ -343,6 +353,31 @@ gateway_visibility() {
       "$(gateway_result "$out" grace_s) s after the last command"
 }
 
+# --- read your writes ---------------------------------------------------------------------------
+
+gateway_ryw() {
+  local out="$bench_dir/ryw.out"
+  gateway_wait_projections
+  gateway_checkpoint
+  say "ryw: restocks at $gateway_visibility_rate/s for $gateway_visibility_seconds s, each read back with min_position"
+  gateway_measure "$out" "$gateway_tool" ryw --url "$gateway_url" --token "$gateway_token" --ids "$bench_dir/ids.all" \
+    --rate "$gateway_visibility_rate" --seconds "$gateway_visibility_seconds" --connections "$gateway_ryw_connections" ||
+    { cat "$out" >&2; die "cqrs-visibility-bench ryw failed"; }
+  [ "$(gateway_result "$out" commands_non_2xx)" = 0 ] || { cat "$out" >&2; die "INVALID: refused commands"; }
+  [ "$(gateway_result "$out" ryw_stale)" = 0 ] ||
+    { cat "$out" >&2; die "INVALID: $(gateway_result "$out" ryw_stale) min_position reads answered an older version"; }
+  bench_line gateway.ryw_p50_ms "$(gateway_result "$out" ryw_p50_ms)"
+  bench_line gateway.ryw_p99_ms "$(gateway_result "$out" ryw_p99_ms)"
+  bench_line gateway.ryw_rate "$(gateway_result "$out" commands_per_s)"
+  bench_line gateway.ryw_p90_ms "$(gateway_result "$out" ryw_p90_ms)"
+  bench_line gateway.ryw_max_ms "$(gateway_result "$out" ryw_max_ms)"
+  bench_line gateway.ryw_non_200 "$(gateway_result "$out" ryw_non_200)"
+  note "ryw: $(gateway_result "$out" commands_acked) commands acknowledged (ack p50 $(gateway_result "$out" ack_p50_ms)" \
+    "p99 $(gateway_result "$out" ack_p99_ms) ms), $(gateway_result "$out" ryw_reads) reads," \
+    "$(gateway_result "$out" commands_late) commands sent over 1 ms late, $gateway_ryw_connections connections;" \
+    "CPU $measured_breakdown s, client $measured_client_s s; others used $measured_others_pct% of the CPU"
+}
+
 # --- report -------------------------------------------------------------------------------------
 
 gateway_report() {
@@ -391,8 +426,12 @@ bench_gateway_run() {
     gateway_hold
     return
   fi
-  gateway_visibility visible
-  [ "${BENCH_GATEWAY_ONLY:-}" = visibility ] && return
+  if [ "${BENCH_GATEWAY_ONLY:-}" != ryw ]; then
+    gateway_visibility visible
+    [ "${BENCH_GATEWAY_ONLY:-}" = visibility ] && return
+  fi
+  gateway_ryw
+  [ "${BENCH_GATEWAY_ONLY:-}" = ryw ] && return
   gateway_start_nginx
   note "gateway: wrk -t$gateway_wrk_threads --latency, $bench_seconds s per measurement, $bench_rounds rounds" \
     "(odd rounds baseline first), medians; GET over $gateway_get_ids ids at $gateway_get_connections connections," \

@@ -17,6 +17,10 @@
 //               after), and, should a notification be lost, after a twentieth of its age (at
 //               least 20 ms): about two reads per command where reading the due products every
 //               cycle took ten, and no polling granularity grows with a command's age.
+//   ryw         the same open loop of restocks, each followed on its connection, as soon as it is
+//               acknowledged, by GET /v1/products/{id}?min_position=<the command's position>:
+//               the read-your-writes latency is that GET's round trip, and its answer must be 200
+//               with the acknowledged version or later (anything else is counted and reported).
 //
 // Figures go to stdout as `RESULT <key> <value>` lines, progress and errors to stderr.
 // Beast and Asio are included in this translation unit only (they are slow to compile).
@@ -153,6 +157,17 @@ std::int64_t acknowledged_version(const response& answer) {
   const auto& version = boost::json::parse(answer.body()).as_object().at("version");
   if (version.is_string()) return std::stoll(std::string(version.as_string()));
   return version.to_number<std::int64_t>();
+}
+
+std::string answered_position(const response& answer) {
+  return std::string(boost::json::parse(answer.body()).as_object().at("position").as_string());
+}
+
+http::request<http::string_body> plain_get(const gateway_address& address, const std::string& target) {
+  http::request<http::string_body> request{http::verb::get, target, 11};
+  request.set(http::field::host, address.host + ":" + address.port);
+  request.keep_alive(true);
+  return request;
 }
 
 std::string created_id(const response& answer) {
@@ -615,15 +630,101 @@ int run_visibility(const po::variables_map& values) {
   return 0;
 }
 
+// --- read your writes ---------------------------------------------------------------------------
+
+struct ryw_outcome {
+  send_outcome commands;
+  std::vector<std::uint32_t> read_us;  // the min_position GET's round trip
+  std::uint64_t reads_non_200 = 0;
+  std::uint64_t reads_stale = 0;  // 200 with a version below the acknowledged one
+  std::string first_bad_read;
+};
+
+// One due restock and its read-back on `connection`; failures are counted, not thrown.
+asio::awaitable<void> restock_and_read(http_connection& connection, const sender_settings& settings,
+                                       const std::string& id, bench_clock::time_point due, ryw_outcome& out) {
+  const auto sent = bench_clock::now();
+  if (sent - due > std::chrono::milliseconds(1)) ++out.commands.late;
+  auto command = json_post(settings.address, "/v1/products/" + id + "/restock", settings.token, R"({"quantity":1})");
+  ++out.commands.sent;
+  const auto answer = co_await connection.exchange(command);
+  const auto acked = bench_clock::now();
+  if (!is_2xx(answer)) {
+    if (out.commands.non_2xx++ == 0) out.commands.first_refusal = fmt::format("{} {}", answer.result_int(), answer.body());
+    co_return;
+  }
+  ++out.commands.acked;
+  out.commands.ack_us.push_back(micros_between(sent, acked));
+  const auto version = acknowledged_version(answer);
+  auto read = plain_get(settings.address, "/v1/products/" + id + "?min_position=" + answered_position(answer));
+  const auto read_sent = bench_clock::now();
+  const auto seen = co_await connection.exchange(read);
+  out.read_us.push_back(micros_between(read_sent, bench_clock::now()));
+  const bool ok = seen.result_int() == 200;
+  if (ok && boost::json::parse(seen.body()).as_object().at("version").to_number<std::int64_t>() >= version) co_return;
+  ++(ok ? out.reads_stale : out.reads_non_200);
+  if (out.first_bad_read.empty()) out.first_bad_read = fmt::format("{} {}", seen.result_int(), seen.body());
+}
+
+// Open loop as send_restocks: command i is due at start + i / rate; a free connection takes the
+// next due command and then reads it back before it takes another.
+ryw_outcome send_and_read(const sender_settings& settings) {
+  ryw_outcome out;
+  const auto total = static_cast<std::uint64_t>(settings.rate * static_cast<double>(settings.duration.count()));
+  const auto period = std::chrono::duration<double>(1.0 / settings.rate);
+  std::uint64_t next = 0;
+  std::mt19937_64 random(42);
+  std::uniform_int_distribution<std::size_t> pick(0, settings.ids.size() - 1);
+  const auto start = bench_clock::now() + std::chrono::milliseconds(200);  // after the connects
+  run_connections(settings.address, settings.connections, [&](http_connection& connection) -> asio::awaitable<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (next < total) {
+      const auto due = start + std::chrono::duration_cast<bench_clock::duration>(period * static_cast<double>(next++));
+      timer.expires_at(due);
+      co_await timer.async_wait(asio::use_awaitable);
+      co_await restock_and_read(connection, settings, settings.ids[pick(random)], due, out);
+    }
+  });
+  out.commands.seconds = std::chrono::duration<double>(bench_clock::now() - start).count();
+  return out;
+}
+
+int run_ryw(const po::variables_map& values) {
+  const sender_settings sender{
+      .address = parse_http_url(values["url"].as<std::string>()),
+      .token = values["token"].as<std::string>(),
+      .ids = read_ids(values["ids"].as<std::string>()),
+      .rate = values["rate"].as<double>(),
+      .duration = std::chrono::seconds(values["seconds"].as<int>()),
+      .connections = values["connections"].as<int>(),
+  };
+  auto out = send_and_read(sender);
+  print_result("commands_sent", out.commands.sent);
+  print_result("commands_acked", out.commands.acked);
+  print_result("commands_non_2xx", out.commands.non_2xx);
+  print_result("commands_late", out.commands.late);
+  print_result("commands_per_s", static_cast<double>(out.commands.acked) / out.commands.seconds);
+  print_latencies("ack", out.commands.ack_us);
+  print_result("ryw_reads", static_cast<std::uint64_t>(out.read_us.size()));
+  print_result("ryw_non_200", out.reads_non_200);
+  print_result("ryw_stale", out.reads_stale);
+  print_latencies("ryw", out.read_us);
+  if (out.commands.non_2xx > 0) std::cerr << "first refused command: " << out.commands.first_refusal << "\n";
+  if (!out.first_bad_read.empty()) std::cerr << "first bad read: " << out.first_bad_read << "\n";
+  return 0;
+}
+
 // --- command line -------------------------------------------------------------------------------
 
 po::options_description all_flags() {
   po::options_description flags(
-      "Usage: cqrs-visibility-bench token|seed|visibility [--flag value ...]\n"
+      "Usage: cqrs-visibility-bench token|seed|visibility|ryw [--flag value ...]\n"
       "  token       print an admin token signed with CQRS_JWT_SECRET (CQRS_JWT_ISSUER, CQRS_JWT_AUDIENCE)\n"
       "  seed        create --products products through the gateway, write their ids to --ids-out,\n"
       "              wait until all are in the Redis read model\n"
       "  visibility  restocks at --rate per second for --seconds; ack -> visible in Redis latencies\n"
+      "  ryw         restocks at --rate per second for --seconds, each read back at once with its\n"
+      "              min_position; that read's latencies\n"
       "Flags");
   flags.add_options()
       ("help,h", "this help")
@@ -634,7 +735,7 @@ po::options_description all_flags() {
       ("ttl", po::value<int>()->default_value(3600), "token: seconds of validity")
       ("products", po::value<int>()->default_value(10000), "seed: products to create")
       ("ids-out", po::value<std::string>(), "seed: where to write the ids, one a line")
-      ("ids", po::value<std::string>(), "visibility: the seeded ids")
+      ("ids", po::value<std::string>(), "visibility, ryw: the seeded ids")
       ("connections", po::value<int>()->default_value(16), "concurrent keep-alive connections")
       ("rate", po::value<double>()->default_value(2000), "visibility: commands per second (open loop)")
       ("seconds", po::value<int>()->default_value(15), "visibility: how long commands are sent")
@@ -664,7 +765,13 @@ int run(const std::string& mode, const po::variables_map& values) {
       throw std::invalid_argument("--rate, --seconds and --poll-us (>= 50) must be positive");
     return run_visibility(values);
   }
-  throw std::invalid_argument("unknown mode '" + mode + "' (token, seed, visibility)");
+  if (mode == "ryw") {
+    require(values, {"token", "ids"});
+    if (values["rate"].as<double>() <= 0 || values["seconds"].as<int>() < 1)
+      throw std::invalid_argument("--rate and --seconds must be positive");
+    return run_ryw(values);
+  }
+  throw std::invalid_argument("unknown mode '" + mode + "' (token, seed, visibility, ryw)");
 }
 
 }  // namespace
