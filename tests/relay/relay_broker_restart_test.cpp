@@ -11,8 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "commands/relay/bootstrap_source.hpp"
@@ -20,6 +22,7 @@
 #include "projections/projector.hpp"
 #include "projections/rebuild.hpp"
 #include "projections/redis_target.hpp"
+#include "tests/kafka/kafka_client.hpp"
 #include "tests/redis/projection_fixture.hpp"
 #include "tests/relay/relay_test_support.hpp"
 #include "tests/support/stack.hpp"
@@ -81,12 +84,13 @@ std::filesystem::path scratch_dir() {
   return dir;
 }
 
-projections::projector_config projector_config_for(const std::string& bootstrap, const std::filesystem::path& file) {
+projections::projector_config projector_config_for(const std::string& group, const std::string& bootstrap,
+                                                   const std::filesystem::path& file) {
   projections::projector_config config;
   config.bootstrap = bootstrap;
   config.bootstrap_file = file.string();
   config.topic = kafka_topic();
-  config.group = unique_name("brokerrestart");
+  config.group = group;
   config.pg_url = tests::pg_url();
   config.commit_interval = 200ms;
   config.postgres_gather = 0ms;
@@ -144,7 +148,7 @@ TEST_CASE("after the broker restarts empty on new ports, relay and projector fol
     world.append(ids.back(), {tests::created("SKU-Q" + std::to_string(i), 5)});
   }
   {
-    projections::projector before(projector_config_for(first_bootstrap, file), world.targets(), quiet());
+    projections::projector before(projector_config_for(name, first_bootstrap, file), world.targets(), quiet());
     REQUIRE(poll_until(before, [&] { return applied_everywhere(world, ids, 1); }, 60s));
     before.commit();
   }  // the projector is down from here on: its checkpoints stay before the restocks
@@ -155,7 +159,7 @@ TEST_CASE("after the broker restarts empty on new ports, relay and projector fol
 
   broker.kill();
   // Started while the file still names the dead broker, as a projector restarted by a supervisor.
-  projections::projector projector(projector_config_for(first_bootstrap, file), world.targets(), quiet());
+  projections::projector projector(projector_config_for(name, first_bootstrap, file), world.targets(), quiet());
   for (int i = 0; i < 10; ++i) projector.poll_once(50ms);
   CHECK_FALSE(applied_everywhere(world, ids, 2));
 
@@ -186,6 +190,56 @@ TEST_CASE("after the broker restarts empty on new ports, relay and projector fol
   CHECK(world.redis_digest(ids) == redis_live);
   CHECK(world.pg_digest(ids) == pg_live);
 
+  relay.stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+TEST_CASE("a relay started after its broker restarted empty marks every partition before publishing from its checkpoint") {
+  const auto dir = scratch_dir();
+  const auto file = dir / "bootstrap";
+  broker_process broker(file);
+  const auto first_bootstrap = broker.start();
+  const auto name = unique_name("markers");
+  projection_world world("markers");
+  auto options = relay_options_for(name);
+  options.kafka.bootstrap = first_bootstrap;
+  options.bootstrap_file = file.string();
+  core::log_position last;
+  {
+    running_relay relay(options);
+    last = world.append("m1", {tests::created("SKU-M1", 1)}).back().position;
+    REQUIRE(eventually([&] { return !(saved_checkpoint(name) < last); }, 30s));
+  }
+  const auto checkpoint = saved_checkpoint(name);
+  broker.kill();
+  const auto second_bootstrap = broker.start(first_bootstrap);
+
+  // Its memory is gone with the process; the checkpoint says events were acknowledged, yet the
+  // topic is empty: another topic. (Started with the dead broker's list: the file has the new one.)
+  running_relay relay(options);
+  REQUIRE(eventually([&] { return metric(relay.registry(), "cqrs_relay_topic_changes_total") >= 1; }, 30s));
+  const auto next = world.append("m1", {tests::restocked(1)}).back();
+
+  const auto consumer = tests::kafka::make_consumer(second_bootstrap, unique_name("markers"));
+  tests::kafka::subscribe(consumer.get(), kafka_topic());
+  const auto got = tests::kafka::consume_matching(consumer.get(), "", 7);  // 6 markers and the new event
+  REQUIRE(got.messages.size() == 7);
+  std::set<std::int32_t> marked;
+  for (const auto& message : got.messages) {
+    const auto start = std::find_if(message.headers.begin(), message.headers.end(),
+                                    [](const auto& h) { return h.first == "topic-start"; });
+    if (message.key.empty()) {
+      REQUIRE(start != message.headers.end());
+      CHECK(start->second == checkpoint.token());  // what the old topic held up to it is not here
+      CHECK(message.offset == 0);  // first in its partition
+      marked.insert(message.partition);
+    } else {
+      CHECK(message.key == next.stream.str());
+      CHECK(message.offset == 1);  // after its partition's marker
+    }
+  }
+  CHECK(marked.size() == 6);
   relay.stop();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
