@@ -164,7 +164,7 @@ void event_producer::purge() noexcept {
 }
 
 std::optional<topic_sample> event_producer::sample_topic(std::chrono::milliseconds timeout) {
-  return relay::sample_topic(client_.get(), topic_, timeout);
+  return cqrs::commands::relay::sample_topic(client_.get(), topic_, timeout);
 }
 
 bool event_producer::send_markers(int partitions, const core::log_position& resumes_after, const std::string& epoch,

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "commands/relay/bootstrap_source.hpp"
+#include "commands/relay/message_format.hpp"
 #include "projections/product/product_projections.hpp"
 #include "projections/projector.hpp"
 #include "projections/rebuild.hpp"
@@ -125,6 +126,21 @@ double metric(core::metrics_registry& registry, std::string_view name) {
   if (at == std::string::npos) return -1;
   const auto value = text.find("} ", at);
   return std::stod(text.substr(value + 2, text.find('\n', value) - value - 2));
+}
+
+// Publishes `events` as the relay would, but without a relay: no topic-start markers.
+void publish_to(const std::string& bootstrap, const std::vector<core::recorded_event>& events) {
+  tests::kafka::delivery_tally tally;
+  const auto producer = tests::kafka::make_producer(bootstrap, tally);
+  for (const auto& event : events) {
+    tests::kafka::outgoing_message message{std::string(commands::relay::key_for(event)),
+                                           std::string(commands::relay::value_for(event)), {}};
+    const commands::relay::event_headers headers(event);
+    for (const auto& h : headers.all()) message.headers.emplace_back(h.name, h.value);
+    tests::kafka::produce(producer.get(), kafka_topic(), message);
+  }
+  tests::kafka::flush(producer.get());
+  REQUIRE(tally.delivered == events.size());
 }
 
 }  // namespace
@@ -241,6 +257,44 @@ TEST_CASE("a relay started after its broker restarted empty marks every partitio
   }
   CHECK(marked.size() == 6);
   relay.stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+TEST_CASE("a projector meeting offsets below its checkpoints on an unmarked topic catches up from the event store") {
+  const auto dir = scratch_dir();
+  const auto file = dir / "bootstrap";
+  broker_process broker(file);
+  const auto first_bootstrap = broker.start();
+  projection_world world("unmarked");
+  const auto group = unique_name("unmarked");
+  std::vector<std::string> ids;
+  std::vector<core::recorded_event> created;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back("u" + std::to_string(i));
+    const auto events = world.append(ids.back(), {tests::created("SKU-U" + std::to_string(i), 5)});
+    created.insert(created.end(), events.begin(), events.end());
+  }
+  publish_to(first_bootstrap, created);
+  {
+    projections::projector before(projector_config_for(group, first_bootstrap, file), world.targets(), quiet());
+    REQUIRE(poll_until(before, [&] { return applied_everywhere(world, ids, 1); }, 60s));
+    before.commit();
+  }
+  std::vector<core::recorded_event> restocks;
+  for (const auto& id : ids) restocks.push_back(world.append(id, {tests::restocked(3)}).back());
+  publish_to(first_bootstrap, restocks);  // acknowledged by the old broker, never consumed
+  broker.kill();
+  const auto second_bootstrap = broker.start(first_bootstrap);
+
+  // One new event on the new topic, no marker: its offset is below the checkpointed one.
+  publish_to(second_bootstrap, {world.append(ids.front(), {tests::restocked(1)}).back()});
+  projections::projector projector(projector_config_for(group, first_bootstrap, file), world.targets(), quiet());
+  CHECK(poll_until(projector, [&] {
+    return applied_everywhere(world, std::vector<std::string>(ids.begin() + 1, ids.end()), 2) &&
+           world.catalog().applied_version(world.stream(ids.front())).value() == 3;
+  }, 60s));
+  CHECK(projector.stats().recoveries >= 1);
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
 }

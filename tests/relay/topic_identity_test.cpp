@@ -17,7 +17,7 @@ namespace {
 
 topic_sample sample(std::string cluster, std::vector<std::int64_t> high) { return {std::move(cluster), std::move(high)}; }
 
-void write(const std::filesystem::path& file, const std::string& text) {
+void write_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream(file.string() + ".tmp") << text;
   std::filesystem::rename(file.string() + ".tmp", file);
 }
@@ -62,15 +62,15 @@ TEST_CASE("the bootstrap file is followed; a missing file is a broker starting, 
   std::filesystem::remove(file);
   bootstrap_source source("literal:9092", file, 0ms);
   CHECK(source.current() == "literal:9092");
-  write(file, "127.0.0.1:1111\n");
+  write_file(file, "127.0.0.1:1111\n");
   CHECK(source.moved());
   CHECK(source.current() == "127.0.0.1:1111");
   CHECK_FALSE(source.moved());
   std::filesystem::remove(file);
   CHECK_FALSE(source.moved());
-  write(file, "127.0.0.1:1111");
+  write_file(file, "127.0.0.1:1111");
   CHECK_FALSE(source.moved());  // same list: librdkafka reconnects by itself
-  write(file, "127.0.0.1:2222");
+  write_file(file, "127.0.0.1:2222");
   CHECK(source.moved());
   CHECK(bootstrap_source("literal:9092", {}).moved() == false);  // a real cluster's list never moves
   std::filesystem::remove_all(dir);
