@@ -9,7 +9,7 @@ ticket delivery_tracker::enqueue(core::log_position position, core::timestamp re
   if (!entries_.empty() && !(entries_.back().position < position)) {
     throw std::logic_error("delivery_tracker: positions must be enqueued in increasing log order");
   }
-  entries_.push_back(entry{position, recorded_at});
+  entries_.push_back(entry{position, recorded_at, {}, {}, false});
   return first_ + entries_.size() - 1;
 }
 
