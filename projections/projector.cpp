@@ -4,6 +4,8 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -57,6 +59,36 @@ core::kafka::conf_ptr consumer_conf(const projector_config& config, void* opaque
                                 config.kafka_properties);
   rd_kafka_conf_set_opaque(conf.get(), opaque);
   return conf;
+}
+
+// The embedded broker's bootstrap file, trimmed; empty when missing (a broker (re)starting).
+// (commands/relay/bootstrap_source.cpp reads it the same way; projections do not depend on commands.)
+std::string read_bootstrap_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// With a bootstrap file, the list it holds now: the one the environment gave may be stale.
+projector_config with_current_bootstrap(projector_config config) {
+  if (config.bootstrap_file.empty()) return config;
+  if (auto bootstrap = read_bootstrap_file(config.bootstrap_file); !bootstrap.empty()) config.bootstrap = bootstrap;
+  return config;
+}
+
+// A topic-start marker's position (commands/relay/message_format.hpp): the relay found a topic
+// other than the one its checkpoint was made on, and from the marker on this partition carries
+// every event after that position. An unreadable one promises nothing: the end of time.
+std::optional<core::log_position> topic_start_of(const rd_kafka_message_t& message) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const auto text = header(headers, "topic-start");
+  if (!text) return std::nullopt;
+  const auto position = core::log_position::parse(*text);
+  constexpr auto last = std::numeric_limits<std::uint64_t>::max();
+  return position.ok() ? position.value() : core::log_position{last, last};
 }
 
 core::store_options store_options_for(const std::string& url) {
@@ -157,7 +189,7 @@ projector::projector(projector_config config, const target_set& targets, core::l
 
 projector::projector(projector_config config, const target_set& targets, core::logger log,
                      std::unique_ptr<core::metrics_registry> own, core::metrics_registry* shared)
-    : config_(std::move(config)),
+    : config_(with_current_bootstrap(std::move(config))),
       targets_(targets),
       log_(std::move(log)),
       own_registry_(std::move(own)),
@@ -166,10 +198,14 @@ projector::projector(projector_config config, const target_set& targets, core::l
       store_(store_options_for(config_.pg_url)),
       dead_letters_(config_.pg_url),
       checkpoints_(config_.pg_url),
-      watermarks_(config_),
+      watermarks_(std::in_place, config_),
       last_commit_(std::chrono::steady_clock::now()),
       last_metrics_(last_commit_) {
   for (const auto& target : targets_.all()) models_[target.get()];
+  subscribe();
+}
+
+void projector::subscribe() {
   auto conf = consumer_conf(config_, this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
   std::array<char, 512> error{};
@@ -270,6 +306,7 @@ void projector::rethrow_deferred() {
 // pipeline), so the per-event cost of a commit is paid once per batch and the models keep up
 // under load. Offsets are stored only after every model has applied the batch.
 bool projector::poll_once(std::chrono::milliseconds timeout) {
+  follow_bootstrap_file();
   std::vector<core::kafka::message_ptr> batch;
   auto wait = timeout;
   while (batch.size() < config_.max_batch) {
@@ -379,11 +416,12 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
   std::vector<std::optional<core::recorded_event>> events;
   for (const auto& message : batch) {
     ++stats_.messages;
+    const bool marker = check_topic_identity(*message);
     check_offset_jump(*message);
     events.push_back(event_from_message(*message));
     if (!events.back()) {
       ++stats_.ignored;
-      log_.warn("not an event message", {{"partition", message->partition}, {"offset", message->offset}});
+      if (!marker) log_.warn("not an event message", {{"partition", message->partition}, {"offset", message->offset}});
     } else if (!wanted(events.back()->stream.category())) {
       ++stats_.ignored;
     }
@@ -654,7 +692,7 @@ std::map<std::int32_t, std::string> projector::caught_up_partitions() {
   if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   const core::kafka::partition_list_ptr positions(raw);
   rd_kafka_position(consumer_.get(), positions.get());
-  const auto samples = watermarks_.latest();
+  const auto samples = watermarks_->latest();
   std::map<std::int32_t, std::string> caught_up;
   for (int i = 0; i < positions->cnt; ++i) {
     const auto it = samples.find(positions->elems[i].partition);
@@ -722,7 +760,7 @@ void projector::update_lag() {
   if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
   const core::kafka::partition_list_ptr positions(raw);
   rd_kafka_position(consumer_.get(), positions.get());
-  const auto samples = watermarks_.latest();
+  const auto samples = watermarks_->latest();
   const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   for (const auto& target : targets_.all()) {
     const auto& model = models_.at(target.get());
@@ -834,6 +872,97 @@ void projector::recover_partition(std::int32_t partition) {
   }
 }
 
+// ---- Broker identity (docs/projections.md "Broker identity") ----
+//
+// A topic is only the one the checkpoints were made on while its offsets keep growing. An embedded
+// broker restarted empty, a replaced cluster or a recreated topic starts again at offset 0, holds
+// none of what the old one acknowledged, and the offset-jump check above sees no jump. Two signs,
+// both taken through the same recovery as a jump (catch up from the event store, never skip):
+// - a topic-start marker, which the relay sends first to every partition of a topic it finds
+//   changed: "from here on this partition carries every event after position S". Everything on
+//   the partition up to the checkpointed position P is applied; so if P >= S nothing can be
+//   missing, and otherwise whatever is missing lies after P in the log, where the catch-up reads.
+// - a message below the expected offset (under the checkpoint, or behind its predecessor): the
+//   relay did not (yet) mark the topic. The same catch-up after P covers everything up to the
+//   store's head, and what is committed after that the relay sends to the new topic.
+// Either way the partition's checkpointed offsets are set back to this topic's, which would
+// otherwise keep the old topic's (the upsert keeps the greatest) and hide later jumps.
+
+constexpr auto bootstrap_check_interval = std::chrono::milliseconds{500};
+
+// The broker moved: its bootstrap file names new ports. The old consumer is dropped without
+// closing it (closing waits on the dead brokers to leave the group and commit), after what was
+// applied is saved in the checkpoints; the new cluster's group starts from its earliest offsets,
+// where the relay's markers are.
+void projector::follow_bootstrap_file() {
+  if (config_.bootstrap_file.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_bootstrap_check_) return;
+  next_bootstrap_check_ = now + bootstrap_check_interval;
+  auto bootstrap = read_bootstrap_file(config_.bootstrap_file);
+  if (bootstrap.empty() || bootstrap == config_.bootstrap) return;
+  log_.warn("the broker moved (new bootstrap file): reconnecting", {{"bootstrap", bootstrap}});
+  apply_gathered();
+  save_checkpoints(false);
+  progress_.clear();
+  next_offset_.clear();
+  config_.bootstrap = std::move(bootstrap);
+  rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  watermarks_.reset();  // before the new one: one watcher thread at a time
+  watermarks_.emplace(config_);
+  subscribe();
+}
+
+// Returns whether `message` is a topic-start marker (handled here: it is not an event).
+bool projector::check_topic_identity(const rd_kafka_message_t& message) {
+  if (const auto start = topic_start_of(message)) {
+    on_topic_start(message.partition, message.offset, *start);
+    return true;
+  }
+  const auto expected = next_offset_.find(message.partition);
+  if (expected != next_offset_.end() && message.offset < expected->second) {
+    on_offset_backwards(message, expected->second);
+  }
+  return false;
+}
+
+void projector::on_topic_start(std::int32_t partition, std::int64_t offset, const core::log_position& start) {
+  bool recovered = false;
+  for (const auto& target : targets_.all()) {
+    const auto from = recovery_start(*target, partition);
+    if (!(from < start)) continue;  // applied up to the marker's start: nothing can be missing
+    catch_up_from_store(*target, from);
+    metrics_.at(target->info().name).recoveries.increment();
+    recovered = true;
+  }
+  log_.warn("topic-start marker: the topic was replaced",
+            {{"partition", partition}, {"offset", offset}, {"after", start.token()},
+             {"caught_up", recovered ? "from the event store" : "nothing missing"}});
+  if (recovered) ++stats_.recoveries;
+  restart_checkpointed_offsets(partition, offset);
+}
+
+void projector::on_offset_backwards(const rd_kafka_message_t& message, std::int64_t expected) {
+  log_.warn("kafka offset went backwards: not the topic the checkpoints were made on; catching up from the event store",
+            {{"partition", message.partition}, {"expected", expected}, {"offset", message.offset}});
+  recover_partition(message.partition);
+  restart_checkpointed_offsets(message.partition, message.offset);
+}
+
+// Offsets before `offset` count as applied on this topic from now on.
+void projector::restart_checkpointed_offsets(std::int32_t partition, std::int64_t offset) {
+  pqxx::work tx(checkpoints_.get());
+  for (const auto& target : targets_.all()) {
+    tx.exec_params0(
+        "UPDATE projection_checkpoints SET kafka_offset = $3 WHERE projection = $1 AND kafka_partition = $2",
+        target->info().name, partition, offset - 1);
+  }
+  tx.commit();
+  if (const auto it = progress_.find(partition); it != progress_.end()) it->second.offset = offset - 1;
+}
+
+// ---- end of broker identity ----
+
 // Everything on the partition up to its checkpointed log position is applied, and the relay
 // publishes in log order, so the skipped messages all lie after it in the log.
 core::log_position projector::recovery_start(const projection_target& target, std::int32_t partition) {
@@ -864,6 +993,7 @@ projector_config load_projector_config(const core::settings_source& source) {
   projector_config config;
   auto kafka = core::load_kafka_config(source);
   config.bootstrap = std::move(kafka.bootstrap);
+  config.bootstrap_file = source.text("CQRS_KAFKA_BOOTSTRAP_FILE", "");
   config.topic = std::move(kafka.topic);
   config.kafka_properties = std::move(kafka.properties);
   config.group = source.text("CQRS_PROJECTOR_GROUP", "cqrs-projections");

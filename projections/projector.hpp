@@ -61,6 +61,9 @@ namespace cqrs::projections {
 
 struct projector_config {
   std::string bootstrap;
+  // The embedded broker's bootstrap file (CQRS_KAFKA_BOOTSTRAP_FILE): when set, its list replaces
+  // `bootstrap`, and a new list (a restarted broker's new ports) rebuilds the Kafka clients.
+  std::string bootstrap_file;
   std::string topic = "events";
   std::string group = "cqrs-projections";
   core::key_values kafka_properties;  // passed through to librdkafka
@@ -196,6 +199,13 @@ class projector {
   void verify_partition(std::int32_t partition);
   void check_offset_jump(const rd_kafka_message_t& message);
   void recover_partition(std::int32_t partition);
+  // Broker identity (docs/projections.md): a topic other than the one the checkpoints were made on.
+  void subscribe();
+  void follow_bootstrap_file();
+  bool check_topic_identity(const rd_kafka_message_t& message);
+  void on_topic_start(std::int32_t partition, std::int64_t offset, const core::log_position& start);
+  void on_offset_backwards(const rd_kafka_message_t& message, std::int64_t expected);
+  void restart_checkpointed_offsets(std::int32_t partition, std::int64_t offset);
   void recover_lost_model(projection_target& target);
   // Records in projection_applied that the target's projection has applied events; false when it
   // was recorded already (by an earlier session, or another projector of the group).
@@ -224,7 +234,7 @@ class projector {
   core::event_store store_;  // offset jump recovery: no upcasters, like the Kafka messages
   dead_letter_store dead_letters_;
   core::pg_connection checkpoints_;
-  watermark_watcher watermarks_;
+  std::optional<watermark_watcher> watermarks_;  // made again, like consumer_, when the broker moves
   core::kafka::client_ptr consumer_;
   std::map<const projection_target*, model_state> models_;
   std::map<std::int32_t, handled_message> handled_;        // newest message handled, per assigned partition
@@ -240,6 +250,7 @@ class projector {
   std::chrono::steady_clock::time_point quiet_until_;  // edge failures are logged once per second
   std::chrono::steady_clock::time_point last_commit_;
   std::chrono::steady_clock::time_point last_metrics_;
+  std::chrono::steady_clock::time_point next_bootstrap_check_{};
 };
 
 }  // namespace cqrs::projections

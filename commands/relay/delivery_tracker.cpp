@@ -9,7 +9,7 @@ ticket delivery_tracker::enqueue(core::log_position position, core::timestamp re
   if (!entries_.empty() && !(entries_.back().position < position)) {
     throw std::logic_error("delivery_tracker: positions must be enqueued in increasing log order");
   }
-  entries_.push_back(entry{position, recorded_at});
+  entries_.push_back(entry{position, recorded_at, {}, {}, false});
   return first_ + entries_.size() - 1;
 }
 
@@ -23,13 +23,14 @@ delivery_tracker::entry* delivery_tracker::find(ticket id) {
   return &entries_[id - first_];
 }
 
-void delivery_tracker::delivered(ticket id) noexcept {
+void delivery_tracker::delivered(ticket id, kafka_place place) noexcept {
   const auto now = std::chrono::system_clock::now();
   {
     const std::lock_guard lock(mutex_);
     if (entry* e = find(id)) {
       e->delivered = true;
       e->acked_at = now;
+      e->place = place;
     }
     ++reports_;
   }
@@ -64,7 +65,7 @@ std::vector<confirmed_event> delivery_tracker::take_confirmed() {
   const std::lock_guard lock(mutex_);
   while (!entries_.empty() && entries_.front().delivered) {
     const entry& e = entries_.front();
-    out.push_back(confirmed_event{e.position, e.recorded_at, e.acked_at});
+    out.push_back(confirmed_event{e.position, e.recorded_at, e.acked_at, e.place});
     entries_.pop_front();
     ++first_;
   }

@@ -23,10 +23,17 @@ namespace cqrs::commands::relay {
 
 using ticket = std::uint64_t;
 
+// Where Kafka stored a message, from its delivery report (-1: not known).
+struct kafka_place {
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+};
+
 struct confirmed_event {
   core::log_position position;
   core::timestamp recorded_at;
   std::chrono::system_clock::time_point acked_at;  // when the delivery report arrived
+  kafka_place place;                               // compared with earlier ones: see topic_identity
 };
 
 class delivery_tracker {
@@ -41,7 +48,7 @@ class delivery_tracker {
   void cancel_last() noexcept;
 
   // From delivery reports: cheap, never throw. Unknown tickets are ignored.
-  void delivered(ticket id) noexcept;
+  void delivered(ticket id, kafka_place place = {}) noexcept;
   void failed(ticket id, const char* reason) noexcept;
   // A failure not tied to one message (librdkafka's fatal error).
   void fail(const char* reason) noexcept;
@@ -62,6 +69,7 @@ class delivery_tracker {
     core::log_position position;
     core::timestamp recorded_at;
     std::chrono::system_clock::time_point acked_at{};
+    kafka_place place;
     bool delivered = false;
   };
 

@@ -1,7 +1,10 @@
 #include "commands/relay/event_producer.hpp"
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -43,6 +46,18 @@ rd_kafka_vu_t bytes_field(rd_kafka_vtype_t type, std::string_view bytes) {
 
 void* opaque_of(ticket id) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)); }
 ticket ticket_of(void* opaque) { return static_cast<ticket>(reinterpret_cast<std::uintptr_t>(opaque)); }
+
+// Markers are not events: the tracker never sees them (tickets count up from 0, far from this).
+constexpr ticket marker_ticket = std::numeric_limits<std::uintptr_t>::max();
+
+core::kafka::headers_ptr marker_headers(std::string_view resumes_after, std::string_view epoch) {
+  core::kafka::headers_ptr out(rd_kafka_headers_new(2));
+  rd_kafka_header_add(out.get(), header::topic_start.data(), static_cast<ssize_t>(header::topic_start.size()),
+                      resumes_after.data(), static_cast<ssize_t>(resumes_after.size()));
+  rd_kafka_header_add(out.get(), header::relay_epoch.data(), static_cast<ssize_t>(header::relay_epoch.size()),
+                      epoch.data(), static_cast<ssize_t>(epoch.size()));
+  return out;
+}
 
 }  // namespace
 
@@ -148,10 +163,57 @@ void event_producer::purge() noexcept {
   rd_kafka_purge(client_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
 }
 
+std::optional<topic_sample> event_producer::sample_topic(std::chrono::milliseconds timeout) {
+  return cqrs::commands::relay::sample_topic(client_.get(), topic_, timeout);
+}
+
+bool event_producer::send_markers(int partitions, const core::log_position& resumes_after, const std::string& epoch,
+                                  std::chrono::milliseconds limit) {
+  markers_acked_ = 0;
+  const auto token = resumes_after.token();
+  for (std::int32_t partition = 0; partition < partitions; ++partition) {
+    if (!produce_marker(partition, token, epoch)) return false;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (markers_acked_.load() < partitions && !tracker_.failure() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});  // reports arrive on the poll thread
+  }
+  return markers_acked_.load() == partitions;
+}
+
+bool event_producer::produce_marker(std::int32_t partition, std::string_view resumes_after, std::string_view epoch) {
+  core::kafka::headers_ptr headers = marker_headers(resumes_after, epoch);
+  std::array<rd_kafka_vu_t, 4> fields{};
+  fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+  fields[0].u.cstr = topic_.c_str();
+  fields[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+  fields[1].u.i32 = partition;
+  fields[2].vtype = RD_KAFKA_VTYPE_HEADERS;
+  fields[2].u.headers = headers.get();
+  fields[3].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  fields[3].u.ptr = opaque_of(marker_ticket);
+  const core::kafka::error_ptr error(rd_kafka_produceva(client_.get(), fields.data(), fields.size()));
+  if (error) {
+    tracker_.fail(rd_kafka_error_string(error.get()));
+    return false;
+  }
+  headers.release();  // the message owns them now
+  return true;
+}
+
 void event_producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto& self = *static_cast<event_producer*>(opaque);
+  const ticket id = ticket_of(message->_private);
+  if (id == marker_ticket) {
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++self.markers_acked_;
+    } else {
+      self.tracker_.fail(rd_kafka_err2str(message->err));
+    }
+    return;
+  }
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    self.tracker_.delivered(ticket_of(message->_private));
+    self.tracker_.delivered(id, kafka_place{message->partition, message->offset});
   } else {
     self.tracker_.failed(ticket_of(message->_private), rd_kafka_err2str(message->err));
   }

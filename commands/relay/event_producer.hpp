@@ -8,12 +8,15 @@
 // queued and in-flight messages are purged (never confirmed), which is what a relay that loses
 // its leadership or meets a fatal error needs.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "commands/relay/delivery_tracker.hpp"
+#include "commands/relay/topic_identity.hpp"
 #include "core/kafka_handles.hpp"
 #include "core/config.hpp"
 #include "core/events.hpp"
@@ -46,6 +49,15 @@ class event_producer {
   // Drops queued and in-flight messages: their reports arrive as failures.
   void purge() noexcept;
 
+  // The topic as the cluster describes it now (topic_identity.hpp); nothing if it does not answer.
+  std::optional<topic_sample> sample_topic(std::chrono::milliseconds timeout);
+
+  // Sends a topic-start marker (message_format.hpp) to each of `partitions` partitions and waits
+  // for them, at most `limit`. Call before any event of the run, so that each marker comes first
+  // in its partition. Returns whether every one was acknowledged (a failure also fails the tracker).
+  bool send_markers(int partitions, const core::log_position& resumes_after, const std::string& epoch,
+                    std::chrono::milliseconds limit);
+
  private:
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t* client, int error, const char* reason, void* opaque);
@@ -53,11 +65,13 @@ class event_producer {
   core::kafka::conf_ptr make_conf(const core::key_values& properties);
   void warm_up();
   void poll_until_stopped(const std::stop_token& stop);
+  bool produce_marker(std::int32_t partition, std::string_view resumes_after, std::string_view epoch);
 
   std::string topic_;
   delivery_tracker& tracker_;
   core::logger log_;
   core::counter& kafka_errors_;
+  std::atomic<int> markers_acked_{0};  // from delivery reports of markers
   core::kafka::client_ptr client_;
   std::jthread poller_;  // last: stops (and joins) before the client is destroyed
 };

@@ -24,6 +24,11 @@ inline constexpr std::string_view log_position = "log-position";      // 32 hex 
 inline constexpr std::string_view recorded_at = "recorded-at";        // decimal microseconds since the Unix epoch
 inline constexpr std::string_view correlation_id = "correlation-id";  // only when the event has one
 inline constexpr std::string_view causation_id = "causation-id";      // only when the event has one
+// A topic-start marker (README "Broker identity"): no key, no value, these two headers only, sent
+// to every partition when the relay finds a topic other than the one its checkpoint was made on.
+inline constexpr std::string_view topic_start = "topic-start";  // position token: this partition carries every
+                                                                 // event after it from here on, none at or before
+inline constexpr std::string_view relay_epoch = "relay-epoch";  // names the identity change (32 hex digits)
 }  // namespace header
 
 struct message_header {

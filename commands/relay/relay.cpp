@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -20,6 +21,8 @@ using steady_clock = std::chrono::steady_clock;
 constexpr auto report_interval = 1s;         // lag gauges and the metrics file
 constexpr auto progress_log_interval = 10s;  // one info line while leading
 constexpr std::size_t reader_depth = 4;      // batches read ahead
+constexpr auto topic_sample_timeout = 3s;    // per metadata or watermark request at a run's start
+constexpr auto marker_timeout = 10s;         // for the topic-start markers to be acknowledged
 
 core::store_options store_options_for(const relay_options& options) {
   core::store_options store;
@@ -36,6 +39,14 @@ double seconds_between(core::timestamp from, std::chrono::system_clock::time_poi
   return std::max(0.0, std::chrono::duration<double>(to - from).count());
 }
 
+// Names one identity change in its markers: random, so two relays (or two changes) never share one.
+std::string new_epoch() {
+  std::random_device random;
+  const auto high = (std::uint64_t{random()} << 32) | random();
+  const auto low = (std::uint64_t{random()} << 32) | random();
+  return fmt::format("{:016x}{:016x}", high, low);
+}
+
 }  // namespace
 
 relay::relay(relay_options options, const core::logger& log, core::metrics_registry& registry)
@@ -44,7 +55,8 @@ relay::relay(relay_options options, const core::logger& log, core::metrics_regis
       registry_(registry),
       metrics_(registry, options_.name),
       producer_properties_(checked(producer_properties(options_))),
-      store_(store_options_for(options_)) {}
+      store_(store_options_for(options_)),
+      bootstrap_(options_.kafka.bootstrap, options_.bootstrap_file) {}
 
 relay::~relay() = default;
 
@@ -93,25 +105,47 @@ void relay::lead(leader_session& leader, const std::stop_token& stop) {
   metrics_.leader.set(1);
   log_.info("leading: publishing from the checkpoint", {{"relay", options_.name}, {"checkpoint", at.confirmed.token()}});
   log_reader reader({options_.pg_url, options_.batch, options_.poll, reader_depth}, at.confirmed);
-  while (publish(leader, reader, at, stop) == run_end::producer_failed) {
-    // Everything after the checkpoint goes out again; consumers drop what they have by position.
-    log_.warn("restarting the producer from the checkpoint", {{"checkpoint", at.confirmed.token()}});
-    if (!pause(options_.standby_retry, stop)) break;
+  // Every run sends everything after the checkpoint again; consumers drop what they have by position.
+  while (!stop.stop_requested()) {
+    switch (publish(leader, reader, at, stop)) {
+      case run_end::stopped: return;
+      case run_end::broker_moved:
+      case run_end::topic_changed: break;  // the next run reconnects, checks the topic and marks it
+      case run_end::producer_failed:
+        log_.warn("restarting the producer from the checkpoint", {{"checkpoint", at.confirmed.token()}});
+        if (!pause(options_.standby_retry, stop)) return;
+        break;
+    }
   }
 }
 
 relay::run_end relay::publish(leader_session& leader, log_reader& reader, cursor& at, const std::stop_token& stop) {
   delivery_tracker tracker;  // outlives the producer, which reports into it
-  event_producer producer(producer_properties_, options_.kafka.topic, tracker, log_, metrics_.kafka_errors);
+  event_producer producer(properties_for(bootstrap_.current()), options_.kafka.topic, tracker, log_,
+                          metrics_.kafka_errors);
+  if (!confirm_topic(producer, at)) return run_end::producer_failed;
   at.read = at.confirmed;
   reader.restart(at.read);
+  return publish_run(producer, tracker, leader, reader, at, stop);
+}
+
+relay::run_end relay::publish_run(event_producer& producer, delivery_tracker& tracker, leader_session& leader,
+                                  log_reader& reader, cursor& at, const std::stop_token& stop) {
   while (!stop.stop_requested()) {
-    harvest(tracker, at);
+    if (!harvest(tracker, at)) {
+      save_if_moved(leader, at);
+      return run_end::topic_changed;
+    }
     if (const auto failure = tracker.failure()) {
       metrics_.delivery_errors.increment();
       log_.error("delivery failed: the checkpoint stays before it", {{"error", *failure}, {"checkpoint", at.confirmed.token()}});
       save_if_moved(leader, at);
       return run_end::producer_failed;  // the producer's destructor purges what is still queued
+    }
+    if (bootstrap_.moved()) {
+      log_.warn("the broker moved (new bootstrap file): reconnecting", {{"checkpoint", at.confirmed.token()}});
+      save_if_moved(leader, at);
+      return run_end::broker_moved;  // what is in flight to the old broker goes again to the new one
     }
     keep_lead(leader, at);
     report(tracker, at);
@@ -152,15 +186,71 @@ bool relay::produce_batch(event_producer& producer, delivery_tracker& tracker, c
   return true;
 }
 
-void relay::harvest(delivery_tracker& tracker, cursor& at) {
+// The producer's properties with the bootstrap list in use (the bootstrap file's, when set).
+core::key_values relay::properties_for(const std::string& bootstrap) const {
+  auto properties = producer_properties_;
+  for (auto& [name, value] : properties) {
+    if (name == "bootstrap.servers") value = bootstrap;
+  }
+  return properties;
+}
+
+// Before any event of a run: is the topic the one the checkpoint was made on (topic_identity.hpp)?
+// When it is not, every partition gets a topic-start marker before the run sends anything.
+// False when the cluster does not answer or the markers are not acknowledged: the run ends, and
+// the next one asks again (markers owed stay owed until acknowledged).
+bool relay::confirm_topic(event_producer& producer, const cursor& at) {
+  const auto sample = producer.sample_topic(topic_sample_timeout);
+  if (!sample) {
+    metrics_.kafka_errors.increment();
+    log_.warn("cannot read the topic's metadata: not publishing yet", {{"topic", options_.kafka.topic}});
+    return false;
+  }
+  if (identity_.changed(*sample, options_.start_position < at.confirmed)) markers_owed_ = true;
+  identity_.adopt(*sample);
+  return !markers_owed_ || mark_topic_start(producer, *sample, at);
+}
+
+// Never skip (README "Broker identity"): the run publishes every event after at.confirmed, so a
+// marker saying "this partition holds every event after at.confirmed from here on" is true, and
+// what the old topic held up to at.confirmed is for consumers to read from the event store.
+bool relay::mark_topic_start(event_producer& producer, const topic_sample& sample, const cursor& at) {
+  const auto epoch = new_epoch();
+  log_.warn("the topic is not the one the checkpoint was made on: marking its partitions, then publishing from the checkpoint",
+            {{"topic", options_.kafka.topic},
+             {"cluster", sample.cluster_id},
+             {"resumes_after", at.confirmed.token()},
+             {"epoch", epoch}});
+  if (!producer.send_markers(static_cast<int>(sample.high_watermarks.size()), at.confirmed, epoch, marker_timeout)) {
+    log_.warn("topic-start markers not acknowledged: trying again", {{"epoch", epoch}});
+    return false;
+  }
+  markers_owed_ = false;
+  metrics_.topic_changes.increment();
+  return true;
+}
+
+// Takes the confirmed prefix. False when a delivery landed at an offset its partition had passed
+// already: another topic behind the same address (topic_identity.hpp). That event and the ones
+// after it stay unconfirmed, so the checkpoint stays before them and the next run, after its
+// markers, sends them again.
+bool relay::harvest(delivery_tracker& tracker, cursor& at) {
   const auto confirmed = tracker.take_confirmed();
-  if (confirmed.empty()) return;
+  std::size_t taken = 0;
   for (const auto& event : confirmed) {
+    if (!identity_.acknowledged(event.place.partition, event.place.offset)) {
+      markers_owed_ = true;
+      log_.warn("a delivery went to an offset its partition had passed: the topic is another one",
+                {{"partition", event.place.partition}, {"offset", event.place.offset}});
+      break;
+    }
     metrics_.delivery_seconds.observe(seconds_between(event.recorded_at, event.acked_at));
     if (hook_) hook_(event);
+    at.confirmed = event.position;
+    ++taken;
   }
-  metrics_.events.increment(static_cast<double>(confirmed.size()));
-  at.confirmed = confirmed.back().position;
+  metrics_.events.increment(static_cast<double>(taken));
+  return taken == confirmed.size();
 }
 
 // Saves the checkpoint when it moved, or proves the lock otherwise, every checkpoint_interval.
@@ -225,7 +315,7 @@ void relay::write_metrics_file() const {
 
 void relay::finish(event_producer& producer, delivery_tracker& tracker, leader_session& leader, cursor& at) {
   const bool drained = producer.flush(options_.shutdown_grace);
-  harvest(tracker, at);
+  (void)harvest(tracker, at);  // a changed topic found now is found again by the next leader
   save_if_moved(leader, at);
   log_.info("stopped publishing", {{"checkpoint", at.confirmed.token()},
                                    {"drained", drained ? "true" : "false"},

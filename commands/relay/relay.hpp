@@ -19,9 +19,11 @@
 #include <mutex>
 #include <stop_token>
 
+#include "commands/relay/bootstrap_source.hpp"
 #include "commands/relay/delivery_tracker.hpp"
 #include "commands/relay/relay_config.hpp"
 #include "commands/relay/relay_metrics.hpp"
+#include "commands/relay/topic_identity.hpp"
 #include "core/event_store.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -58,15 +60,22 @@ class relay {
     core::log_position confirmed;
     core::log_position saved;
   };
-  enum class run_end { stopped, producer_failed };
+  // broker_moved: the bootstrap file names new ports; topic_changed: a delivery went to another
+  // topic (topic_identity.hpp). Both start the next run at once, the others after a pause.
+  enum class run_end { stopped, producer_failed, broker_moved, topic_changed };
 
   void attempt_lead(leader_session& leader, const std::stop_token& stop);
   void lead(leader_session& leader, const std::stop_token& stop);
   run_end publish(leader_session& leader, log_reader& reader, cursor& at, const std::stop_token& stop);
+  run_end publish_run(event_producer& producer, delivery_tracker& tracker, leader_session& leader, log_reader& reader,
+                      cursor& at, const std::stop_token& stop);
+  core::key_values properties_for(const std::string& bootstrap) const;
+  bool confirm_topic(event_producer& producer, const cursor& at);
+  bool mark_topic_start(event_producer& producer, const topic_sample& sample, const cursor& at);
   void fill(event_producer& producer, log_reader& reader, delivery_tracker& tracker, cursor& at);
   bool produce_batch(event_producer& producer, delivery_tracker& tracker, cursor& at,
                      const std::vector<core::recorded_event>& events);
-  void harvest(delivery_tracker& tracker, cursor& at);
+  bool harvest(delivery_tracker& tracker, cursor& at);
   void keep_lead(leader_session& leader, cursor& at);
   bool save_if_moved(leader_session& leader, cursor& at);
   void report(const delivery_tracker& tracker, const cursor& at);
@@ -81,6 +90,10 @@ class relay {
   relay_metrics metrics_;
   core::key_values producer_properties_;
   core::event_store store_;  // the relay thread's own: the safe head for the lag gauge
+  bootstrap_source bootstrap_;
+  // What this process saw of the topic, across runs and leaderships (topic_identity.hpp).
+  topic_identity identity_;
+  bool markers_owed_ = false;  // a changed topic was found and its markers are not all acknowledged
   confirmed_hook hook_;
   std::chrono::steady_clock::time_point next_save_{};
   std::chrono::steady_clock::time_point next_report_{};

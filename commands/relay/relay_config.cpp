@@ -18,6 +18,7 @@ constexpr std::array shared_settings = {"CQRS_PG_URL", "CQRS_KAFKA_BOOTSTRAP", "
 
 const std::vector<core::setting_spec>& own_settings() {
   static const std::vector<core::setting_spec> specs = {
+    {"CQRS_KAFKA_BOOTSTRAP_FILE", "", "the embedded broker's bootstrap file: read at every connection, followed when it changes (a restarted broker's new ports); CQRS_KAFKA_BOOTSTRAP is used while it is missing"},
     {"CQRS_RELAY_NAME", "main", "relay identity: its checkpoint and leadership lock ([A-Za-z0-9_.-], 1-100)"},
     {"CQRS_RELAY_BATCH", "2000", "events per read of the global log (1-10000)"},
     {"CQRS_RELAY_POLL_MS", "100", "polling fallback: read again after this long without a notification (1-60000)"},
@@ -69,6 +70,7 @@ relay_options load_options(const core::settings_source& source) {
   relay_options o;
   o.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
   o.kafka = core::load_kafka_config(source);
+  o.bootstrap_file = source.text("CQRS_KAFKA_BOOTSTRAP_FILE", "");
   o.name = load_name(source);
   o.batch = count(source, "CQRS_RELAY_BATCH", 2000, 1, 10000);
   o.poll = source.milliseconds("CQRS_RELAY_POLL_MS", o.poll, 1ms, 60000ms);

@@ -16,6 +16,7 @@ struct relay_metrics {
   core::counter& kafka_errors;        // librdkafka client errors (brokers down, ...)
   core::counter& store_errors;        // PostgreSQL failures while leading
   core::counter& leadership_losses;
+  core::counter& topic_changes;       // topics found not to be the checkpoint's, and marked
   core::gauge& leader;                // 1 while this instance publishes
   core::gauge& lag_events;            // safe head minus checkpoint, approximately (see README)
   core::gauge& lag_seconds;           // age of the oldest event not yet confirmed

@@ -130,6 +130,8 @@ start_kafka() {
   # The bootstrap file is written atomically (write, rename) once the brokers listen.
   wait_for 20 test -s "$file" || { cat "$dir/kafka/broker.log" >&2; die "Kafka broker did not start"; }
   write_setting "$dir" CQRS_KAFKA_BOOTSTRAP "$(cat "$file")"
+  # Relay and projector follow the file: a restarted broker listens on new ports and rewrites it.
+  write_setting "$dir" CQRS_KAFKA_BOOTSTRAP_FILE "$file"
   write_setting "$dir" CQRS_KAFKA_TOPIC "$topic"
 }
 
