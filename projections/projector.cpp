@@ -4,7 +4,6 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <set>
@@ -15,6 +14,7 @@
 #include <pqxx/pqxx>
 
 #include "core/errors.hpp"
+#include "core/kafka_bootstrap.hpp"
 #include "projections/redis_client.hpp"
 
 namespace cqrs::projections {
@@ -61,20 +61,10 @@ core::kafka::conf_ptr consumer_conf(const projector_config& config, void* opaque
   return conf;
 }
 
-// The embedded broker's bootstrap file, trimmed; empty when missing (a broker (re)starting).
-// (commands/relay/bootstrap_source.cpp reads it the same way; projections do not depend on commands.)
-std::string read_bootstrap_file(const std::string& path) {
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 // With a bootstrap file, the list it holds now: the one the environment gave may be stale.
 projector_config with_current_bootstrap(projector_config config) {
   if (config.bootstrap_file.empty()) return config;
-  if (auto bootstrap = read_bootstrap_file(config.bootstrap_file); !bootstrap.empty()) config.bootstrap = bootstrap;
+  if (auto bootstrap = core::kafka::read_bootstrap_file(config.bootstrap_file); !bootstrap.empty()) config.bootstrap = bootstrap;
   return config;
 }
 
@@ -899,7 +889,7 @@ void projector::follow_bootstrap_file() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_bootstrap_check_) return;
   next_bootstrap_check_ = now + bootstrap_check_interval;
-  auto bootstrap = read_bootstrap_file(config_.bootstrap_file);
+  auto bootstrap = core::kafka::read_bootstrap_file(config_.bootstrap_file);
   if (bootstrap.empty() || bootstrap == config_.bootstrap) return;
   log_.warn("the broker moved (new bootstrap file): reconnecting", {{"bootstrap", bootstrap}});
   apply_gathered();

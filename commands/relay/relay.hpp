@@ -19,7 +19,7 @@
 #include <mutex>
 #include <stop_token>
 
-#include "commands/relay/bootstrap_source.hpp"
+#include "core/kafka_bootstrap.hpp"
 #include "commands/relay/delivery_tracker.hpp"
 #include "commands/relay/relay_config.hpp"
 #include "commands/relay/relay_metrics.hpp"
@@ -90,7 +90,7 @@ class relay {
   relay_metrics metrics_;
   core::key_values producer_properties_;
   core::event_store store_;  // the relay thread's own: the safe head for the lag gauge
-  bootstrap_source bootstrap_;
+  core::kafka::bootstrap_source bootstrap_;
   // What this process saw of the topic, across runs and leaderships (topic_identity.hpp).
   topic_identity identity_;
   bool markers_owed_ = false;  // a changed topic was found and its markers are not all acknowledged

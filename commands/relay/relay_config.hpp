@@ -18,7 +18,7 @@ namespace cqrs::commands::relay {
 struct relay_options {
   std::string pg_url;
   core::kafka_config kafka;
-  // The embedded broker's bootstrap file (bootstrap_source.hpp); empty: kafka.bootstrap only.
+  // The embedded broker's bootstrap file (core/kafka_bootstrap.hpp); empty: kafka.bootstrap only.
   std::string bootstrap_file;
   // Identifies the relay's checkpoint (with the topic) and its leadership lock: relays with the
   // same name and topic are one relay, of which one instance publishes at a time.

@@ -17,7 +17,7 @@
 #include <set>
 #include <thread>
 
-#include "commands/relay/bootstrap_source.hpp"
+#include "core/kafka_bootstrap.hpp"
 #include "commands/relay/message_format.hpp"
 #include "projections/product/product_projections.hpp"
 #include "projections/projector.hpp"
@@ -58,7 +58,7 @@ class broker_process {
     REQUIRE(posix_spawn(&pid_, binary.c_str(), nullptr, nullptr, const_cast<char**>(argv.data()), environ) == 0);
     std::string bootstrap;
     REQUIRE(eventually([&] {
-      bootstrap = commands::relay::read_bootstrap_file(file_);
+      bootstrap = core::kafka::read_bootstrap_file(file_);
       return !bootstrap.empty() && bootstrap != previous;
     }, 20s));
     return bootstrap;

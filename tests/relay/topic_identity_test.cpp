@@ -1,5 +1,5 @@
 // How the relay tells its topic from another one (commands/relay/topic_identity.hpp), and how it
-// follows the embedded broker's bootstrap file (bootstrap_source.hpp). No Kafka needed.
+// follows the embedded broker's bootstrap file (core/kafka_bootstrap.hpp). No Kafka needed.
 
 #include <doctest/doctest.h>
 
@@ -7,10 +7,11 @@
 #include <fstream>
 #include <thread>
 
-#include "commands/relay/bootstrap_source.hpp"
+#include "core/kafka_bootstrap.hpp"
 #include "commands/relay/topic_identity.hpp"
 
 using namespace cqrs::commands::relay;
+using cqrs::core::kafka::bootstrap_source;
 using namespace std::chrono_literals;
 
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
 
-// Where the relay finds Kafka. A literal list (CQRS_KAFKA_BOOTSTRAP: a real cluster, whose
+// Where a Kafka client (the relay, the projector) finds the brokers. A literal list (CQRS_KAFKA_BOOTSTRAP: a real cluster, whose
 // addresses do not change) is used as it is. The embedded broker listens on new random ports at
 // every start and publishes them in its bootstrap file (written whole, by rename), so with
 // CQRS_KAFKA_BOOTSTRAP_FILE set the relay reads the list from the file, and notices when a
@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-namespace cqrs::commands::relay {
+namespace cqrs::core::kafka {
 
 // The file's content without surrounding white space; empty when it is missing or unreadable.
 std::string read_bootstrap_file(const std::filesystem::path& file);
@@ -37,4 +37,4 @@ class bootstrap_source {
   std::chrono::steady_clock::time_point next_check_{};
 };
 
-}  // namespace cqrs::commands::relay
+}  // namespace cqrs::core::kafka

@@ -1,9 +1,9 @@
-#include "commands/relay/bootstrap_source.hpp"
+#include "core/kafka_bootstrap.hpp"
 
 #include <fstream>
 #include <iterator>
 
-namespace cqrs::commands::relay {
+namespace cqrs::core::kafka {
 
 std::string read_bootstrap_file(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -35,4 +35,4 @@ bool bootstrap_source::moved() {
   return !from_file.empty() && from_file != in_use_;
 }
 
-}  // namespace cqrs::commands::relay
+}  // namespace cqrs::core::kafka
