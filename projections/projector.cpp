@@ -894,8 +894,7 @@ void projector::follow_bootstrap_file() {
   log_.warn("the broker moved (new bootstrap file): reconnecting", {{"bootstrap", bootstrap}});
   apply_gathered();
   save_checkpoints(false);
-  progress_.clear();
-  next_offset_.clear();
+  forget_partitions();  // the new consumer's assignment brings them back, checkpointed
   config_.bootstrap = std::move(bootstrap);
   rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   watermarks_.reset();  // before the new one: one watcher thread at a time
@@ -948,7 +947,9 @@ void projector::restart_checkpointed_offsets(std::int32_t partition, std::int64_
         target->info().name, partition, offset - 1);
   }
   tx.commit();
-  if (const auto it = progress_.find(partition); it != progress_.end()) it->second.offset = offset - 1;
+  for (auto& [target, model] : models_) {
+    if (const auto it = model.applied.find(partition); it != model.applied.end()) it->second.offset = offset - 1;
+  }
 }
 
 // ---- end of broker identity ----
