@@ -1,4 +1,4 @@
-// The broker-restart fault (issue 20, item 2), with a broker of the test's own so that the shared
+// The broker-restart fault, with a broker of the test's own so that the shared
 // one stays up for the other suites: a projector is down while 20 quiet products are restocked,
 // the relay's checkpoint passes the restocks, the broker is killed with SIGKILL and started again
 // on new ports with a new, empty topic. Relay and projector must follow the bootstrap file by
