@@ -61,23 +61,7 @@ pg_totals() {
       ON l.projection = 'product_catalog_$scope' AND l.model = r.model"
 }
 
-# Events not yet applied, over every projection of this run's scope (`cqrs projections`, exact).
-lag() { "$CQRS" projections | jq -s 'map(.lag_events) | add'; }
 caught_up() { [ "$(lag)" = "0" ]; }
-
-redis_digest() {
-  local model key
-  model=$(redis-cli -u "$CQRS_REDIS_URL" GET "cqrs:projection:product_detail_$scope:live")
-  for key in $(redis-cli -u "$CQRS_REDIS_URL" --scan --pattern "$model:product:*" | sed "s/^$model://" | sort); do
-    echo "$key $(redis-cli -u "$CQRS_REDIS_URL" HGETALL "$model:$key" | paste -sd' ')"
-  done
-}
-
-pg_digest() {
-  psql -X -A -t "$CQRS_PG_URL" -c "SELECT r.product_id, r.sku, r.on_hand, r.reserved, r.available, r.stream_version
-    FROM product_catalog_rows r JOIN projection_live_models l
-      ON l.projection = 'product_catalog_$scope' AND l.model = r.model ORDER BY r.product_id"
-}
 
 # Every event applied exactly once: both live models equal a fresh rebuild from the event store.
 expect_models_equal_rebuild() {
@@ -87,4 +71,40 @@ expect_models_equal_rebuild() {
   "$CQRS" rebuild --all >/dev/null || fail "rebuild failed"
   [ "$(redis_digest)" = "$redis_live" ] || fail "the Redis model differs from a rebuild"
   [ "$(pg_digest)" = "$pg_live" ] || fail "the PostgreSQL model differs from a rebuild"
+}
+
+# start_fault_world PREFIX LOG_LEVEL: this run's scope (PREFIX<run>), a relay and a projector
+# (its log in $work/projector.log), stopped on exit with the services restored, and $products
+# products; restock_all restocks each once, expected/totals_are_expected say what the catalog must
+# show once every restock so far is applied. Call it at the top level of the test (not in a
+# subshell): it sets the test's variables and its EXIT trap.
+start_fault_world() {
+  scope="$1$RUN"
+  category="product_$scope"
+  export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="$1$RUN" CQRS_LOG_LEVEL=$2
+  work=$(mktemp -d)
+  projector=0
+  finish() {
+    restore_services
+    stop_relay
+    [ "$projector" -ne 0 ] && kill -TERM "$projector" 2>/dev/null && wait "$projector" 2>/dev/null
+    rm -rf "$work"
+    return 0
+  }
+  trap finish EXIT
+
+  start_relay "$work"
+  "$CQRS" projector 2>>"$work/projector.log" &
+  projector=$!
+
+  products=10
+  for p in $(seq 1 $products); do created "$category-p$p" "SKU-$RUN-$p" 100 50; done
+  restocks=0
+  restock_all() {
+    for p in $(seq 1 $products); do restocked "$category-p$p" 1; done
+    restocks=$((restocks + 1))
+  }
+  # "count sum(on_hand) sum(version)" once every restock so far is applied.
+  expected() { echo "$products $((products * (50 + restocks))) $((products * (1 + restocks)))"; }
+  totals_are_expected() { [ "$(pg_totals)" = "$(expected)" ]; }
 }

@@ -27,3 +27,21 @@ expect_status() {
   "$@" >/tmp/e2e.$RUN.out 2>/tmp/e2e.$RUN.err || got=$?
   [ "$got" -eq "$want" ] || { cat /tmp/e2e.$RUN.err >&2; fail "$* exited $got, expected $want"; }
 }
+
+# Events not yet applied, over every projection of this run's scope (`cqrs projections`, exact).
+lag() { "$CQRS" projections | jq -s 'map(.lag_events) | add'; }
+
+# The live models of this run's scope ($scope), one line per product, for comparing with a rebuild.
+redis_digest() {
+  local model key
+  model=$(redis-cli -u "$CQRS_REDIS_URL" GET "cqrs:projection:product_detail_$scope:live")
+  for key in $(redis-cli -u "$CQRS_REDIS_URL" --scan --pattern "$model:product:*" | sed "s/^$model://" | sort); do
+    echo "$key $(redis-cli -u "$CQRS_REDIS_URL" HGETALL "$model:$key" | paste -sd' ')"
+  done
+}
+
+pg_digest() {
+  psql -X -A -t "$CQRS_PG_URL" -c "SELECT r.product_id, r.sku, r.on_hand, r.reserved, r.available, r.stream_version
+    FROM product_catalog_rows r JOIN projection_live_models l
+      ON l.projection = 'product_catalog_$scope' AND l.model = r.model ORDER BY r.product_id"
+}

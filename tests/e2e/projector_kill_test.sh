@@ -43,25 +43,12 @@ for round in $(seq 1 30); do
   fi
 done
 
-lag() { "$CQRS" projections | jq -s 'map(.lag_events) | add'; }
 deadline=$((SECONDS + 90))
 until [ "$(lag)" = "0" ]; do
   [ $SECONDS -ge $deadline ] && { tail -20 "$work/projector.log" >&2; fail "projectors did not catch up: lag $(lag)"; }
   sleep 0.5
 done
 
-redis_digest() {
-  local model key
-  model=$(redis-cli -u "$CQRS_REDIS_URL" GET "cqrs:projection:product_detail_$scope:live")
-  for key in $(redis-cli -u "$CQRS_REDIS_URL" --scan --pattern "$model:product:*" | sed "s/^$model://" | sort); do
-    echo "$key $(redis-cli -u "$CQRS_REDIS_URL" HGETALL "$model:$key" | paste -sd' ')"
-  done
-}
-pg_digest() {
-  psql -X -A -t "$CQRS_PG_URL" -c "SELECT r.product_id, r.sku, r.on_hand, r.reserved, r.available, r.stream_version
-    FROM product_catalog_rows r JOIN projection_live_models l
-      ON l.projection = 'product_catalog_$scope' AND l.model = r.model ORDER BY r.product_id"
-}
 redis_live=$(redis_digest)
 pg_live=$(pg_digest)
 [ "$(wc -l <<<"$pg_live")" -eq 20 ] || fail "catalog has $(wc -l <<<"$pg_live") products"

@@ -2,34 +2,7 @@
 # once PostgreSQL is back both read models hold every event exactly once (equal to a rebuild).
 . "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 
-scope="pgr$RUN"
-category="product_$scope"
-export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="pgr$RUN" CQRS_LOG_LEVEL=warn
-work=$(mktemp -d)
-projector=0
-finish() {
-  restore_services
-  stop_relay
-  [ "$projector" -ne 0 ] && kill -TERM "$projector" 2>/dev/null && wait "$projector" 2>/dev/null
-  rm -rf "$work"
-  return 0
-}
-trap finish EXIT
-
-start_relay "$work"
-"$CQRS" projector 2>>"$work/projector.log" &
-projector=$!
-
-products=10
-for p in $(seq 1 $products); do created "$category-p$p" "SKU-$RUN-$p" 100 50; done
-restocks=0
-restock_all() {
-  for p in $(seq 1 $products); do restocked "$category-p$p" 1; done
-  restocks=$((restocks + 1))
-}
-# "count sum(on_hand) sum(version)" once every restock so far is applied.
-expected() { echo "$products $((products * (50 + restocks))) $((products * (1 + restocks)))"; }
-totals_are_expected() { [ "$(pg_totals)" = "$(expected)" ]; }
+start_fault_world pgr warn
 
 restock_all
 eventually 60 "the catalog before any fault" totals_are_expected

@@ -3,33 +3,7 @@
 # runs again (SIGCONT) its models catch up, and both equal a rebuild (every event applied once).
 . "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 
-scope="frz$RUN"
-category="product_$scope"
-export CQRS_PROJECTION_SCOPE=$scope CQRS_PROJECTOR_GROUP="frz$RUN" CQRS_LOG_LEVEL=info
-work=$(mktemp -d)
-projector=0
-finish() {
-  restore_services
-  stop_relay
-  [ "$projector" -ne 0 ] && kill -TERM "$projector" 2>/dev/null && wait "$projector" 2>/dev/null
-  rm -rf "$work"
-  return 0
-}
-trap finish EXIT
-
-start_relay "$work"
-"$CQRS" projector 2>>"$work/projector.log" &
-projector=$!
-
-products=10
-for p in $(seq 1 $products); do created "$category-p$p" "SKU-$RUN-$p" 100 50; done
-restocks=0
-restock_all() {
-  for p in $(seq 1 $products); do restocked "$category-p$p" 1; done
-  restocks=$((restocks + 1))
-}
-expected() { echo "$products $((products * (50 + restocks))) $((products * (1 + restocks)))"; }
-totals_are_expected() { [ "$(pg_totals)" = "$(expected)" ]; }
+start_fault_world frz info
 
 eventually 60 "the catalog before the freeze" totals_are_expected
 eventually 60 "both models caught up before the freeze" caught_up

@@ -534,9 +534,11 @@ struct send_outcome {
   std::string first_refusal;
 };
 
-// Open loop: command i is due at start + i / rate; a free connection takes the next due command.
-send_outcome send_restocks(const sender_settings& settings, ack_inbox& inbox) {
-  send_outcome outcome;
+// Open loop: command i is due at start + i / rate over a random product; a free connection takes
+// the next due command and runs `command(connection, id, due)`. Returns the seconds from the first
+// due time to the last answer.
+template <typename Command>
+double open_loop(const sender_settings& settings, Command command) {
   const auto total = static_cast<std::uint64_t>(settings.rate * static_cast<double>(settings.duration.count()));
   const auto period = std::chrono::duration<double>(1.0 / settings.rate);
   std::uint64_t next = 0;
@@ -549,23 +551,30 @@ send_outcome send_restocks(const sender_settings& settings, ack_inbox& inbox) {
       const auto due = start + std::chrono::duration_cast<bench_clock::duration>(period * static_cast<double>(next++));
       timer.expires_at(due);
       co_await timer.async_wait(asio::use_awaitable);
-      const auto sent = bench_clock::now();
-      if (sent - due > std::chrono::milliseconds(1)) ++outcome.late;
-      const auto& id = settings.ids[pick(random)];
-      auto request = json_post(settings.address, "/v1/products/" + id + "/restock", settings.token, R"({"quantity":1})");
-      ++outcome.sent;
-      const auto answer = co_await connection.exchange(request);
-      const auto at = bench_clock::now();
-      if (!is_2xx(answer)) {
-        if (outcome.non_2xx++ == 0) outcome.first_refusal = fmt::format("{} {}", answer.result_int(), answer.body());
-        continue;
-      }
-      ++outcome.acked;
-      outcome.ack_us.push_back(micros_between(sent, at));
-      inbox.push({id, acknowledged_version(answer), at});
+      co_await command(connection, settings.ids[pick(random)], due);
     }
   });
-  outcome.seconds = std::chrono::duration<double>(bench_clock::now() - start).count();
+  return std::chrono::duration<double>(bench_clock::now() - start).count();
+}
+
+send_outcome send_restocks(const sender_settings& settings, ack_inbox& inbox) {
+  send_outcome outcome;
+  outcome.seconds = open_loop(settings, [&](http_connection& connection, const std::string& id,
+                                            bench_clock::time_point due) -> asio::awaitable<void> {
+    const auto sent = bench_clock::now();
+    if (sent - due > std::chrono::milliseconds(1)) ++outcome.late;
+    auto request = json_post(settings.address, "/v1/products/" + id + "/restock", settings.token, R"({"quantity":1})");
+    ++outcome.sent;
+    const auto answer = co_await connection.exchange(request);
+    const auto at = bench_clock::now();
+    if (!is_2xx(answer)) {
+      if (outcome.non_2xx++ == 0) outcome.first_refusal = fmt::format("{} {}", answer.result_int(), answer.body());
+      co_return;
+    }
+    ++outcome.acked;
+    outcome.ack_us.push_back(micros_between(sent, at));
+    inbox.push({id, acknowledged_version(answer), at});
+  });
   return outcome;
 }
 
@@ -666,26 +675,13 @@ asio::awaitable<void> restock_and_read(http_connection& connection, const sender
   if (out.first_bad_read.empty()) out.first_bad_read = fmt::format("{} {}", seen.result_int(), seen.body());
 }
 
-// Open loop as send_restocks: command i is due at start + i / rate; a free connection takes the
-// next due command and then reads it back before it takes another.
+// Open loop as send_restocks; a connection reads each command back before it takes another.
 ryw_outcome send_and_read(const sender_settings& settings) {
   ryw_outcome out;
-  const auto total = static_cast<std::uint64_t>(settings.rate * static_cast<double>(settings.duration.count()));
-  const auto period = std::chrono::duration<double>(1.0 / settings.rate);
-  std::uint64_t next = 0;
-  std::mt19937_64 random(42);
-  std::uniform_int_distribution<std::size_t> pick(0, settings.ids.size() - 1);
-  const auto start = bench_clock::now() + std::chrono::milliseconds(200);  // after the connects
-  run_connections(settings.address, settings.connections, [&](http_connection& connection) -> asio::awaitable<void> {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (next < total) {
-      const auto due = start + std::chrono::duration_cast<bench_clock::duration>(period * static_cast<double>(next++));
-      timer.expires_at(due);
-      co_await timer.async_wait(asio::use_awaitable);
-      co_await restock_and_read(connection, settings, settings.ids[pick(random)], due, out);
-    }
+  out.commands.seconds = open_loop(settings, [&](http_connection& connection, const std::string& id,
+                                                 bench_clock::time_point due) -> asio::awaitable<void> {
+    co_await restock_and_read(connection, settings, id, due, out);
   });
-  out.commands.seconds = std::chrono::duration<double>(bench_clock::now() - start).count();
   return out;
 }
 
