@@ -15,12 +15,14 @@
 namespace cqrs::gateway {
 
 class router;
+class read_model_lag;
 
 // What a domain's routes are built with; all of it outlives the router.
 struct domain_context {
   const gateway_config& config;
   const command_caches& caches;
   commands::pipeline_options pipeline;
+  const read_model_lag& lag;  // reads served from a model say how stale it is
 };
 
 struct gateway_domain {

@@ -22,6 +22,7 @@
 #include "gateway/http_server.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/operations_routes.hpp"
+#include "gateway/read_model_lag.hpp"
 #include "gateway/domain.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/router.hpp"
@@ -61,10 +62,11 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
 }
 
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
-                const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis) {
-  add_domain_routes(routes, {config, *settings.caches, settings.pipeline});
+                const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
+                const read_model_lag& lag) {
+  add_domain_routes(routes, {config, *settings.caches, settings.pipeline, lag});
   add_stream_routes(routes, config);
-  add_operations_routes(routes, {config, registry, postgres, redis});
+  add_operations_routes(routes, {config, registry, postgres, redis, lag});
 }
 
 int serve(const gateway_config& config) {
@@ -79,11 +81,14 @@ int serve(const gateway_config& config) {
   const jwt_verifier tokens(config.auth);
   rate_limiter limiter(config.rate_limit);
   const cors_policy cors(config.cors_origins);
+  // Before the pools: their last queued measurements write into it.
+  read_model_lag lag;
   worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, settings, postgres, redis);
+  add_routes(routes, config, registry, settings, postgres, redis, lag);
+  const read_model_lag_monitor lag_monitor(lag, postgres, config);
   // The cached commands' appends (an I/O thread hands them over; see command_routes.hpp):
   // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least
   // one: a queue of 0 means no waiting for a pool thread, and the committer holds no thread).

@@ -16,6 +16,7 @@
 #include "core/metrics.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_metrics.hpp"
+#include "gateway/read_model_lag.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 #include "gateway/worker_pool.hpp"
@@ -143,18 +144,6 @@ step readyz(const operations_dependencies& deps) {
 
 // ---- /metrics --------------------------------------------------------------------------------------
 
-// Sequence numbers between two positions: an upper bound of the events between them (exact
-// unless transactions interleave or appends rolled back), as the relay's own lag gauge counts.
-double seq_distance(const core::log_position& ahead, const core::log_position& behind) {
-  if (ahead <= behind) return 0;
-  return std::max(1.0, static_cast<double>(ahead.seq()) - static_cast<double>(behind.seq()));
-}
-
-core::log_position position_of(const std::string& token) {
-  auto parsed = core::log_position::parse(token);
-  return parsed.ok() ? parsed.value() : core::log_position{};
-}
-
 void publish_relay(core::metrics_registry& registry, const std::string& relay, core::log_position head,
                    const std::optional<projections::relay_checkpoint_state>& checkpoint) {
   const core::metric_labels labels{{"relay", relay}};
@@ -204,6 +193,22 @@ void refresh_lag(worker_context& workers, const operations_dependencies& deps) {
   publish_projections(deps.registry, partitions, checkpoint ? position_of(checkpoint->log_position) : core::log_position{});
 }
 
+// What the Read-Model-Lag header says, per projection: seconds behind the store (see
+// read_model_lag.hpp), and how old that measurement is.
+void publish_staleness(core::metrics_registry& registry, const read_model_lag& lag) {
+  const auto now = read_model_lag::clock::now();
+  for (const auto& projection : lag.projections()) {
+    const auto figures = lag.of(projection, now);
+    if (!figures) continue;
+    registry.make_gauge("cqrs_read_model_lag_seconds", "How long ago the event store was where the read model is",
+                        {{"projection", projection}})
+        .set(figures->seconds);
+    registry.make_gauge("cqrs_read_model_lag_measured_ago_seconds", "Age of the read-model lag measurement",
+                        {{"projection", projection}})
+        .set(figures->measured_ago);
+  }
+}
+
 http_response render_metrics(worker_context& workers, const operations_dependencies& deps) {
   auto& failures = deps.registry.make_counter("cqrs_metrics_refresh_failures_total",
                                               "Scrapes whose lag gauges could not be refreshed from PostgreSQL");
@@ -214,6 +219,7 @@ http_response render_metrics(worker_context& workers, const operations_dependenc
     // gauges keep their last values and this counter says they are stale.
     failures.increment();
   }
+  publish_staleness(deps.registry, deps.lag);
   http_metrics::publish_pool_state(deps.registry, pool_kind::postgres, deps.postgres.busy(), deps.postgres.queued());
   http_metrics::publish_pool_state(deps.registry, pool_kind::redis, deps.redis.busy(), deps.redis.queued());
   return {200, {{"Content-Type", "text/plain; version=0.0.4"}}, deps.registry.render()};

@@ -10,6 +10,8 @@ class metrics_registry;
 
 namespace cqrs::gateway {
 
+class read_model_lag;
+
 class router;
 class worker_pool;
 struct gateway_config;
@@ -19,6 +21,7 @@ struct operations_dependencies {
   core::metrics_registry& registry;
   const worker_pool& postgres;
   const worker_pool& redis;
+  const read_model_lag& lag;
 };
 
 void add_operations_routes(router& r, operations_dependencies deps);

@@ -30,10 +30,13 @@ struct projection_partition_state {
   std::int64_t offset = 0;
   double age_seconds = 0;         // since the projector last saved it
   bool caught_up_since_relay = false;  // caught_up_as_of at or after the relay checkpoint's time
+  // The relay's position when the partition was last caught up ('' when no mark that old is
+  // kept): the partition holds everything published through it.
+  std::string caught_up_through;
 };
 
-// Every projection's checkpoint rows, by projection then partition; projections with a live model
-// but no checkpoint yet appear with partition -1.
+// Every projection's checkpoint rows (Redis ones included), by projection then partition;
+// projections with a PostgreSQL live model but no checkpoint yet appear with partition -1.
 std::vector<projection_partition_state> read_projection_checkpoints(pqxx::transaction_base& tx,
                                                                     const std::string& relay_name,
                                                                     const std::string& topic);

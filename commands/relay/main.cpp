@@ -15,6 +15,7 @@
 #include "commands/relay/relay.hpp"
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "core/supervision.hpp"
 
 extern char** environ;
 
@@ -45,9 +46,11 @@ void wait_for_stop(const sigset_t& signals, std::jthread& worker, const std::ato
   worker.request_stop();
 }
 
-int serve(const relay_process_config& config, const sigset_t& signals) {
+int serve(const relay_process_config& config, const core::settings_source& source, const sigset_t& signals) {
   const core::logger log("cqrs-relay", config.log);
   core::metrics_registry registry;
+  const auto restarts = core::publish_supervisor_restarts(source, registry);
+  if (restarts > 0) log.warn("started again by the supervisor", {{"restarts", std::to_string(restarts)}});
   relay publisher(config.relay, log, registry);
   std::atomic<bool> finished{false};
   std::jthread worker([&](std::stop_token stop) {
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
       std::cout << core::settings_help("cqrs-relay", "Publishes the event store's global log to Kafka.", relay_settings());
       return EXIT_SUCCESS;
     }
-    return serve(load_relay_config(source), signals);
+    return serve(load_relay_config(source), source, signals);
   } catch (const core::config_error& e) {
     std::cerr << "cqrs-relay: " << e.what() << "\n(try --help)\n";
     return exit_usage;

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/supervision.hpp"
+
 namespace cqrs::commands::relay {
 
 namespace {
@@ -118,6 +120,7 @@ const std::vector<core::setting_spec>& relay_settings() {
       if (std::find(shared_settings.begin(), shared_settings.end(), spec.env) != shared_settings.end()) all.push_back(spec);
     }
     all.insert(all.end(), own_settings().begin(), own_settings().end());
+    all.push_back(core::supervisor_restarts_spec());
     return all;
   }();
   return specs;

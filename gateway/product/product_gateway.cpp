@@ -12,7 +12,7 @@ using commands::product::product_aggregate;
 
 void add_routes(router& r, const domain_context& context) {
   add_product_command_routes(r, {context.caches.find<product_aggregate>(), context.pipeline});
-  add_product_query_routes(r, context.config);
+  add_product_query_routes(r, context.config, &context.lag);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "gateway/json_fields.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/problem.hpp"
+#include "gateway/read_model_lag.hpp"
 #include "gateway/redis_async.hpp"
 #include "gateway/request_target.hpp"
 #include "gateway/product/redis_product_reads.hpp"
@@ -117,7 +118,14 @@ product_view from_state(const std::string& id, const commands::product::product_
 struct product_read {
   std::string id;
   std::optional<stream_wait> wait;
+  const read_model_lag* lag = nullptr;  // outlives the router
 };
+
+// An answer from a read model carries its staleness (read_model_lag.hpp).
+http_response from_model(http_response response, const read_model_lag* lag, std::string_view projection) {
+  if (lag != nullptr) lag->mark(response, projection);
+  return response;
+}
 
 step read_catalog_step(const product_read& read) {
   return offload{pool_kind::postgres,
@@ -125,7 +133,7 @@ step read_catalog_step(const product_read& read) {
                    const auto row = read_only(workers, [&](pqxx::transaction_base& tx) {
                      return projections::read_catalog_product(tx, read.id, catalog_projection);
                    });
-                   return row ? product_response(*row) : not_found(read.id);
+                   return row ? from_model(product_response(*row), read.lag, catalog_projection) : not_found(read.id);
                  },
                  std::chrono::milliseconds{0}};
 }
@@ -145,7 +153,9 @@ redis_call read_redis_step(const product_read& read, const product_detail_reads&
 // again after the poll delay, until the deadline; a miss goes to PostgreSQL (whose own check
 // then applies).
 step answer_hit(const product_read& read, const product_detail_reads& reads, const product_view& view) {
-  if (!read.wait || view.version >= read.wait->version) return product_response(view);
+  if (!read.wait || view.version >= read.wait->version) {
+    return from_model(product_response(view), read.lag, detail_projection);
+  }
   return look_again(read.wait->wait, read_redis_step(read, reads));
 }
 
@@ -187,7 +197,8 @@ step read_strong_step(std::string id, core::stream_id stream) {
       [id] { return not_found(id); });
 }
 
-step get_product(request_context& ctx, const gateway_config& config, const product_detail_reads& reads) {
+step get_product(request_context& ctx, const gateway_config& config, const product_detail_reads& reads,
+                 const read_model_lag* lag) {
   std::vector<field_error> errors;
   const auto id = ctx.params.at("id");
   auto stream = stream_of(commands::product::product_aggregate::category, id);
@@ -196,10 +207,10 @@ step get_product(request_context& ctx, const gateway_config& config, const produ
   auto wait = read_min_position(ctx.request, config, errors);
   if (!errors.empty()) return invalid(std::move(errors));
   if (strong) return read_strong_step(id, std::move(*stream));
-  if (!wait) return read_redis_step(product_read{id, std::nullopt}, reads);
+  if (!wait) return read_redis_step(product_read{id, std::nullopt, lag}, reads);
   // One stream is read: only its own progress counts, whatever the rest of the log does.
-  return at_stream_version(*wait, std::move(*stream), [id, reads = &reads](stream_wait resolved) {
-    return read_redis_step(product_read{id, std::move(resolved)}, *reads);
+  return at_stream_version(*wait, std::move(*stream), [id, reads = &reads, lag](stream_wait resolved) {
+    return read_redis_step(product_read{id, std::move(resolved), lag}, *reads);
   });
 }
 
@@ -289,49 +300,53 @@ http_response catalog_page(std::vector<projections::catalog_entry> entries, int 
   return json_response(200, json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
 }
 
-step search_step(projections::catalog_query query) {
+step search_step(projections::catalog_query query, const read_model_lag* lag) {
   return offload{pool_kind::postgres,
-                 [query](worker_context& workers) -> step {
+                 [query, lag](worker_context& workers) -> step {
                    auto page = query;
                    page.limit = query.limit + 1;
                    auto entries = read_only(workers, [&](pqxx::transaction_base& tx) {
                      return projections::query_catalog(tx, page);
                    });
-                   return catalog_page(std::move(entries), query.limit);
+                   return from_model(catalog_page(std::move(entries), query.limit), lag, catalog_projection);
                  },
                  std::chrono::milliseconds{0}};
 }
 
-step search_products(request_context& ctx, const gateway_config& config) {
+step search_products(request_context& ctx, const gateway_config& config, const read_model_lag* lag) {
   std::vector<field_error> errors;
   auto query = catalog_query_of(ctx.request, errors);
   const auto wait = read_min_position(ctx.request, config, errors);
   if (!errors.empty()) return invalid(std::move(errors));
-  return after_position(wait, catalog_projection, [query = std::move(query)] { return search_step(query); });
+  return after_position(wait, catalog_projection,
+                        [query = std::move(query), lag] { return search_step(query, lag); });
 }
 
 }  // namespace
 
 namespace {
 
-void add_routes(router& r, const gateway_config& config, std::shared_ptr<const product_detail_reads> reads) {
+void add_routes(router& r, const gateway_config& config, std::shared_ptr<const product_detail_reads> reads,
+                const read_model_lag* lag) {
   // The configuration outlives the router (main builds both), so handlers may keep a pointer.
   const auto* settings = &config;
   r.add(route_spec{"GET", "/v1/products/{id}", access_policy::anyone(),
-                   [settings, reads](request_context& ctx) { return get_product(ctx, *settings, *reads); }, false});
+                   [settings, reads, lag](request_context& ctx) { return get_product(ctx, *settings, *reads, lag); },
+                   false});
   r.add(route_spec{"GET", "/v1/products", access_policy::anyone(),
-                   [settings](request_context& ctx) { return search_products(ctx, *settings); }, false});
+                   [settings, lag](request_context& ctx) { return search_products(ctx, *settings, lag); }, false});
 }
 
 }  // namespace
 
-void add_product_query_routes(router& r, const gateway_config& config, const product_detail_reads& reads) {
+void add_product_query_routes(router& r, const gateway_config& config, const product_detail_reads& reads,
+                              const read_model_lag* lag) {
   // Not owned: the caller keeps `reads` alive for as long as the router.
-  add_routes(r, config, std::shared_ptr<const product_detail_reads>(std::shared_ptr<void>{}, &reads));
+  add_routes(r, config, std::shared_ptr<const product_detail_reads>(std::shared_ptr<void>{}, &reads), lag);
 }
 
-void add_product_query_routes(router& r, const gateway_config& config) {
-  add_routes(r, config, std::make_shared<const product_detail_reads>(detail_projection));
+void add_product_query_routes(router& r, const gateway_config& config, const read_model_lag* lag) {
+  add_routes(r, config, std::make_shared<const product_detail_reads>(detail_projection), lag);
 }
 
 }  // namespace cqrs::gateway

@@ -10,12 +10,15 @@ namespace cqrs::gateway {
 
 class router;
 class product_detail_reads;
+class read_model_lag;
 struct gateway_config;
 
-// `reads` must outlive the router; main also hands its script to the server's Redis connections,
-// which load it as soon as they connect.
-void add_product_query_routes(router& r, const gateway_config& config, const product_detail_reads& reads);
+// `reads` and `lag` must outlive the router; main also hands its script to the server's Redis
+// connections, which load it as soon as they connect. Answers from a read model carry `lag`'s
+// Read-Model-Lag header (none without one).
+void add_product_query_routes(router& r, const gateway_config& config, const product_detail_reads& reads,
+                              const read_model_lag* lag);
 // The same with reads of its own (tests).
-void add_product_query_routes(router& r, const gateway_config& config);
+void add_product_query_routes(router& r, const gateway_config& config, const read_model_lag* lag = nullptr);
 
 }  // namespace cqrs::gateway

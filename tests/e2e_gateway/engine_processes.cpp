@@ -160,6 +160,8 @@ bool child_process::running() {
   return true;
 }
 
+bool child_process::signal(int signal) { return running() && ::kill(pid_, signal) == 0; }
+
 void child_process::stop(std::chrono::milliseconds grace) {
   if (!running()) return;
   ::kill(pid_, SIGTERM);
@@ -235,6 +237,13 @@ engine_processes::~engine_processes() {
   started = nullptr;
   // The gateway first (it stops taking requests), then the projector, then the relay.
   while (!children_.empty()) children_.pop_back();
+}
+
+bool engine_processes::signal_projector(int signal) {
+  for (const auto& child : children_) {
+    if (child->name() == "projector") return child->signal(signal);
+  }
+  return false;
 }
 
 void engine_processes::start_relay() {

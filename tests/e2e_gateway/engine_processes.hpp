@@ -31,6 +31,8 @@ class child_process {
   child_process& operator=(const child_process&) = delete;
 
   bool running();
+  // Sends `signal` (SIGSTOP, SIGCONT...); false when the process is not running.
+  bool signal(int signal);
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Starts it again, with the same command line, when it has exited. True when it had.
   bool respawn_if_exited();
@@ -73,6 +75,9 @@ class engine_processes {
   // Restarts the relay or projector if it exited (a dependency went away under it); returns the
   // names of those restarted.
   std::vector<std::string> revive();
+  // Sends `signal` to the projector (SIGSTOP pauses it, SIGCONT resumes it); false when it is not
+  // running.
+  bool signal_projector(int signal);
 
  private:
   engine_processes();

@@ -28,6 +28,7 @@
 #include "gateway/operations_routes.hpp"
 #include "gateway/product/product_query_routes.hpp"
 #include "gateway/rate_limiter.hpp"
+#include "gateway/read_model_lag.hpp"
 #include "gateway/redis_async.hpp"
 #include "gateway/router.hpp"
 #include "gateway/stream_routes.hpp"
@@ -73,7 +74,7 @@ struct gateway_world {
       : config(query_config(consistency_wait)), tokens(config.auth), limiter(config.rate_limit), cors({}), metrics(registry),
         routes({config, tokens, limiter, cors, metrics}), projectors({pg_url(), redis_url(), projections::projection_scope()}) {
     schemas::register_upcasters(upcasters);
-    gateway::add_product_query_routes(routes, config);
+    gateway::add_product_query_routes(routes, config, &lag);
     gateway::add_stream_routes(routes, config);
   }
 
@@ -168,6 +169,7 @@ struct gateway_world {
   core::metrics_registry registry;
   gateway::http_metrics metrics;
   gateway::router routes;
+  gateway::read_model_lag lag;
   core::upcaster_registry upcasters;
   gateway::worker_settings settings = settings_for(config, upcasters, redis_url());
   gateway::worker_context postgres{settings};
@@ -238,6 +240,38 @@ TEST_CASE("a Redis miss, or Redis down, falls back to the PostgreSQL catalog mod
   const auto down = w.call("/v1/products/" + id, {}, &broken_redis);
   REQUIRE(down.status == 200);
   CHECK(body_of(down).at("id").as_string() == id);
+}
+
+TEST_CASE("answers from a read model say how stale it is; strong reads and 404s do not") {
+  gateway_world w;
+  const auto id = product_id("staleness");
+  w.append(id, {created("GQ-S-" + run_id(), 4, 500)});
+  // Before any measurement, no header: nothing is known yet.
+  CHECK(header_of(w.call("/v1/products/" + id), "Read-Model-Lag").empty());
+
+  gateway::worker_pool pool(gateway::pool_kind::postgres, 1, 4, w.settings, &w.metrics);
+  {
+    const gateway::read_model_lag_monitor monitor(w.lag, pool, w.config, std::chrono::milliseconds(50));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while ((!w.lag.of("product_detail", gateway::read_model_lag::clock::now()) ||
+            !w.lag.of("product_catalog", gateway::read_model_lag::clock::now())) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  pool.stop();
+  // This world's projections keep no checkpoints, so the monitor finds them at the beginning of a
+  // log that holds events: behind, by a count of events and some seconds.
+  const auto detail = header_of(w.call("/v1/products/" + id), "Read-Model-Lag");
+  CHECK(detail.starts_with(R"(model="product_detail", events=)"));
+  CHECK(detail.find(", events=0,") == std::string::npos);
+  const auto unreachable = settings_for(w.config, w.upcasters, "redis://127.0.0.1:1/0");
+  gateway::worker_context broken_redis(unreachable);
+  CHECK(header_of(w.call("/v1/products/" + id, {}, &broken_redis), "Read-Model-Lag")
+            .starts_with(R"(model="product_catalog", events=)"));
+  CHECK(header_of(w.call("/v1/products?q=GQ-S"), "Read-Model-Lag").starts_with(R"(model="product_catalog", )"));
+  CHECK(header_of(w.call("/v1/products/" + id + "?consistency=strong"), "Read-Model-Lag").empty());
+  CHECK(header_of(w.call("/v1/products/" + product_id("nobody-stale")), "Read-Model-Lag").empty());
 }
 
 TEST_CASE("consistency=strong folds the event store; eventual does not see unprojected events") {
@@ -433,7 +467,8 @@ TEST_CASE("readyz names what is down, and metrics render lag and pool series") {
   gateway_world w;
   gateway::worker_pool postgres(gateway::pool_kind::postgres, 1, 4, w.settings, &w.metrics);
   gateway::worker_pool redis(gateway::pool_kind::redis, 1, 4, w.settings, &w.metrics);
-  gateway::add_operations_routes(w.routes, {w.config, w.registry, postgres, redis});
+  gateway::add_operations_routes(w.routes, {w.config, w.registry, postgres, redis, w.lag});
+  w.lag.record(gateway::read_model_lag::clock::now(), core::log_position(1, 9), {{"product_catalog", core::log_position(1, 4)}});
 
   CHECK(w.call("/healthz").body == R"({"status":"ok"})");
   const auto ready = w.call("/readyz");
@@ -456,6 +491,8 @@ TEST_CASE("readyz names what is down, and metrics render lag and pool series") {
   CHECK(metrics.body.find(fmt::format("cqrs_relay_lag_events{{relay=\"{}\"}}", w.config.relay_name)) != std::string::npos);
   CHECK(metrics.body.find("cqrs_projection_lag_events{projection=\"product_catalog\"}") != std::string::npos);
   CHECK(metrics.body.find("cqrs_pool_busy_threads{pool=\"postgres\"}") != std::string::npos);
+  CHECK(metrics.body.find("cqrs_read_model_lag_seconds{projection=\"product_catalog\"}") != std::string::npos);
+  CHECK(metrics.body.find("cqrs_read_model_lag_measured_ago_seconds{projection=\"product_catalog\"}") != std::string::npos);
   CHECK(metrics.body.find("cqrs_http_requests_total{route=\"GET /readyz\",method=\"GET\",status=\"200\"} 2") !=
         std::string::npos);
   postgres.stop();

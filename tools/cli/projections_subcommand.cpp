@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include "core/supervision.hpp"
 #include "projections/projector.hpp"
 #include "projections/status.hpp"
 #include "tools/cli/subcommand.hpp"
@@ -89,11 +90,10 @@ int run_projector(const core::settings_source& source) {
   // A stopped Redis holds an apply for this long before its model is cut off and the others go on.
   rt.redis().set_command_timeout(std::chrono::seconds{1});
   core::metrics_registry registry;  // the process's: the gateway will expose it later
-  // Set by the dev stack's supervisor (tools/lib/common.sh): how often this process was restarted.
-  registry.make_gauge("cqrs_process_restarts", "Times the supervisor started this process again after it exited")
-      .set(static_cast<double>(source.integer("CQRS_SUPERVISOR_RESTARTS", 0, 0, 1'000'000'000)));
+  const auto restarts = core::publish_supervisor_restarts(source, registry);
   projections::projector projector(config, rt.targets(), log, registry);
-  log.info("projector started", {{"group", config.group}, {"topic", config.topic}});
+  log.info("projector started",
+           {{"group", config.group}, {"topic", config.topic}, {"restarts", std::to_string(restarts)}});
   projector.run(stop.flag());
   log.info("projector stopped", {{"messages", projector.stats().messages},
                                  {"applied", projector.stats().counts.applied},
@@ -128,8 +128,7 @@ subcommand projector_subcommand() {
                               "(0-10000; 0: every poll)"},
                              {"CQRS_PROJECTOR_METRICS_FILE", "",
                               "write Prometheus text metrics here every second (none if empty)"},
-                             {"CQRS_SUPERVISOR_RESTARTS", "0",
-                              "restarts so far, set by the dev stack's supervisor (metric cqrs_process_restarts)"}});
+                             core::supervisor_restarts_spec()});
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
           run_projector};
 }
