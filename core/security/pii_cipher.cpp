@@ -135,6 +135,8 @@ master_keyring::master_keyring(key256 current, std::vector<key256> older) {
   }
 }
 
+master_keyring master_keyring::rotated_to(key256 next) const { return master_keyring(std::move(next), keys_); }
+
 const key256* master_keyring::find(std::string_view id) const {
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     if (ids_[i] == id) return &keys_[i];

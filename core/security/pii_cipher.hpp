@@ -52,6 +52,8 @@ class master_keyring {
 
   const key256& current() const { return keys_.front(); }
   const std::string& current_id() const { return ids_.front(); }
+  // A ring whose current key is `next`, holding every key of this one as older keys.
+  master_keyring rotated_to(key256 next) const;
   // The key with this id, or nullptr.
   const key256* find(std::string_view id) const;
 

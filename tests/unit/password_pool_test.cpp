@@ -10,7 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "core/security/password_pool.hpp"
+#include "core/security/password_pool_asio.hpp"
 
 using namespace cqrs::core::security;
 
@@ -66,6 +70,34 @@ TEST_CASE("the pool hashes and verifies off the caller's thread and answers thro
   CHECK(right.get_future().get().result.match);
   CHECK_FALSE(wrong.get_future().get().result.match);
   CHECK_FALSE(unknown.get_future().get().result.match);
+}
+
+TEST_CASE("an Asio caller gets its answers on its own io_context thread, not the pool's") {
+  const password_hasher hasher(weak);
+  password_pool pool(hasher, {2, 8});
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread::id io_thread;
+  std::thread runner([&] {
+    io_thread = std::this_thread::get_id();
+    io.run();
+  });
+  std::promise<std::pair<bool, bool>> answer;  // (ran on the io thread, matched)
+  std::string hash;
+  std::promise<void> hashed;
+  REQUIRE(hash_then(pool, "correct horse battery staple", io.get_executor(), [&](hash_outcome o) {
+    hash = o.hash;
+    hashed.set_value();
+  }) == admission::accepted);
+  hashed.get_future().get();
+  REQUIRE(verify_then(pool, hash, "correct horse battery staple", io.get_executor(), [&](verify_outcome o) {
+    answer.set_value({std::this_thread::get_id() == io_thread, o.result.match});
+  }) == admission::accepted);
+  const auto [on_io_thread, matched] = answer.get_future().get();
+  CHECK(on_io_thread);
+  CHECK(matched);
+  guard.reset();
+  runner.join();
 }
 
 TEST_CASE("a failure inside the pool reaches the handler as an exception pointer") {
