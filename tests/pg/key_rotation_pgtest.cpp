@@ -190,3 +190,26 @@ TEST_CASE("a rotation interrupted and run again finishes; a ring without the old
   for (const auto& id : world.wrapping_ids()) CHECK(id == world.new_key.id());
   world.check_fields_open_with(master_keyring(world.new_key));
 }
+
+TEST_CASE("cqrs config reads and checks the key files with every other setting") {
+  const cqrs::tests::scratch_dir dir;
+  const auto master = write_new_key_file(dir.path() / "master.key");
+  (void)write_new_key_file(dir.path() / "index.key");
+  const auto keystore = shell_quoted(cqrs::tests::keystore_url());
+  const auto valid = run_cqrs("config", "CQRS_PII_MASTER_KEY_FILE=" + shell_quoted((dir.path() / "master.key").string()) +
+                                            " CQRS_PII_INDEX_KEY_FILE=" + shell_quoted((dir.path() / "index.key").string()) +
+                                            " CQRS_PII_KEYSTORE_URL=" + keystore);
+  INFO(valid.output);
+  CHECK(valid.status == 0);
+  CHECK(valid.output.find("(key id " + master.id() + ")") != std::string::npos);
+  CHECK(valid.output.find("settings: valid") != std::string::npos);
+  const auto same_key = run_cqrs("config", "CQRS_PII_MASTER_KEY_FILE=" + shell_quoted((dir.path() / "master.key").string()) +
+                                               " CQRS_PII_INDEX_KEY_FILE=" + shell_quoted((dir.path() / "master.key").string()) +
+                                               " CQRS_PII_KEYSTORE_URL=" + keystore);
+  INFO(same_key.output);
+  CHECK(same_key.status == 2);
+  CHECK(same_key.output.find("cqrs config: CQRS_PII_INDEX_KEY_FILE: holds the master key") != std::string::npos);
+  const auto weak = run_cqrs("config", "CQRS_ARGON2_MEMORY_KIB=4096");
+  CHECK(weak.status == 2);
+  CHECK(weak.output.find("CQRS_ARGON2_MEMORY_KIB") != std::string::npos);
+}
