@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "core/security/file_key_store.hpp"
+#include "core/security/pg_key_store.hpp"
+
 namespace cqrs::core::security {
 
 namespace {
 
 constexpr std::int64_t owasp_memory_kib = 19 * 1024;
+constexpr std::string_view file_scheme = "file://";
 
 key256 read_key(const std::filesystem::path& path, const char* variable) {
   try {
@@ -23,7 +27,8 @@ const std::vector<setting_spec>& security_settings() {
       {"CQRS_PII_MASTER_KEY_FILE", "", "file of the master key wrapping the data keys (cqrs keys generate)"},
       {"CQRS_PII_PREVIOUS_MASTER_KEY_FILE", "", "an older master key still accepted to unwrap, during a rotation"},
       {"CQRS_PII_INDEX_KEY_FILE", "", "file of the email blind index's key, distinct from the master key"},
-      {"CQRS_PII_KEYSTORE_URL", "", "the key store's own PostgreSQL database (never the event store's)"},
+      {"CQRS_PII_KEYSTORE_URL", "",
+       "the key store: its own PostgreSQL database (never the event store's), or file:///directory"},
       {"CQRS_PII_KEY_CACHE_MS", "30000", "milliseconds an unwrapped data key stays in memory (0: not cached)"},
       {"CQRS_PASSWORD_THREADS", "0", "threads hashing passwords (0: one per core)"},
       {"CQRS_PASSWORD_QUEUE", "64", "password jobs waiting beyond the running ones; more are refused (503)"},
@@ -40,8 +45,10 @@ std::optional<pii_config> load_pii_config(const settings_source& source) {
   config.master_key_file = *master;
   if (const auto previous = source.raw("CQRS_PII_PREVIOUS_MASTER_KEY_FILE")) config.previous_master_key_file = *previous;
   config.index_key_file = source.required_text("CQRS_PII_INDEX_KEY_FILE");
-  config.keystore_url = source.url("CQRS_PII_KEYSTORE_URL", "", {"postgresql", "postgres"});
-  if (config.keystore_url.empty()) throw config_error("CQRS_PII_KEYSTORE_URL", "is required with CQRS_PII_MASTER_KEY_FILE");
+  config.keystore_url = source.url("CQRS_PII_KEYSTORE_URL", "", {"postgresql", "postgres", "file"});
+  if (config.keystore_url.starts_with(file_scheme) && !config.keystore_url.starts_with("file:///")) {
+    throw config_error("CQRS_PII_KEYSTORE_URL", "a file key store is file:///absolute/directory");
+  }
   if (const auto events = source.raw("CQRS_PG_URL"); events && *events == config.keystore_url) {
     throw config_error("CQRS_PII_KEYSTORE_URL",
                        "must name a database of its own, not the event store's (CQRS_PG_URL): its backups must expire quickly");
@@ -72,6 +79,13 @@ pii_keys read_pii_keys(const pii_config& config) {
     throw config_error("CQRS_PII_INDEX_KEY_FILE", "holds the master key: the blind index needs a key of its own");
   }
   return pii_keys{master_keyring(std::move(master), std::move(older)), blind_index(std::move(index))};
+}
+
+std::unique_ptr<key_store> open_key_store(const pii_config& config) {
+  if (config.keystore_url.starts_with(file_scheme)) {
+    return std::make_unique<file_key_store>(config.keystore_url.substr(file_scheme.size()));
+  }
+  return std::make_unique<pg_key_store>(config.keystore_url);
 }
 
 }  // namespace cqrs::core::security

@@ -6,17 +6,19 @@
 //   CQRS_PII_MASTER_KEY_FILE           wraps the data keys (required once PII is stored)
 //   CQRS_PII_PREVIOUS_MASTER_KEY_FILE  an older master key, still accepted to unwrap (rotation)
 //   CQRS_PII_INDEX_KEY_FILE            the blind index's key, distinct from the master key
-//   CQRS_PII_KEYSTORE_URL              the key store's own PostgreSQL database
+//   CQRS_PII_KEYSTORE_URL              the key store: its own PostgreSQL database, or file:///dir
 //   CQRS_PII_KEY_CACHE_MS              how long unwrapped data keys stay in memory (0: never)
 //   CQRS_PASSWORD_THREADS, CQRS_PASSWORD_QUEUE, CQRS_ARGON2_MEMORY_KIB, CQRS_ARGON2_PASSES
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.hpp"
 #include "core/security/blind_index.hpp"
+#include "core/security/key_store.hpp"
 #include "core/security/password.hpp"
 #include "core/security/password_pool.hpp"
 #include "core/security/pii_cipher.hpp"
@@ -55,5 +57,9 @@ struct pii_keys {
 // Reads the key files; config_error naming the variable when one is unreadable, malformed or
 // readable by everyone, or when the index key is the master key.
 pii_keys read_pii_keys(const pii_config& config);
+
+// The key store CQRS_PII_KEYSTORE_URL names: pg_key_store for postgresql://, file_key_store for
+// file:///absolute/directory.
+std::unique_ptr<key_store> open_key_store(const pii_config& config);
 
 }  // namespace cqrs::core::security

@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "core/security/pg_key_store.hpp"
 #include "core/security/pii_vault.hpp"
 #include "core/security/security_config.hpp"
 #include "tools/cli/subcommand.hpp"
@@ -54,9 +53,9 @@ std::map<std::string, std::size_t> count_by_master(security::key_store& store) {
 int run_status(const core::settings_source& source) {
   const auto config = required_pii_config(source);
   const auto keys = security::read_pii_keys(config);
-  security::pg_key_store store(config.keystore_url);
+  const auto store = security::open_key_store(config);
   std::cout << fmt::format("current master key: {}\n", keys.ring.current_id());
-  for (const auto& [id, count] : count_by_master(store)) {
+  for (const auto& [id, count] : count_by_master(*store)) {
     std::cout << fmt::format("data keys wrapped by {}: {}{}\n", id, count, id == keys.ring.current_id() ? " (current)" : "");
   }
   return 0;
@@ -76,9 +75,9 @@ int run_rotate(const core::settings_source& source) {
   const auto config = required_pii_config(source);
   // Unwraps with the configured keys (current and previous: an unfinished earlier rotation).
   const auto ring = security::read_pii_keys(config).ring.rotated_to(std::move(new_key));
-  security::pg_key_store store(config.keystore_url);
-  const auto report = security::rotate_master_key(store, ring);
-  const auto counts = count_by_master(store);
+  const auto store = security::open_key_store(config);
+  const auto report = security::rotate_master_key(*store, ring);
+  const auto counts = count_by_master(*store);
   std::size_t left = 0;
   for (const auto& [id, count] : counts) left += id == ring.current_id() ? 0 : count;
   std::cout << fmt::format("re-wrapped {} data keys with master key {} ({} already were, {} forgotten meanwhile)\n",
