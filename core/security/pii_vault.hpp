@@ -10,6 +10,8 @@
 // and no load that raced it can put the key back; other processes may open the subject's fields
 // until their own entries expire (at most cache_ttl after the forget).
 //
+// Make one vault per process and share it: forget() clears only its own vault's cache.
+//
 // Thread-safe. Key store failures are exceptions (store_error), as are a missing master key and a
 // sealed field whose subject never had a key (a key store that is not the right database).
 
