@@ -6,6 +6,8 @@
 
 #include "core/security/blind_index.hpp"
 #include "core/security/email.hpp"
+#include "core/security/password.hpp"
+#include "core/security/secret.hpp"
 
 using namespace cqrs::core::security;
 
@@ -87,4 +89,14 @@ TEST_CASE("the blind index is keyed, equal for equivalent addresses and differen
   CHECK(a.value() != index.of_normalised("alice@example.com", "phone"));
   CHECK(blind_index(key).of_email("alice@example.com").value() == a.value());
   CHECK(index.of_email("not an address").code() == errc::email_control_character);
+}
+
+TEST_CASE("random bytes given as an address are refused or normalised, never thrown") {
+  for (int i = 0; i < 3000; ++i) {
+    const auto noise = random_bytes(static_cast<std::size_t>(i % 300));
+    for (const auto& text : {noise, noise + "@example.com", "a@" + noise}) {
+      CHECK_NOTHROW((void)normalise_email(text));
+      CHECK_NOTHROW((void)check_new_password(text, "a@example.com"));
+    }
+  }
 }
