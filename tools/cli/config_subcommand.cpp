@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands/relay/relay_config.hpp"
+#include "core/security/security_config.hpp"
 #include "gateway/gateway_config.hpp"
 #include "projections/catalog.hpp"
 #include "projections/projector.hpp"
@@ -39,6 +40,25 @@ void print_engine(const core::engine_config& config) {
                            config.http.host, config.http.port, config.http.threads, core::to_string(config.log));
 }
 
+// Personal data settings, when the deployment stores personal data: the key files are read (and
+// checked), the keys themselves never printed, only their ids.
+void check_security(const core::settings_source& source) {
+  const auto passwords = core::security::load_password_config(source);
+  std::cout << fmt::format("argon2id: {} KiB, {} passes; password threads {} (0: one per core), queue {}\n",
+                           passwords.argon2.mem_limit / 1024, passwords.argon2.ops_limit, passwords.pool.threads,
+                           passwords.pool.queue_limit);
+  const auto pii = core::security::load_pii_config(source);
+  if (!pii) {
+    std::cout << "CQRS_PII_MASTER_KEY_FILE=(unset: no personal data can be stored)\n";
+    return;
+  }
+  const auto keys = core::security::read_pii_keys(*pii);
+  std::cout << fmt::format("CQRS_PII_MASTER_KEY_FILE={} (key id {})\nCQRS_PII_INDEX_KEY_FILE={}\n",
+                           pii->master_key_file.string(), keys.ring.current_id(), pii->index_key_file.string())
+            << fmt::format("CQRS_PII_KEYSTORE_URL={}\nCQRS_PII_KEY_CACHE_MS={}\n", redact_url(pii->keystore_url),
+                           pii->vault.cache_ttl.count());
+}
+
 int run_config(const core::settings_source& source) {
   const auto gateway = gateway::load_gateway_config(source);  // the engine's settings included
   const auto relay = commands::relay::load_relay_config(source);
@@ -46,6 +66,7 @@ int run_config(const core::settings_source& source) {
   (void)projections::load_projector_config(source);
   (void)projections::load_runtime_settings(source);  // the projector's Redis and scope
   print_engine(gateway.engine);
+  check_security(source);
   std::cout << fmt::format("CQRS_JWT_SECRET={}\nCQRS_RELAY_NAME={}\n", gateway.auth.jwt_secret.empty() ? "(unset)" : "***",
                            relay.relay.name)
             << "gateway, relay and projector settings: valid\n";
@@ -64,6 +85,7 @@ std::vector<core::setting_spec> all_process_settings() {
   add(gateway::gateway_settings());
   add(commands::relay::relay_settings());
   add(projector_subcommand().settings);
+  add(core::security::security_settings());
   return all;
 }
 

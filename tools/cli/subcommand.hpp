@@ -31,5 +31,6 @@ subcommand projections_subcommand();
 subcommand projector_subcommand();
 subcommand dead_letters_subcommand();
 subcommand token_subcommand();
+subcommand keys_subcommand();
 
 }  // namespace cqrs::tools::cli

@@ -13,6 +13,7 @@ CQRS_PACKAGES=(
   librdkafka-dev libpqxx-dev libhiredis-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev libjemalloc-dev
+  libicu-dev  # Unicode normalisation of emails and passwords (core/security)
   postgresql-15 redis-server kcat procps jq curl
 )
 
