@@ -5,6 +5,13 @@
 
 namespace cqrs::core::kafka {
 
+setting_spec bootstrap_file_spec() {
+  return {"CQRS_KAFKA_BOOTSTRAP_FILE", "",
+          "the embedded broker's bootstrap file: read at every connection, followed when it changes (a restarted "
+          "broker's new ports); CQRS_KAFKA_BOOTSTRAP is used while it is missing"};
+}
+
+
 std::string read_bootstrap_file(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return {};

@@ -10,7 +10,12 @@
 #include <filesystem>
 #include <string>
 
+#include "core/config.hpp"
+
 namespace cqrs::core::kafka {
+
+// CQRS_KAFKA_BOOTSTRAP_FILE, for the --help of the processes that read it.
+setting_spec bootstrap_file_spec();
 
 // The file's content without surrounding white space; empty when it is missing or unreadable.
 std::string read_bootstrap_file(const std::filesystem::path& file);

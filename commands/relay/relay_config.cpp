@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/kafka_bootstrap.hpp"
 #include "core/supervision.hpp"
 
 namespace cqrs::commands::relay {
@@ -20,7 +21,7 @@ constexpr std::array shared_settings = {"CQRS_PG_URL", "CQRS_KAFKA_BOOTSTRAP", "
 
 const std::vector<core::setting_spec>& own_settings() {
   static const std::vector<core::setting_spec> specs = {
-    {"CQRS_KAFKA_BOOTSTRAP_FILE", "", "the embedded broker's bootstrap file: read at every connection, followed when it changes (a restarted broker's new ports); CQRS_KAFKA_BOOTSTRAP is used while it is missing"},
+    core::kafka::bootstrap_file_spec(),
     {"CQRS_RELAY_NAME", "main", "relay identity: its checkpoint and leadership lock ([A-Za-z0-9_.-], 1-100)"},
     {"CQRS_RELAY_BATCH", "2000", "events per read of the global log (1-10000)"},
     {"CQRS_RELAY_POLL_MS", "100", "polling fallback: read again after this long without a notification (1-60000)"},

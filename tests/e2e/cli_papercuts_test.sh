@@ -56,4 +56,11 @@ seen=$(env -i PATH="$PATH" bash -c '. "$1"; bash -c "echo \$CQRS_PG_URL \$CQRS_J
 [ "$seen" = "$CQRS_PG_URL $CQRS_JWT_SECRET" ] || fail "a child of a shell that sourced stack.env saw '$seen'"
 env -i PATH="$PATH" bash -c '. "$1"; exec "$2" config' _ "$env_file" "$CQRS" >"$out" 2>"$err" ||
   fail "cqrs config, started after sourcing stack.env, failed: $(cat "$err")"
+# --- help names every setting a process reads -----------------------------------------------------
+for setting in CQRS_KAFKA_BOOTSTRAP_FILE CQRS_SUPERVISOR_RESTARTS; do
+  "$CQRS" projector --help | grep -q "$setting" || fail "cqrs projector --help does not name $setting"
+  "${CQRS_BUILD_DIR:-$ROOT/build}/commands/relay/cqrs-relay" --help | grep -q "$setting" ||
+    fail "cqrs-relay --help does not name $setting"
+done
+
 echo "cli papercuts: abbreviations refused, errors named as given, config checks every process, stack.env exports"

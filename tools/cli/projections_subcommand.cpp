@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include "core/kafka_bootstrap.hpp"
 #include "core/supervision.hpp"
 #include "projections/projector.hpp"
 #include "projections/status.hpp"
@@ -113,6 +114,7 @@ subcommand projections_subcommand() {
 subcommand projector_subcommand() {
   auto specs = runtime_specs();
   specs.insert(specs.end(), {{"CQRS_KAFKA_BOOTSTRAP", "", "Kafka bootstrap servers"},
+                             core::kafka::bootstrap_file_spec(),
                              {"CQRS_KAFKA_TOPIC", "events", "the events topic"},
                              {"CQRS_KAFKA_PROPERTIES", "", "extra librdkafka properties, key=value,key=value"},
                              {"CQRS_KAFKA_PROPERTIES_FILE", "", "file of librdkafka properties, one key=value a line"},
