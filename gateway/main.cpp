@@ -15,6 +15,7 @@
 #include "core/group_commit.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/supervision.hpp"
 #include "core/upcasting.hpp"
 #include "gateway/cors_policy.hpp"
 #include "gateway/gateway_config.hpp"
@@ -43,6 +44,7 @@ const std::vector<core::setting_spec>& all_settings() {
   static const std::vector<core::setting_spec> specs = [] {
     auto all = core::engine_settings();
     all.insert(all.end(), gateway_settings().begin(), gateway_settings().end());
+    all.push_back(core::supervisor_restarts_spec());
     return all;
   }();
   return specs;
@@ -69,7 +71,7 @@ void add_routes(router& routes, const gateway_config& config, core::metrics_regi
   add_operations_routes(routes, {config, registry, postgres, redis, lag});
 }
 
-int serve(const gateway_config& config) {
+int serve(const gateway_config& config, const core::settings_source& source) {
   const core::logger log("cqrs-gateway", config.engine.log);
   core::upcaster_registry upcasters;
   schemas::register_upcasters(upcasters);
@@ -77,6 +79,7 @@ int serve(const gateway_config& config) {
   core::group_commit group(config.group_commit_max);
   const auto settings = make_worker_settings(config, upcasters, notifier, group);
   core::metrics_registry registry;
+  const auto restarts = core::publish_supervisor_restarts(source, registry);
   http_metrics metrics(registry);
   const jwt_verifier tokens(config.auth);
   rate_limiter limiter(config.rate_limit);
@@ -100,6 +103,7 @@ int serve(const gateway_config& config) {
                      server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options,
                                          &committer});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
+                         {"restarts", std::to_string(restarts)},
                          {"threads", config.engine.http.threads}});
   server.run();
   // Intake has stopped; finish the queued work, then unwind in reverse. (The server's destructor
@@ -118,7 +122,7 @@ int main(int argc, char** argv) {
       std::cout << core::settings_help("cqrs-gateway", "Serves commands and queries over HTTP.", all_settings());
       return EXIT_SUCCESS;
     }
-    return serve(load_gateway_config(source));
+    return serve(load_gateway_config(source), source);
   } catch (const core::config_error& e) {
     std::cerr << "cqrs-gateway: " << e.what() << "\n(try --help)\n";
     return exit_usage;

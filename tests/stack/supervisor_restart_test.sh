@@ -1,5 +1,5 @@
 # The dev stack's supervisor: an engine process killed with SIGKILL is started again (counted,
-# `restarts=1` in its log), and tools/run --stop still leaves no process behind.
+# `restarts=1` in its log, cqrs_process_restarts 1 in its metrics), and tools/run --stop still leaves no process behind.
 . "$(dirname "$0")/lib.sh"
 scratch=$(mktemp -d /tmp/cqrs-stacktest.XXXXXX)
 export CQRS_RUN_STATE=$scratch/run.state CQRS_STACK_ENV=$scratch/stack.env CQRS_HTTP_PORT=18082
@@ -22,10 +22,12 @@ for name in projector relay gateway; do
   done
   grep -q 'restarts=1' "$dir/engine/$name.log" || fail "$name's log does not count the restart"
 done
-deadline=$((SECONDS + 30))
-until grep -q '^cqrs_process_restarts 1$' "$dir/engine/projector.metrics" 2>/dev/null; do
-  [ $SECONDS -lt $deadline ] || fail "the restarted projector's metrics do not count the restart"
-  sleep 0.1
+for name in projector relay; do
+  deadline=$((SECONDS + 30))
+  until grep -q '^cqrs_process_restarts 1$' "$dir/engine/$name.metrics" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || fail "the restarted $name's metrics do not count the restart"
+    sleep 0.1
+  done
 done
 curl -sf -o /dev/null "$CQRS_HTTP_URL/healthz" || {
   deadline=$((SECONDS + 20))
@@ -34,6 +36,8 @@ curl -sf -o /dev/null "$CQRS_HTTP_URL/healthz" || {
     sleep 0.1
   done
 }
+metrics=$(curl -sf "$CQRS_HTTP_URL/metrics") || fail "the restarted gateway's /metrics does not answer"
+grep -q '^cqrs_process_restarts 1$' <<<"$metrics" || fail "the restarted gateway's metrics do not count the restart"
 
 children=$(cat "$dir"/engine/*.child)
 "$ROOT/tools/run" --stop 2>/dev/null || fail "tools/run --stop failed"
