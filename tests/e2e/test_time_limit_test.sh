@@ -12,13 +12,18 @@ SCRIPT
 # The nested run must build and start its own private stack, not steer by this one's settings.
 started=$SECONDS
 status=0
-env -u CQRS_STACK_DIR CQRS_TEST_SCRIPT_TIMEOUT=3 CQRS_TEST_EXTRA_SCRIPT="$scratch/hanging_test.sh" \
+# The limit applies to every script of the nested run: 10 s leaves the unit suite's own scripts
+# room on a loaded machine.
+env -u CQRS_STACK_DIR CQRS_TEST_SCRIPT_TIMEOUT=10 CQRS_TEST_EXTRA_SCRIPT="$scratch/hanging_test.sh" \
   "$ROOT/tools/test" unit >"$scratch/out" 2>&1 || status=$?
 [ "$status" -ne 0 ] || fail "tools/test exited 0 although a test hung"
-grep -q "^TIMED OUT: hanging_test.sh did not finish within 3 s.*CQRS_TEST_SCRIPT_TIMEOUT" "$scratch/out" ||
+grep -q "^TIMED OUT: hanging_test.sh did not finish within 10 s.*CQRS_TEST_SCRIPT_TIMEOUT" "$scratch/out" ||
   fail "no TIMED OUT line naming the script: $(tail -n 5 "$scratch/out")"
-tail -n 1 "$scratch/out" | grep -Eq '^[1-9][0-9]* passed, 1 failed$' ||
-  fail "the summary does not count the timeout as the one failure: $(tail -n 1 "$scratch/out")"
+# Every failure of the nested run is one it reported (the hanging script's among them), and the
+# summary counts each: a script slowed past the limit by a loaded machine is reported too.
+reported=$(grep -Ec '^(TIMED OUT|FAILED): ' "$scratch/out")
+tail -n 1 "$scratch/out" | grep -Eq "^[1-9][0-9]* passed, $reported failed\$" ||
+  fail "the summary does not count the $reported reported failures: $(grep -E '^(TIMED OUT|FAILED): ' "$scratch/out"; tail -n 1 "$scratch/out")"
 [ $((SECONDS - started)) -lt 280 ] || fail "the hanging script was not stopped at its limit"
 child=$(cat "$scratch/child.pid")
 ! kill -0 "$child" 2>/dev/null || { kill "$child"; fail "the hanging script's child outlived it"; }
