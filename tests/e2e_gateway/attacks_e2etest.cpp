@@ -153,6 +153,7 @@ struct framing_attack {
   std::vector<std::string> fields;  // the head's fields after Host, Authorization and Content-Type
   std::string body;                 // sent after the head; a second request rides in it
   const char* version = "HTTP/1.1";
+  bool host = true;  // whether the head starts with "Host: gateway"
 };
 
 TEST_CASE_FIXTURE(gateway_fixture, "request smuggling shapes answer 400, close the connection and write nothing") {
@@ -183,12 +184,15 @@ TEST_CASE_FIXTURE(gateway_fixture, "request smuggling shapes answer 400, close t
       {"a chunk size that is not hexadecimal", {"Transfer-Encoding: chunked"}, "1g\r\n" + first + "\r\n0\r\n\r\n"},
       {"a NUL byte in a field value", {length(first), std::string("X-Note: a\0b", 11)}, first},
       {"a bare CR in a field value", {length(first), "X-Note: a\rb"}, first},
+      {"two Host fields", {"Host: evil.example", length(first)}, first},
+      {"no Host on HTTP/1.1", {length(first)}, first, "HTTP/1.1", false},
   };
 
   for (const auto& attack : attacks) {
     INFO("attack.name: " << std::string(attack.name));
     nothing_written guard(api, product.id);
-    std::vector<std::string> fields = {"Host: gateway", "Authorization: Bearer " + token, "Content-Type: application/json"};
+    std::vector<std::string> fields = {"Authorization: Bearer " + token, "Content-Type: application/json"};
+    if (attack.host) fields.insert(fields.begin(), "Host: gateway");
     fields.insert(fields.end(), attack.fields.begin(), attack.fields.end());
     const auto request =
         head(fmt::format("POST /v1/products/{}/restock {}", product.id, attack.version), fields) + attack.body;
@@ -401,6 +405,35 @@ TEST_CASE_FIXTURE(gateway_fixture, "a malformed Authorization header answers 401
     nothing_written guard(api, product.id);
     const auto answer = http.post("/v1/products/" + product.id + "/restock", R"({"quantity":1})", {{"Authorization", value}});
     check_problem(answer, 401, "unauthorized");
+  }
+}
+
+// ---- header parameters -----------------------------------------------------------------------------
+
+TEST_CASE_FIXTURE(gateway_fixture, "bytes that are not text in a header parameter answer 400 naming the header") {
+  const auto product = api.created("HEADERBYTES");
+  const auto target = "/v1/products/" + product.id + "/restock";
+  const std::string body = R"({"quantity":1})";
+  nothing_written guard(api, product.id);
+  for (const auto* value : {"a\xff", "\xc0\xaf", "\xed\xa0\x80", "caf\xc3\xa9"}) {
+    INFO("value: " << std::string(value));
+    check_problem_naming(api.command("POST", target, body, {{"Idempotency-Key", value}}), 400, "validation_failed",
+                         "Idempotency-Key");
+    check_problem_naming(api.command("POST", target, body, {{"X-Correlation-Id", value}}), 400, "validation_failed",
+                         "X-Correlation-Id");
+    check_problem_naming(api.command("POST", target, body, {{"If-Match", std::string("\"1") + value + "\""}}), 400,
+                         "validation_failed", "If-Match");
+    // The header is the query parameter's other spelling, and named as the parameter.
+    check_problem_naming(http.get("/v1/products/" + product.id, {{"X-Min-Position", value}}), 400, "validation_failed",
+                         "min_position");
+    check_problem(api.command("POST", target, body, {{"Content-Type", std::string("application/json") + value}}), 415,
+                  "unsupported_media_type");
+    check_problem(http.post(target, body, {{"Authorization", std::string("Bearer ") + value}}), 401, "unauthorized");
+    // A request id that is not one is replaced, never echoed.
+    const auto read = http.get("/healthz", {{"X-Request-Id", value}});
+    INFO(describe(read));
+    CHECK(read.status == 200);
+    CHECK(read.header("x-request-id").value_or(value) != value);
   }
 }
 
