@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 #include <stdexcept>
 #include <utility>
 #include <variant>
@@ -111,13 +113,21 @@ bool is_parameter_text(std::string_view text) {
   return is_valid_utf8(text) && text.find('\0') == std::string_view::npos;
 }
 
+// A parameter given twice is refused, as a body member given twice is (json_body.hpp): routes read
+// the first, and a proxy or cache in front may read the last.
 std::optional<http_response> check_query_text(const http_request& request) {
   std::vector<field_error> errors;
+  std::unordered_map<std::string_view, int> seen;  // times each name was given
   for (const auto& [name, value] : request.query) {
     if (!is_parameter_text(name)) {
       return problem_response(errc::malformed_request, "a query parameter name is not UTF-8 text without NUL");
     }
-    if (!is_parameter_text(value)) errors.push_back({name, "must be UTF-8 text without NUL (after percent-decoding)"});
+    const int times = ++seen[name];
+    if (times == 2) {
+      errors.push_back({name, "is given more than once"});  // named once, however often repeated
+    } else if (times == 1 && !is_parameter_text(value)) {
+      errors.push_back({name, "must be UTF-8 text without NUL (after percent-decoding)"});
+    }
   }
   if (errors.empty()) return std::nullopt;
   return problem_response(errc::validation_failed, "the request has invalid parameters", std::move(errors));

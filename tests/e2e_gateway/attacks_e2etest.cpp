@@ -488,6 +488,44 @@ TEST_CASE_FIXTURE(gateway_fixture, "invalid UTF-8 or a NUL byte in any query par
   }
 }
 
+TEST_CASE_FIXTURE(gateway_fixture, "numbers past 64 bits or in another notation in a query parameter answer 400") {
+  const auto product = api.created("QUERYNUMBERS");
+  const std::vector<std::pair<std::string, std::vector<const char*>>> routes = {
+      {"/v1/products", {"min_price", "max_price", "limit"}},
+      {"/v1/streams/product-" + product.id + "/events", {"from_version", "limit"}},
+  };
+  const auto admin = bearer(engine.admin_token());
+  nothing_written guard(api, product.id);
+  for (const auto& [path, names] : routes) {
+    for (const auto* name : names) {
+      for (const auto* value : {"99999999999999999999999", "-9223372036854775809", "-1", "1e3", "0x10", "%201", "1.0",
+                                "%EF%BC%91" /* a fullwidth digit one */}) {
+        INFO("path: " << path);
+        INFO("name: " << std::string(name));
+        INFO("value: " << std::string(value));
+        check_problem_naming(http.get(fmt::format("{}?{}={}", path, name, value), admin), 400, "validation_failed", name);
+      }
+    }
+  }
+}
+
+TEST_CASE_FIXTURE(gateway_fixture, "a query parameter given twice answers 400 naming it") {
+  const auto product = api.created("POLLUTION");
+  nothing_written guard(api, product.id);
+  check_problem_naming(http.get("/v1/products?limit=1&limit=100"), 400, "validation_failed", "limit");
+  check_problem_naming(http.get("/v1/products/" + product.id + "?consistency=eventual&consistency=strong"), 400,
+                       "validation_failed", "consistency");
+  check_problem_naming(http.get("/v1/streams/product-" + product.id + "/events?from_version=1&from_version=2",
+                                bearer(engine.admin_token())),
+                       400, "validation_failed", "from_version");
+  // Repeated thousands of times, the name is listed once: the answer stays small.
+  std::string many = "/v1/products?q=a";
+  for (int i = 0; i < 3000; ++i) many += "&q=a";
+  const auto answer = http.get(many);
+  check_problem_naming(answer, 400, "validation_failed", "q");
+  CHECK(answer.body.size() < 1024);
+}
+
 // Every route with a path id, with a body that would be accepted for a real product.
 struct id_route {
   const char* method;

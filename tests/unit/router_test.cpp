@@ -140,6 +140,18 @@ TEST_SUITE("router") {
     CHECK(code_of(malformed) == "malformed_request");
   }
 
+  TEST_CASE_FIXTURE(router_fixture, "a query parameter given twice is 400 naming it once, on any route") {
+    auto r = request("GET", "/v1/items/1?q=a&ok=1&q=b&q=c");
+    r.query = {{"q", "a"}, {"ok", "1"}, {"q", "b"}, {"q", "c"}};
+    const auto refused = answer(std::move(r));
+    CHECK(refused.status == 400);
+    CHECK(code_of(refused) == "validation_failed");
+    const auto named = refused.body.find("\"field\":\"q\"");
+    REQUIRE(named != std::string::npos);
+    CHECK(refused.body.find("\"field\":\"q\"", named + 1) == std::string::npos);
+    CHECK(refused.body.find("\"ok\"") == std::string::npos);
+  }
+
   TEST_CASE_FIXTURE(router_fixture, "a literal segment wins over a parameter") {
     auto r = request("GET", "/v1/items/special");
     CHECK(call(r).first == "GET /v1/items/special");
