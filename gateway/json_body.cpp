@@ -1,7 +1,7 @@
 #include "gateway/json_body.hpp"
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <unordered_set>
@@ -102,8 +102,9 @@ bool body_checker::on_key(string_view last, std::size_t, error_code& ec) {
   using verdict = json_body_check::verdict;
   key_.append(last.data(), last.size());
   auto& f = frames_.back();
-  if (key_.find('\0') != std::string::npos) return stop(verdict::nul_character, path_through(frames_.size() - 1) + key_, ec);
-  if (seen_before(f, key_)) return stop(verdict::duplicate_member, path_through(frames_.size() - 1) + key_, ec);
+  const auto path = [this] { return path_through(frames_.size() - 1) + key_; };
+  if (key_.find('\0') != std::string::npos) return stop(verdict::nul_character, path(), ec);
+  if (seen_before(f, key_)) return stop(verdict::duplicate_member, path(), ec);
   if (f.keys.size() >= max_body_object_members) {
     auto object = path_through(frames_.size() - 1);
     if (!object.empty()) object.pop_back();  // the trailing '.'
