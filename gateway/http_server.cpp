@@ -124,14 +124,19 @@ bool is_decimal(std::string_view value) {
 }
 
 // Nothing when the head frames its body one way only: by one Content-Length, or by exactly
-// "Transfer-Encoding: chunked" (the only coding the server decodes) on HTTP/1.1.
+// "Transfer-Encoding: chunked" (the only coding the server decodes) on HTTP/1.1; and names its
+// host once (RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host and to
+// any request with more than one, which hops could each read differently).
 template <class Header>
 std::optional<std::string> framing_fault(const Header& header) {
   std::size_t lengths = 0;
   std::size_t encodings = 0;
+  std::size_t hosts = 0;
   bool chunked_only = true;
   for (const auto& field : header) {
-    if (field.name() == http::field::content_length) {
+    if (field.name() == http::field::host) {
+      ++hosts;
+    } else if (field.name() == http::field::content_length) {
       ++lengths;
       if (!is_decimal(trim_whitespace(field.value()))) return "Content-Length must be one decimal number";
     } else if (field.name() == http::field::transfer_encoding) {
@@ -139,6 +144,8 @@ std::optional<std::string> framing_fault(const Header& header) {
       chunked_only = chunked_only && beast::iequals(trim_whitespace(field.value()), "chunked");
     }
   }
+  if (hosts > 1) return "Host given more than once";
+  if (hosts == 0 && header.version() >= 11) return "Host missing from an HTTP/1.1 request";
   if (lengths > 1) return "Content-Length given more than once";
   if (encodings == 0) return std::nullopt;
   if (header.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 #include <stdexcept>
 #include <utility>
 #include <variant>
@@ -104,13 +106,28 @@ std::optional<std::vector<std::string>> request_segments(http_request& request) 
   return std::move(target->segments);
 }
 
-// Every query parameter is text: a value that is not UTF-8 (an encoded byte like "%ff") could not
-// be stored, compared or echoed safely by any route.
+// Every query parameter is text: a value that is not UTF-8 (an encoded byte like "%ff") or holds
+// a NUL ("%00", which PostgreSQL cannot store and C APIs cut a string at) could not be stored,
+// compared or echoed safely by any route.
+bool is_parameter_text(std::string_view text) {
+  return is_valid_utf8(text) && text.find('\0') == std::string_view::npos;
+}
+
+// A parameter given twice is refused, as a body member given twice is (json_body.hpp): routes read
+// the first, and a proxy or cache in front may read the last.
 std::optional<http_response> check_query_text(const http_request& request) {
   std::vector<field_error> errors;
+  std::unordered_map<std::string_view, int> seen;  // times each name was given
   for (const auto& [name, value] : request.query) {
-    if (!is_valid_utf8(name)) return problem_response(errc::malformed_request, "a query parameter name is not UTF-8");
-    if (!is_valid_utf8(value)) errors.push_back({name, "must be UTF-8 text (after percent-decoding)"});
+    if (!is_parameter_text(name)) {
+      return problem_response(errc::malformed_request, "a query parameter name is not UTF-8 text without NUL");
+    }
+    const int times = ++seen[name];
+    if (times == 2) {
+      errors.push_back({name, "is given more than once"});  // named once, however often repeated
+    } else if (times == 1 && !is_parameter_text(value)) {
+      errors.push_back({name, "must be UTF-8 text without NUL (after percent-decoding)"});
+    }
   }
   if (errors.empty()) return std::nullopt;
   return problem_response(errc::validation_failed, "the request has invalid parameters", std::move(errors));
@@ -222,6 +239,14 @@ std::optional<http_response> check_json_body(const http_request& request) {
     case json_body_check::verdict::duplicate_member:
       return problem_response(errc::validation_failed, "a member of the body is given more than once",
                               {{checked.member, "is given more than once"}});
+    case json_body_check::verdict::nul_character:
+      return problem_response(errc::validation_failed, "a string in the body holds a NUL character",
+                              {{checked.member, "must not contain the NUL character (U+0000)"}});
+    case json_body_check::verdict::too_many_members:
+      return problem_response(errc::malformed_request,
+                              fmt::format("an object in the body{} has more than {} members",
+                                          checked.member.empty() ? "" : " (" + checked.member + ")",
+                                          max_body_object_members));
   }
   std::abort();  // every verdict is handled above
 }

@@ -260,18 +260,41 @@ void engine_processes::start_projector() {
       log_dir_ + "/projector.log"));
 }
 
-void engine_processes::start_gateway() {
-  children_.push_back(std::make_unique<child_process>(
-      "gateway", std::vector<std::string>{build_dir() + "/gateway/cqrs-gateway"},
-      environment{{"CQRS_HTTP_HOST", "127.0.0.1"},
-                  {"CQRS_HTTP_PORT", std::to_string(port_)},
-                  {"CQRS_JWT_SECRET", secret_},
-                  {"CQRS_RELAY_NAME", "gw" + run_id()},
-                  // min_position reads are checked for their answers, not their speed: a loaded
-                  // machine must not turn a slow cross-stream proof into a 503.
-                  {"CQRS_CONSISTENCY_WAIT_MS", "10000"}},
-      log_dir_ + "/gateway.log"));
+environment engine_processes::gateway_environment(std::uint16_t port) const {
+  return {{"CQRS_HTTP_HOST", "127.0.0.1"},
+          {"CQRS_HTTP_PORT", std::to_string(port)},
+          {"CQRS_JWT_SECRET", secret_},
+          {"CQRS_RELAY_NAME", "gw" + run_id()},
+          // min_position reads are checked for their answers, not their speed: a loaded
+          // machine must not turn a slow cross-stream proof into a 503.
+          {"CQRS_CONSISTENCY_WAIT_MS", "10000"}};
 }
+
+void engine_processes::start_gateway() {
+  children_.push_back(std::make_unique<child_process>("gateway",
+                                                      std::vector<std::string>{build_dir() + "/gateway/cqrs-gateway"},
+                                                      gateway_environment(port_), log_dir_ + "/gateway.log"));
+}
+
+extra_gateway::extra_gateway(const engine_processes& engine, const std::string& name, const environment& settings)
+    : port_(free_port()), http_("127.0.0.1", port_) {
+  auto env = engine.gateway_environment(port_);
+  env.insert(env.end(), settings.begin(), settings.end());  // later entries win
+  process_ = std::make_unique<child_process>(name, std::vector<std::string>{build_dir() + "/gateway/cqrs-gateway"},
+                                             env, engine.log_dir_ + "/" + name + ".log");
+  const auto deadline = clock_type::now() + 30s;
+  while (clock_type::now() < deadline) {
+    if (!process_->running()) throw std::runtime_error(fmt::format("{} exited at start:\n{}", name, process_->log_tail()));
+    try {
+      if (http_.get("/readyz").status == 200) return;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  throw std::runtime_error(fmt::format("{} did not answer /readyz 200 within 30 s:\n{}", name, process_->log_tail()));
+}
+
+extra_gateway::~extra_gateway() = default;
 
 void engine_processes::wait_until_ready() {
   const auto deadline = clock_type::now() + 60s;

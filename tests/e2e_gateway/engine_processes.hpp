@@ -84,6 +84,7 @@ class engine_processes {
   void start_relay();
   void start_projector();
   void start_gateway();
+  environment gateway_environment(std::uint16_t port) const;
   void wait_until_ready();
   void warm_up();
 
@@ -92,6 +93,27 @@ class engine_processes {
   std::uint16_t port_ = 0;
   http_client http_;
   std::vector<std::unique_ptr<child_process>> children_;  // stopped in reverse order
+
+  friend class extra_gateway;
+};
+
+// A second gateway on the same stack and engine, with `settings` over the shared gateway's (short
+// timeouts, say), for tests that need a setting of its own; answers /readyz 200 once constructed,
+// stopped when destroyed.
+class extra_gateway {
+ public:
+  extra_gateway(const engine_processes& engine, const std::string& name, const environment& settings);
+  ~extra_gateway();
+  extra_gateway(const extra_gateway&) = delete;
+  extra_gateway& operator=(const extra_gateway&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  const http_client& http() const { return http_; }
+
+ private:
+  std::uint16_t port_;
+  http_client http_;
+  std::unique_ptr<child_process> process_;
 };
 
 // Events in the whole store: "nothing written" is this count unchanged (no other test writes

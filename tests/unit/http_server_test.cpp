@@ -411,6 +411,19 @@ TEST_CASE("http_server runs a request pipelined after a well-framed body") {
   CHECK(counted == 1);
 }
 
+TEST_CASE("http_server takes an HTTP/1.0 request without Host, which that version does not require") {
+  fake_handler handler;
+  std::atomic<int> counted{0};
+  add_counted_and_echo(handler, counted);
+  test_server s(handler);
+  client c(s.server.port());
+  c.send("GET /counted HTTP/1.0\r\n\r\n");
+  const auto r = c.read();
+  REQUIRE(r);
+  CHECK(r->result_int() == 200);
+  CHECK(counted == 1);
+}
+
 // Each head frames its body in a way two HTTP hops could read differently; the bytes after it
 // are a request a front end would take as body, and that must never run here.
 TEST_CASE("http_server refuses ambiguous request framing with 400, closes, and never runs what follows") {
@@ -450,6 +463,8 @@ TEST_CASE("http_server refuses ambiguous request framing with 400, closes, and n
        "obsolete line folding"},
       {"Transfer-Encoding on HTTP/1.0", "POST /echo HTTP/1.0\r\nHost: test\r\nTransfer-Encoding: chunked\r\n",
        "0\r\n\r\n", "HTTP/1.0"},
+      {"two Host fields", post + "Host: other\r\nContent-Length: 5\r\n", "hello", "Host given more than once"},
+      {"no Host on HTTP/1.1", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n", "hello", "Host missing"},
   };
   for (const auto& framing : cases) {
     CAPTURE(framing.name);

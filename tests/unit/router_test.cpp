@@ -126,6 +126,32 @@ TEST_SUITE("router") {
     CHECK(answer(std::move(fine)).status == 200);
   }
 
+  TEST_CASE_FIXTURE(router_fixture, "a NUL in a query value is 400 naming the parameter, in a name 400 malformed") {
+    auto r = request("GET", "/v1/items/1?q=a%00b");
+    r.query = {{"q", std::string("a\0b", 3)}};
+    const auto refused = answer(std::move(r));
+    CHECK(refused.status == 400);
+    CHECK(code_of(refused) == "validation_failed");
+    CHECK(refused.body.find("\"field\":\"q\"") != std::string::npos);
+    auto named = request("GET", "/v1/items/1?a%00=1");
+    named.query = {{std::string("a\0", 2), "1"}};
+    const auto malformed = answer(std::move(named));
+    CHECK(malformed.status == 400);
+    CHECK(code_of(malformed) == "malformed_request");
+  }
+
+  TEST_CASE_FIXTURE(router_fixture, "a query parameter given twice is 400 naming it once, on any route") {
+    auto r = request("GET", "/v1/items/1?q=a&ok=1&q=b&q=c");
+    r.query = {{"q", "a"}, {"ok", "1"}, {"q", "b"}, {"q", "c"}};
+    const auto refused = answer(std::move(r));
+    CHECK(refused.status == 400);
+    CHECK(code_of(refused) == "validation_failed");
+    const auto named = refused.body.find("\"field\":\"q\"");
+    REQUIRE(named != std::string::npos);
+    CHECK(refused.body.find("\"field\":\"q\"", named + 1) == std::string::npos);
+    CHECK(refused.body.find("\"ok\"") == std::string::npos);
+  }
+
   TEST_CASE_FIXTURE(router_fixture, "a literal segment wins over a parameter") {
     auto r = request("GET", "/v1/items/special");
     CHECK(call(r).first == "GET /v1/items/special");
