@@ -342,19 +342,20 @@ step set_roles(const services_ptr& s, request_context& ctx) {
   auto wanted = read_roles(std::get<json::object>(body), errors);
   auto command = envelope_for(ctx, path_param(ctx, "id"), errors);
   if (!errors.empty()) return invalid(std::move(errors));
-  // One command per role granted or revoked (grants first, so that the set never passes through
-  // empty); a refusal stops there, and what was done before it stays done.
+  // One command per role revoked or granted, revocations first: the user never holds more rights
+  // than before or after, and a refused revocation (the last admin) leaves everything as it was.
+  // A refusal stops there; what was done before it stays done.
   return offload{pool_kind::postgres, [s, command = std::move(*command), wanted = std::move(*wanted)](
                                           worker_context& workers) mutable -> step {
                    const auto loaded = load_user(workers, command.id);
                    if (!exists(loaded.state)) return no_such_user();
                    command.envelope.context.idempotency_key.reset();
                    std::vector<schemas::user_command> steps;
-                   for (const auto& role : wanted) {
-                     if (!loaded.state.has_role(role)) steps.emplace_back(schemas::grant_user_role{schemas::user_role(role)});
-                   }
                    for (const auto& role : loaded.state.roles) {
                      if (!wanted.contains(role)) steps.emplace_back(schemas::revoke_user_role{schemas::user_role(role)});
+                   }
+                   for (const auto& role : wanted) {
+                     if (!loaded.state.has_role(role)) steps.emplace_back(schemas::grant_user_role{schemas::user_role(role)});
                    }
                    bool changed = false;
                    for (auto& c : steps) {

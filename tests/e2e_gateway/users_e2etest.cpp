@@ -13,6 +13,11 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "gateway/jwt.hpp"
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/support/polling.hpp"
@@ -74,6 +79,56 @@ struct users {
 
 struct users_fixture : gateway_fixture {
   users u{http, engine};
+};
+
+// A port nothing listens on now (the kernel's pick for a socket bound to port 0).
+std::uint16_t unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// What is left of the second after `since` (at least 0).
+std::chrono::milliseconds left_of_second(std::chrono::steady_clock::time_point since) {
+  const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since);
+  return std::max(std::chrono::milliseconds(0), std::chrono::milliseconds(1000) - spent);
+}
+
+// Another gateway on the same stack and key: revocations must reach it too.
+struct second_gateway {
+  explicit second_gateway(const engine_processes& engine)
+      : port(unused_port()),
+        process("gateway-2",
+                {std::string(std::getenv("CQRS_BUILD_DIR") ? std::getenv("CQRS_BUILD_DIR") : "build") +
+                 "/gateway/cqrs-gateway"},
+                environment{{"CQRS_HTTP_HOST", "127.0.0.1"},
+                            {"CQRS_HTTP_PORT", std::to_string(port)},
+                            {"CQRS_JWT_SECRET", engine.jwt_secret()},
+                            {"CQRS_RELAY_NAME", "gw" + run_id()}},
+                stack_env("CQRS_STACK_DIR") + "/second-gateway-" + run_id() + ".log"),
+        http("127.0.0.1", port) {
+    const bool up = eventually(
+        [&] {
+          try {
+            return http.get("/readyz").status == 200;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        std::chrono::seconds(60));
+    INFO(process.log_tail());
+    REQUIRE(up);
+  }
+  std::uint16_t port;
+  child_process process;
+  http_client http;
 };
 
 }  // namespace
@@ -189,14 +244,26 @@ TEST_CASE_FIXTURE(users_fixture, "deactivation and a removed role reach the user
   const auto id = u.registered(email);
   REQUIRE(u.set_roles(id, {"customer", "support"}).status == 200);
   const auto access = u.tokens(email).first;
-  REQUIRE(u.call("GET", "/v1/users/" + id, access).status == 200);
+  second_gateway other(engine);
+  const auto status_on = [&](const http_client& gateway, const std::string& target) {
+    return gateway.send(http_call{"GET", target, bearer(access), std::nullopt, std::nullopt}).status;
+  };
+  REQUIRE(status_on(http, "/v1/users/" + id) == 200);
+  REQUIRE(status_on(other.http, "/v1/users/" + id) == 200);
 
   REQUIRE(u.set_roles(id, {"customer"}).status == 200);
-  CHECK(eventually([&] { return u.call("GET", "/v1/users/" + id, access).status == 403; }, std::chrono::seconds(1)));
-  CHECK(u.call("GET", "/v1/users/me", access).status == 200);
+  // Measured from the answer to the command: each gateway within a second.
+  const auto demoted = std::chrono::steady_clock::now();
+  CHECK(eventually([&] { return status_on(http, "/v1/users/" + id) == 403; }, std::chrono::seconds(1)));
+  CHECK(eventually([&] { return status_on(other.http, "/v1/users/" + id) == 403; },
+                   left_of_second(demoted)));
+  CHECK(status_on(http, "/v1/users/me") == 200);
 
   REQUIRE(u.call("POST", "/v1/users/" + id + "/deactivate", engine.admin_token()).status == 200);
-  CHECK(eventually([&] { return u.call("GET", "/v1/users/me", access).status == 401; }, std::chrono::seconds(1)));
+  const auto deactivated = std::chrono::steady_clock::now();
+  CHECK(eventually([&] { return status_on(http, "/v1/users/me") == 401; }, std::chrono::seconds(1)));
+  CHECK(eventually([&] { return status_on(other.http, "/v1/users/me") == 401; },
+                   left_of_second(deactivated)));
   CHECK(u.login(email).status == 401);
   // Operator tokens have no user behind them: untouched.
   CHECK(u.call("GET", "/v1/users/" + id, engine.admin_token()).status == 200);
@@ -251,7 +318,9 @@ TEST_CASE_FIXTURE(users_fixture, "bad input answers 4xx naming the field and wri
   CHECK(u.call("GET", "/v1/users/me", expired).status == 401);
 
   // Someone else's refresh token: refused, and it still works for its owner.
-  const auto stranger = u.tokens(u.registered(unique_email("stranger"))).first;
+  const auto stranger_email = unique_email("stranger");
+  u.registered(stranger_email);
+  const auto stranger = u.tokens(stranger_email).first;
   const auto before_logout = events_in_store();
   const auto logout = u.call("POST", "/v1/auth/logout", stranger, json::serialize(json::object{{"refresh_token", refresh}}));
   CHECK(logout.status == 403);
