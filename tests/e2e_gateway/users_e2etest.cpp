@@ -101,17 +101,22 @@ std::chrono::milliseconds left_of_second(std::chrono::steady_clock::time_point s
   return std::max(std::chrono::milliseconds(0), std::chrono::milliseconds(1000) - spent);
 }
 
+environment with(environment more, const environment& base) {
+  more.insert(more.end(), base.begin(), base.end());
+  return more;
+}
+
 // Another gateway on the same stack and key: revocations must reach it too.
 struct second_gateway {
-  explicit second_gateway(const engine_processes& engine)
+  explicit second_gateway(const engine_processes& engine, environment settings = {})
       : port(unused_port()),
         process("gateway-2",
                 {std::string(std::getenv("CQRS_BUILD_DIR") ? std::getenv("CQRS_BUILD_DIR") : "build") +
                  "/gateway/cqrs-gateway"},
-                environment{{"CQRS_HTTP_HOST", "127.0.0.1"},
-                            {"CQRS_HTTP_PORT", std::to_string(port)},
-                            {"CQRS_JWT_SECRET", engine.jwt_secret()},
-                            {"CQRS_RELAY_NAME", "gw" + run_id()}},
+                with(std::move(settings), {{"CQRS_HTTP_HOST", "127.0.0.1"},
+                                           {"CQRS_HTTP_PORT", std::to_string(port)},
+                                           {"CQRS_JWT_SECRET", engine.jwt_secret()},
+                                           {"CQRS_RELAY_NAME", "gw" + run_id()}}),
                 stack_env("CQRS_STACK_DIR") + "/second-gateway-" + run_id() + ".log"),
         http("127.0.0.1", port) {
     const bool up = eventually(
@@ -267,6 +272,49 @@ TEST_CASE_FIXTURE(users_fixture, "deactivation and a removed role reach the user
   CHECK(u.login(email).status == 401);
   // Operator tokens have no user behind them: untouched.
   CHECK(u.call("GET", "/v1/users/" + id, engine.admin_token()).status == 200);
+}
+
+TEST_CASE_FIXTURE(users_fixture, "a full password pool answers 503 with Retry-After, never another 5xx") {
+  // One password thread and no queue: concurrent logins beyond the one running are refused.
+  second_gateway small(engine, {{"CQRS_PASSWORD_THREADS", "1"}, {"CQRS_PASSWORD_QUEUE", "0"}});
+  std::vector<http_answer> answers(8);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const json::object body{{"email", unique_email("busy")}, {"password", "not anybody's password"}};
+      answers[i] = small.http.post("/v1/auth/login", json::serialize(body));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int refused = 0;
+  for (const auto& answer : answers) {
+    INFO(describe(answer));
+    CHECK((answer.status == 401 || answer.status == 503));
+    if (answer.status == 503) {
+      ++refused;
+      CHECK(answer.header("Retry-After").has_value());
+      CHECK(problem_code(answer) == "overloaded");
+    }
+  }
+  CHECK(refused > 0);
+}
+
+TEST_CASE_FIXTURE(users_fixture, "a login under older argon2 parameters stores a new hash") {
+  const auto email = unique_email("rehash");
+  const auto id = u.registered(email);  // hashed with 2 passes
+  second_gateway stronger(engine, {{"CQRS_ARGON2_PASSES", "3"}});
+  const auto login = stronger.http.post("/v1/auth/login", json::serialize(json::object{{"email", email}, {"password", password}}));
+  INFO(describe(login));
+  CHECK(login.status == 200);
+  const auto user = u.call("GET", "/v1/users/" + id, engine.admin_token());
+  CHECK(user.json().at("version").to_number<int>() == 2);
+  pqxx::connection c(stack_env("CQRS_PG_URL"));
+  pqxx::read_transaction tx(c);
+  CHECK(tx.exec_params("SELECT event_type FROM events WHERE stream_id = $1 AND stream_version = 2", "user-" + id)[0][0]
+            .as<std::string>() == "user.password_changed");
+  // The new hash verifies, and needs no second rehash.
+  CHECK(stronger.http.post("/v1/auth/login", json::serialize(json::object{{"email", email}, {"password", password}})).status == 200);
+  CHECK(u.call("GET", "/v1/users/" + id, engine.admin_token()).json().at("version").to_number<int>() == 2);
 }
 
 TEST_CASE_FIXTURE(users_fixture, "the last active admin cannot lose the role") {
