@@ -3,6 +3,8 @@
 // The User domain's entry in the list of aggregates (commands/domains.cpp), and the shape of its
 // state as tools print it.
 
+#include <string_view>
+
 #include <boost/json/object.hpp>
 
 #include "commands/aggregate_registry.hpp"

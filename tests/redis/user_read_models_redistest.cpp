@@ -10,105 +10,17 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include "projections/catalog.hpp"
 #include "projections/rebuild.hpp"
 #include "projections/user/user_projections.hpp"
-#include "schemas/contracts/catalog.hpp"
-#include "schemas/contracts/user/user_codec.hpp"
 #include "tests/redis/projection_fixture.hpp"
+#include "tests/redis/user_world.hpp"
 #include "tests/support/stack.hpp"
 
 using namespace cqrs;
+using cqrs::tests::user_world;
 namespace up = cqrs::projections::user;
 
 namespace {
-
-// The user projections of one test, under the scope `<prefix>_<run id>`.
-class user_world {
- public:
-  explicit user_world(const std::string& prefix)
-      : scope_(prefix + "_" + tests::run_id()),
-        category_(scope_.category("user")),
-        detail_name_(scope_.projection("user_detail")),
-        list_name_(scope_.projection("user_admin_list")) {
-    schemas::register_upcasters(upcasters_);
-    core::store_options options;
-    options.url = tests::pg_url();
-    options.upcasters = &upcasters_;
-    store_ = std::make_unique<core::event_store>(options);
-    redis_ = std::make_unique<projections::redis_client>(tests::redis_url());
-    projections_ = projections::default_projections(scope_);
-    targets_ = std::make_unique<projections::target_set>(projections_, *redis_, *store_, tests::pg_url());
-  }
-
-  projections::projection_target& detail() { return *targets_->find(detail_name_); }
-  projections::projection_target& list() { return *targets_->find(list_name_); }
-  core::event_store& store() { return *store_; }
-
-  std::vector<core::recorded_event> append(const std::string& id, const std::vector<schemas::user_event>& events) {
-    const auto stream = core::stream_id::parse(category_ + "-" + id).value();
-    std::vector<core::new_event> batch;
-    for (const auto& event : events) {
-      auto encoded = schemas::encode(event);
-      batch.push_back({encoded.type, encoded.schema_version, encoded.data, std::nullopt});
-    }
-    const auto before = store_->current_version(stream);
-    (void)store_->append(stream, core::expected_version::any(), std::move(batch)).value();
-    std::vector<core::recorded_event> added;
-    (void)store_
-        ->for_each_stream_batch(stream, core::stream_version{before.value() + 1}, 100,
-                                [&](const core::stream_batch& b) { added.insert(added.end(), b.events.begin(), b.events.end()); })
-        .value();
-    return added;
-  }
-
-  // Appends and applies to both models.
-  void project(const std::string& id, const std::vector<schemas::user_event>& events) {
-    const auto stored = append(id, events);
-    detail().apply(stored);
-    list().apply(stored);
-  }
-
-  std::optional<up::user_fields> detail_of(const std::string& id) {
-    return up::read_user_detail(*redis_, id, detail_name_);
-  }
-
-  std::vector<up::admin_list_row> page(up::admin_list_query q) {
-    q.projection = list_name_;
-    pqxx::connection connection(tests::pg_url());
-    pqxx::work tx(connection);
-    return up::query_admin_list(tx, q);
-  }
-
-  std::string digest(const std::vector<std::string>& ids) {
-    std::string text;
-    for (const auto& id : ids) {
-      const auto fields = detail_of(id);
-      text += id + (fields ? "\n" : " missing\n");
-      if (fields) {
-        for (const auto& [k, v] : *fields) text += fmt::format("  {}={}\n", k, v);
-      }
-    }
-    up::admin_list_query all;
-    all.limit = 1000;
-    for (const auto& row : page(all)) {
-      text += fmt::format("row {} {} {} {} {} {}\n", row.user_id, fmt::join(row.roles, ","), row.status, row.created_at,
-                          row.email_index, row.version);
-    }
-    return text;
-  }
-
- private:
-  projections::projection_scope scope_;
-  std::string category_;
-  std::string detail_name_;
-  std::string list_name_;
-  core::upcaster_registry upcasters_;
-  std::unique_ptr<core::event_store> store_;
-  std::unique_ptr<projections::redis_client> redis_;
-  projections::projection_set projections_;
-  std::unique_ptr<projections::target_set> targets_;
-};
 
 schemas::blind_index index_of(char digit) { return schemas::blind_index(std::string(64, digit)); }
 
@@ -200,8 +112,7 @@ TEST_CASE("a forgotten user is dropped from the detail and the admin list, and s
   CHECK_FALSE(world.detail_of("u1"));
   CHECK(ids_of(world.page({})) == std::vector<std::string>{"u2"});
   // Redelivered events of the forgotten user change nothing (exactly once per stream version).
-  const auto history = world.store().read_stream(core::stream_id::parse(fmt::format("user_uforget_{}-u1", tests::run_id())).value(),
-                                                 core::stream_version{1}, 100);
+  const auto history = world.store().read_stream(world.stream("u1"), core::stream_version{1}, 100);
   REQUIRE(history.value().events.size() == 3);
   world.detail().apply(history.value().events);
   world.list().apply(history.value().events);
