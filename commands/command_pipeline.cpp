@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <pqxx/connection_base>
+#include <pqxx/result>
 #include <pqxx/transaction>
 
 #include "core/commit_notifier.hpp"
@@ -45,6 +46,13 @@ std::string hex(const unsigned char* bytes, unsigned int length) {
   return out;
 }
 
+// Who holds the claim now (a stream claiming what it already holds is no conflict).
+std::string holder(pqxx::work& tx, const unique_claim& claim, const core::stream_id& owner) {
+  const auto rows = tx.exec_params("SELECT stream_id FROM unique_claims WHERE scope = $1 AND value = $2", claim.scope,
+                                   claim.membership ? owner.str() : claim.value);
+  return rows.empty() ? std::string() : rows[0][0].as<std::string>();
+}
+
 // Inserts each claim unless another stream holds it; the first claim held elsewhere, if any.
 // ON CONFLICT DO NOTHING waits for a concurrent claimer's transaction to end, so of two
 // concurrent claims of one value exactly one inserts.
@@ -53,23 +61,51 @@ std::optional<claim_taken> claim_all(pqxx::work& tx, const std::vector<unique_cl
   for (const auto& claim : claims) {
     const auto inserted = tx.exec_params(
         "INSERT INTO unique_claims (scope, value, stream_id) VALUES ($1, $2, $3) ON CONFLICT (scope, value) DO NOTHING",
-        claim.scope, claim.value, owner.str());
-    if (inserted.affected_rows() == 0) return claim_taken{claim};
+        claim.scope, claim.membership ? owner.str() : claim.value, owner.str());
+    if (inserted.affected_rows() == 0 && holder(tx, claim, owner) != owner.str()) return claim_taken{claim};
+  }
+  return std::nullopt;
+}
+
+// True when every claim of the scope belongs to `owner` (and it holds one). The scope's rows are
+// locked first, in key order (no deadlock between two releasers): a concurrent releaser waits
+// for this transaction, then no longer sees the rows it deleted, so of two streams leaving a
+// two-member scope at once the second finds itself the last.
+bool last_of_scope(pqxx::work& tx, const std::string& scope, const core::stream_id& owner) {
+  const auto rows =
+      tx.exec_params("SELECT stream_id FROM unique_claims WHERE scope = $1 ORDER BY value FOR UPDATE", scope);
+  bool holds = false;
+  for (const auto& row : rows) {
+    if (row[0].as<std::string>() != owner.str()) return false;
+    holds = true;
+  }
+  return holds;
+}
+
+std::optional<release_refused> release_all(pqxx::work& tx, const std::vector<claim_release>& releases,
+                                           const core::stream_id& owner) {
+  for (const auto& release : releases) {
+    if (release.keep_scope_nonempty && last_of_scope(tx, release.scope, owner)) return release_refused{release};
+    tx.exec_params("DELETE FROM unique_claims WHERE scope = $1 AND stream_id = $2", release.scope, owner.str());
   }
   return std::nullopt;
 }
 
 claimed_append append_in_transaction(core::event_store& store, const core::append_request& request,
-                                     const std::vector<unique_claim>& claims) {
+                                     const claim_changes& changes) {
   std::optional<claimed_append> out;
   // Nothing commits before tx.commit(); a lost commit reply raises in_doubt, which is not retried.
   store.connection().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
     pqxx::work tx(connection);
-    if (auto taken = claim_all(tx, claims, request.stream)) {
-      out = std::move(*taken);
+    if (auto refused = release_all(tx, changes.releases, request.stream)) {
+      out = std::move(*refused);
       return;  // rolled back by tx's destructor
     }
-    auto appended = store.append_in(tx, request);
+    if (auto taken = claim_all(tx, changes.claims, request.stream)) {
+      out = std::move(*taken);
+      return;
+    }
+  auto appended = store.append_in(tx, request);
     if (!appended) {
       out = appended.error();
       return;
@@ -174,14 +210,14 @@ void backoff::wait(int attempt) {
 }
 
 claimed_append append_with_claims(core::event_store& store, const core::append_request& request,
-                                  const std::vector<unique_claim>& claims, const pipeline_options& options) {
-  if (claims.empty()) {
+                                  const claim_changes& changes, const pipeline_options& options) {
+  if (changes.empty()) {
     // One round trip; the store notifies itself.
     auto appended = options.group != nullptr ? options.group->append(store, request) : store.append(request);
     if (!appended) return appended.error();
     return std::move(appended).value();
   }
-  auto out = append_in_transaction(store, request, claims);
+  auto out = append_in_transaction(store, request, changes);
   if (options.notifier != nullptr && std::holds_alternative<core::append_success>(out)) options.notifier->committed();
   return out;
 }

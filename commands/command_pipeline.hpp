@@ -119,7 +119,7 @@ class command_pipeline {
   static core::append_request append_request_for(const pipeline_options& options, const envelope_type& envelope,
                                                  const loaded_aggregate<state_type>& loaded,
                                                  const std::vector<event_type>& events, const request_facts& facts);
-  static std::vector<unique_claim> claims_of(const std::vector<event_type>& events);
+  static detail::claim_changes claim_changes_of(const std::vector<event_type>& events);
   attempt_result interpret(detail::claimed_append appended, const envelope_type& envelope,
                            const request_facts& facts, int number);
   void fold_stored(loaded_aggregate<state_type>& into, const core::recorded_event& e) const;
@@ -237,7 +237,7 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_app
                 outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}});
   }
   auto request = append_request_for(options_, envelope, loaded, decision.events(), facts);
-  auto result = interpret(detail::append_with_claims(store_, request, claims_of(decision.events()), options_),
+  auto result = interpret(detail::append_with_claims(store_, request, claim_changes_of(decision.events()), options_),
                           envelope, facts, number);
   if (auto* done = std::get_if<outcome_type>(&result)) {
     // A claim held by another stream refused it: nothing appended, so kept like a rejection.
@@ -329,6 +329,12 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::interpret(deta
   if (auto* taken = std::get_if<detail::claim_taken>(&appended)) {
     return outcome_type{rejected<typename A::rejection_type>{A::claim_refused(taken->claim)}};
   }
+  if (auto* refused = std::get_if<detail::release_refused>(&appended)) {
+    if constexpr (releasing_aggregate<A>) {
+      return outcome_type{rejected<typename A::rejection_type>{A::release_refused(refused->release)}};
+    }
+    throw std::logic_error("a release refused for an aggregate that releases nothing");
+  }
   const auto& failure = std::get<core::error>(appended);
   switch (detail::classify(failure.code)) {
     case detail::append_refusal::version_conflict: {
@@ -347,10 +353,13 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::interpret(deta
 }
 
 template <stored_aggregate A>
-std::vector<unique_claim> command_pipeline<A>::claims_of(const std::vector<event_type>& events) {
-  std::vector<unique_claim> all;
+detail::claim_changes command_pipeline<A>::claim_changes_of(const std::vector<event_type>& events) {
+  detail::claim_changes all;
   for (const auto& event : events) {
-    for (auto& claim : A::claims(event)) all.push_back(std::move(claim));
+    if constexpr (releasing_aggregate<A>) {
+      for (auto& release : A::releases(event)) all.releases.push_back(std::move(release));
+    }
+    for (auto& claim : A::claims(event)) all.claims.push_back(std::move(claim));
   }
   return all;
 }
@@ -368,7 +377,7 @@ std::optional<cached_append<typename A::state_type>> command_pipeline<A>::plan_c
   // A failed If-Match on a cached (maybe stale) version is not an answer: handle() decides it.
   if (envelope.context.if_match && *envelope.context.if_match != entry->version) return std::nullopt;
   auto decision = A::decide(entry->state, envelope.command);
-  if (!decision.accepted() || decision.events().size() != 1 || !claims_of(decision.events()).empty()) {
+  if (!decision.accepted() || decision.events().size() != 1 || !claim_changes_of(decision.events()).empty()) {
     return std::nullopt;
   }
   const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0};

@@ -2,6 +2,7 @@
 
 // The domains: one include and one line of the list below each.
 #include "commands/product/product_domain.hpp"
+#include "commands/user/user_domain.hpp"
 
 namespace cqrs::commands {
 
@@ -9,6 +10,7 @@ const aggregate_registry& aggregates() {
   static const aggregate_registry registry = [] {
     aggregate_registry all;
     product::register_aggregates(all);
+    user::register_aggregates(all);
     return all;
   }();
   return registry;

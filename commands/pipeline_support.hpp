@@ -88,13 +88,26 @@ struct claim_taken {
   unique_claim claim;
 };
 
-using claimed_append = std::variant<core::append_success, core::error, claim_taken>;
+// A release that would have emptied a scope it must keep non-empty.
+struct release_refused {
+  claim_release release;
+};
 
-// Appends with the claims in one transaction on the store's connection. Claims already held by
-// another stream leave nothing written. Without claims this is the store's one-round-trip append,
-// through the options' group commit when there is one.
+using claimed_append = std::variant<core::append_success, core::error, claim_taken, release_refused>;
+
+// What an append's events do to unique claims: releases are written first, then claims.
+struct claim_changes {
+  std::vector<claim_release> releases;
+  std::vector<unique_claim> claims;
+
+  bool empty() const { return releases.empty() && claims.empty(); }
+};
+
+// Appends with the claim changes in one transaction on the store's connection. A claim already
+// held by another stream, or a refused release, leaves nothing written. Without changes this is
+// the store's one-round-trip append, through the options' group commit when there is one.
 claimed_append append_with_claims(core::event_store& store, const core::append_request& request,
-                                  const std::vector<unique_claim>& claims, const pipeline_options& options);
+                                  const claim_changes& changes, const pipeline_options& options);
 
 // True when an append to `from` reaching `to` crosses a multiple of `every`.
 bool snapshot_due(core::stream_version from, core::stream_version to, std::int64_t every);

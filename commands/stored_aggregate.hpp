@@ -39,4 +39,13 @@ concept stored_aggregate =
       { A::decode_rejection(text) } -> std::same_as<std::optional<typename A::rejection_type>>;
     };
 
+// Optional: an aggregate whose events also release claims (unique_claim.hpp) provides both.
+template <typename A>
+concept releasing_aggregate =
+    stored_aggregate<A> && requires(const typename A::event_type& event, const claim_release& release) {
+      { A::releases(event) } -> std::same_as<std::vector<claim_release>>;
+      // The rejection when the release would empty a scope it must keep non-empty.
+      { A::release_refused(release) } -> std::same_as<typename A::rejection_type>;
+    };
+
 }  // namespace cqrs::commands

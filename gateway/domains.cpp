@@ -8,12 +8,14 @@
 #include "core/config.hpp"
 #include "gateway/domain.hpp"
 #include "gateway/product/product_gateway.hpp"
+#include "gateway/user/user_gateway.hpp"
 
 namespace cqrs::gateway {
 
 const std::vector<gateway_domain>& gateway_domains() {
   static const std::vector<gateway_domain> domains = {
       product_gateway(),
+      user_gateway(),
   };
   return domains;
 }

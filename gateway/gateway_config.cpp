@@ -1,6 +1,7 @@
 #include "gateway/gateway_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <string_view>
 
@@ -46,6 +47,26 @@ server_limits load_limits(const core::settings_source& source) {
 // rather than sign with it.
 }  // namespace
 
+// "kid=secret,kid=secret": ids of [A-Za-z0-9._-], secrets of at least 32 characters.
+static std::vector<jwt_key> parse_jwt_keys(std::string_view text) {
+  std::vector<jwt_key> keys;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto eq = item.find('=');
+    const auto id = item.substr(0, eq == std::string_view::npos ? 0 : eq);
+    const bool id_ok = !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+    if (!id_ok || item.size() - eq - 1 < 32) {
+      throw core::config_error("CQRS_JWT_KEYS", "expected kid=secret pairs (secrets of at least 32 characters), comma-separated");
+    }
+    keys.push_back({std::string(id), std::string(item.substr(eq + 1))});
+  }
+  return keys;
+}
+
 auth_config load_auth_config(const core::settings_source& source) {
   auth_config a;
   a.jwt_secret = source.text("CQRS_JWT_SECRET", "");
@@ -55,6 +76,12 @@ auth_config load_auth_config(const core::settings_source& source) {
   a.issuer = source.text("CQRS_JWT_ISSUER", a.issuer);
   a.audience = source.text("CQRS_JWT_AUDIENCE", a.audience);
   a.leeway = std::chrono::seconds(source.integer("CQRS_JWT_LEEWAY_SECONDS", a.leeway.count(), 0, 3600));
+  a.keys = parse_jwt_keys(source.text("CQRS_JWT_KEYS", ""));
+  if (a.jwt_secret.empty() && !a.keys.empty()) a.jwt_secret = a.keys.front().secret;
+  a.access_token_ttl =
+      std::chrono::seconds(source.integer("CQRS_ACCESS_TOKEN_TTL_SECONDS", a.access_token_ttl.count(), 10, 86400));
+  a.refresh_token_ttl = std::chrono::seconds(
+      source.integer("CQRS_REFRESH_TOKEN_TTL_SECONDS", a.refresh_token_ttl.count(), 60, 365 * 86400));
   return a;
 }
 
@@ -166,6 +193,9 @@ const std::vector<core::setting_spec>& gateway_settings() {
       {"CQRS_JWT_ISSUER", "cqrs-engine", "the iss claim tokens must carry"},
       {"CQRS_JWT_AUDIENCE", "cqrs-api", "the aud claim tokens must carry"},
       {"CQRS_JWT_LEEWAY_SECONDS", "30", "clock skew tolerated on exp and nbf (0-3600)"},
+      {"CQRS_JWT_KEYS", "", "HS256 keys by id, kid=secret,...: the first signs, all verify (key rotation)"},
+      {"CQRS_ACCESS_TOKEN_TTL_SECONDS", "900", "lifetime of the access tokens issued at login and refresh"},
+      {"CQRS_REFRESH_TOKEN_TTL_SECONDS", "2592000", "lifetime of a refresh token (each use issues a new one)"},
       {"CQRS_RATE_LIMIT_RPS", "1000", "requests per second per client (token subject, else address); 0 disables"},
       {"CQRS_RATE_LIMIT_BURST", "2000", "requests a client may send at once (1-10000000)"},
       {"CQRS_CORS_ORIGINS", "", "browser origins allowed, comma-separated (https://app.example.com,...); * allows any"},
@@ -192,6 +222,8 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.redis_pool.threads = static_cast<int>(source.integer("CQRS_REDIS_POOL_SIZE", 2, 1, 256));
   c.redis_pool.queue = count(source, "CQRS_REDIS_POOL_QUEUE", 256, 0, 100'000);
   c.auth = load_auth_config(source);
+  c.pii = core::security::load_pii_config(source);
+  c.passwords = core::security::load_password_config(source);
   c.rate_limit = load_rate_limit(source);
   c.cors_origins = load_origins(source);
   c.consistency_wait = source.milliseconds("CQRS_CONSISTENCY_WAIT_MS", c.consistency_wait, 0ms, 60'000ms);

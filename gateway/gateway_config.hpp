@@ -8,11 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/security/security_config.hpp"
 
 namespace cqrs::gateway {
 
@@ -31,8 +33,20 @@ struct pool_limits {
   std::size_t queue = 256;  // waiting work beyond the threads; more answers 503
 };
 
+// An HS256 key with the id (`kid`) tokens name it by.
+struct jwt_key {
+  std::string id;
+  std::string secret;
+};
+
 struct auth_config {
   std::string jwt_secret;  // HS256 key; empty refuses every token (commands then answer 401)
+  // CQRS_JWT_KEYS: keys by id; the first signs, all verify (a token naming its kid). A token
+  // without a kid is verified with jwt_secret. Rotation: add the new key first, keep the old one
+  // until the tokens it signed have expired.
+  std::vector<jwt_key> keys;
+  std::chrono::seconds access_token_ttl{900};         // tokens issued at login and refresh
+  std::chrono::seconds refresh_token_ttl{30 * 86400};
   std::string issuer = "cqrs-engine";
   std::string audience = "cqrs-api";
   std::chrono::seconds leeway{30};  // clock skew tolerated on exp and nbf
@@ -61,6 +75,10 @@ struct gateway_config {
   std::map<std::string, std::size_t> command_cache_sizes;
   std::size_t command_cache_size_for(std::string_view category) const;
   std::size_t group_commit_max = 64;          // appends per group commit; 1: each alone
+  // Personal data (docs/security.md): nothing without CQRS_PII_MASTER_KEY_FILE, and then no
+  // user routes.
+  std::optional<core::security::pii_config> pii;
+  core::security::password_config passwords;
 };
 
 const std::vector<core::setting_spec>& gateway_settings();

@@ -382,6 +382,20 @@ auto async_append(core::append_committer* committer, offload_tracker& tracker, c
   return net::async_initiate<Token, void(core::committer_answer)>(initiation, token, std::move(request));
 }
 
+// Runs `call.start`; completes with the continuation it resumes with, on the caller's executor.
+// The ticket keeps the server's io_context alive until the continuation has been posted.
+template <class Token>
+auto async_external(offload_tracker& tracker, external_call& call, Token&& token) {
+  auto initiation = [&tracker](auto handler, std::function<void(std::function<void(external_call::continuation)>)> start) {
+    using completion = pending_completion<decltype(handler)>;
+    const auto executor = net::get_associated_executor(handler);
+    auto pending = std::make_shared<completion>(std::move(handler), executor);
+    auto ticket = std::make_shared<offload_ticket>(tracker);
+    start([pending, ticket](external_call::continuation next) { completion::complete(pending, std::move(next)); });
+  };
+  return net::async_initiate<Token, void(external_call::continuation)>(initiation, token, std::move(call.start));
+}
+
 // --- connections --------------------------------------------------------------------------------
 
 class connection;
@@ -804,6 +818,15 @@ net::awaitable<http_response> connection::respond(http_request& request, std::st
                                           net::use_awaitable);
       try {
         next = then(std::move(answer));
+      } catch (const std::exception& e) {
+        co_return handler.failed(request, e.what(), is_dependency_failure(e));
+      }
+      continue;
+    }
+    if (auto* call = std::get_if<external_call>(&next)) {
+      auto then = co_await async_external(server_.offloads, *call, net::use_awaitable);
+      try {
+        next = then();
       } catch (const std::exception& e) {
         co_return handler.failed(request, e.what(), is_dependency_failure(e));
       }

@@ -75,7 +75,8 @@ struct redis_result;
 struct offload;
 struct redis_call;
 struct append_call;
-using step = std::variant<http_response, offload, redis_call, append_call>;
+struct external_call;
+using step = std::variant<http_response, offload, redis_call, append_call, external_call>;
 
 struct offload {
   pool_kind pool = pool_kind::postgres;
@@ -100,6 +101,15 @@ struct redis_call {
 struct append_call {
   core::append_request request;
   std::function<step(core::committer_answer)> then;
+};
+
+// Work on a pool the application owns (the password pool: argon2id must run neither on an I/O
+// thread nor on a database pool). `start` runs on the I/O thread, submits the work and returns at
+// once; it must call `resume` exactly once, from any thread (at once when its pool refused the
+// work), with the continuation, which the server then runs on the connection's I/O thread.
+struct external_call {
+  using continuation = std::function<step()>;
+  std::function<void(std::function<void(continuation)> resume)> start;
 };
 
 // What the router made of a request: the route's name for metrics and logs ("GET /v1/products/{id}",

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 namespace cqrs::gateway {
 
@@ -91,7 +92,8 @@ namespace json = boost::json;
 // Far more than any token we issue; a bound on what an unauthenticated caller makes us decode.
 constexpr std::size_t max_token_bytes = 8 * 1024;
 constexpr std::size_t sha256_bytes = 32;
-constexpr std::string_view signed_header = R"({"alg":"HS256","typ":"JWT"})";
+constexpr std::string_view operator_typ = "JWT";
+constexpr std::string_view user_typ = "at+jwt";
 
 using check = std::optional<token_refusal>;  // nothing when the check passed
 
@@ -136,13 +138,17 @@ std::optional<std::string_view> string_member(const json::object& object, std::s
   return std::string_view(value->get_string());
 }
 
-check check_header(const json::object& header) {
+// The header's checks; `user` tells whether it is a user's access token (typ at+jwt).
+check check_header(const json::object& header, bool& user) {
   const auto* alg = header.if_contains("alg");
   if (alg == nullptr) return refuse("algorithm missing");
   if (!alg->is_string()) return refuse("algorithm is not a string");
   if (alg->get_string() != "HS256") return refuse("algorithm not allowed: " + quoted(alg->get_string()));
+  user = false;
   if (const auto* typ = header.if_contains("typ")) {
-    if (!typ->is_string() || typ->get_string() != "JWT") return refuse("token type not allowed");
+    if (!typ->is_string()) return refuse("token type not allowed");
+    user = typ->get_string() == user_typ;
+    if (!user && typ->get_string() != operator_typ) return refuse("token type not allowed");
   }
   // RFC 7515 4.1.11: extensions marked critical must be understood, and we understand none.
   if (header.contains("crit")) return refuse("critical header extensions are not supported");
@@ -251,16 +257,60 @@ std::variant<principal, token_refusal> read_principal(const json::object& claims
   return principal{std::string(*subject), std::get<std::vector<std::string>>(std::move(roles))};
 }
 
-std::variant<token_parts, token_refusal> authenticate(std::string_view token, const auth_config& config) {
-  if (config.jwt_secret.empty()) return refuse("no secret configured");
+// The key a header names: its kid among the configured keys, or the default key without one.
+std::variant<std::string_view, token_refusal> key_for(const json::object& header, const auth_config& config) {
+  const auto* kid = header.if_contains("kid");
+  if (kid == nullptr) {
+    if (config.jwt_secret.empty()) return refuse("no secret configured");
+    return std::string_view(config.jwt_secret);
+  }
+  if (!kid->is_string()) return refuse("key id (kid) is not a string");
+  for (const auto& key : config.keys) {
+    if (key.id == kid->get_string()) return std::string_view(key.secret);
+  }
+  return refuse("unknown key id: " + quoted(kid->get_string()));
+}
+
+std::variant<token_parts, token_refusal> authenticate(std::string_view token, const auth_config& config,
+                                                      bool& user) {
+  if (config.jwt_secret.empty() && config.keys.empty()) return refuse("no secret configured");
   if (token.size() > max_token_bytes) return refuse("malformed token: too long");
   const auto parts = split(token);
   if (!parts) return refuse("malformed token: expected header.payload.signature");
   const auto header = decode_object(parts->header);
   if (!header) return refuse("malformed token: header is not base64url-encoded JSON");
-  if (auto refused = check_header(*header)) return std::move(*refused);
-  if (!signature_matches(config.jwt_secret, *parts)) return refuse("bad signature");
+  if (auto refused = check_header(*header, user)) return std::move(*refused);
+  const auto key = key_for(*header, config);
+  if (const auto* refused = std::get_if<token_refusal>(&key)) return *refused;
+  if (!signature_matches(std::get<std::string_view>(key), *parts)) return refuse("bad signature");
   return *parts;
+}
+
+// A user's access token carries when and which: iat and jti (RFC 9068 2.2).
+check check_user_claims(const json::object& claims) {
+  if (read_date(claims, "iat").status != date_status::valid) return refuse("issued-at (iat) missing");
+  const auto jti = string_member(claims, "jti");
+  if (!jti || jti->empty()) return refuse("token id (jti) missing");
+  return std::nullopt;
+}
+
+// A user's token cut down to the rights the user still has.
+std::variant<principal, token_refusal> within_rights(principal who, const user_rights_source* source) {
+  if (source == nullptr) return who;
+  const auto rights = source->rights_of(who.subject);
+  if (!rights) return who;
+  if (!rights->active) return refuse("revoked");
+  std::erase_if(who.roles, [&](const std::string& role) {
+    return std::find(rights->roles.begin(), rights->roles.end(), role) == rights->roles.end();
+  });
+  return who;
+}
+
+// 16 random bytes from OpenSSL, base64url: unique enough to name one token.
+std::string random_token_id() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace
@@ -268,26 +318,29 @@ std::variant<token_parts, token_refusal> authenticate(std::string_view token, co
 // Tokens that passed every check, with the times that must still hold at each use.
 class jwt_verifier::verified_tokens {
  public:
-  std::optional<principal> find(std::string_view token, std::int64_t now, std::int64_t leeway) {
+  // The principal, and whether the token is a user's.
+  std::optional<std::pair<principal, bool>> find(std::string_view token, std::int64_t now, std::int64_t leeway) {
     const std::lock_guard lock(mutex_);
     const auto found = entries_.find(token);
     if (found == entries_.end()) return std::nullopt;
     const auto& e = found->second;
     if (now >= e.expires + leeway || (e.not_before && now + leeway < *e.not_before)) return std::nullopt;
-    return e.who;
+    return std::pair{e.who, e.user};
   }
 
-  void remember(std::string_view token, principal who, std::int64_t expires, std::optional<std::int64_t> not_before) {
+  void remember(std::string_view token, principal who, bool user, std::int64_t expires,
+                std::optional<std::int64_t> not_before) {
     const std::lock_guard lock(mutex_);
     // Bounded the simple way: a full cache starts over (each token then costs one verification).
     if (entries_.size() >= capacity) entries_.clear();
-    entries_.insert_or_assign(std::string(token), entry{std::move(who), expires, not_before});
+    entries_.insert_or_assign(std::string(token), entry{std::move(who), user, expires, not_before});
   }
 
  private:
   static constexpr std::size_t capacity = 4096;
   struct entry {
     principal who;
+    bool user = false;
     std::int64_t expires = 0;
     std::optional<std::int64_t> not_before;
   };
@@ -299,42 +352,57 @@ class jwt_verifier::verified_tokens {
   std::unordered_map<std::string, entry, text_hash, std::equal_to<>> entries_;
 };
 
-jwt_verifier::jwt_verifier(auth_config config)
-    : config_(std::move(config)), verified_(std::make_shared<verified_tokens>()) {}
+jwt_verifier::jwt_verifier(auth_config config, const user_rights_source* rights)
+    : config_(std::move(config)), rights_(rights), verified_(std::make_shared<verified_tokens>()) {}
 
 // Claims are read only once the signature holds: nothing a forger wrote is interpreted.
 std::variant<principal, token_refusal> jwt_verifier::verify(std::string_view token,
                                                             std::chrono::system_clock::time_point now) const {
   const auto seconds = unix_seconds(now);
-  if (auto known = verified_->find(token, seconds, config_.leeway.count())) return std::move(*known);
-  const auto parts = authenticate(token, config_);
+  if (auto known = verified_->find(token, seconds, config_.leeway.count())) {
+    if (!known->second) return std::move(known->first);
+    return within_rights(std::move(known->first), rights_);
+  }
+  bool user = false;
+  const auto parts = authenticate(token, config_, user);
   if (const auto* refused = std::get_if<token_refusal>(&parts)) return *refused;
   const auto claims = decode_object(std::get<token_parts>(parts).payload);
   if (!claims) return refuse("malformed token: payload is not base64url-encoded JSON");
   if (auto refused = check_times(*claims, seconds, config_.leeway.count())) return std::move(*refused);
   if (auto refused = check_parties(*claims, config_)) return std::move(*refused);
-  auto who = read_principal(*claims);
-  if (const auto* ok = std::get_if<principal>(&who)) {
-    const auto nbf = read_date(*claims, "nbf");
-    verified_->remember(token, *ok, read_date(*claims, "exp").seconds,
-                        nbf.status == date_status::valid ? std::optional(nbf.seconds) : std::nullopt);
+  if (user) {
+    if (auto refused = check_user_claims(*claims)) return std::move(*refused);
   }
-  return who;
+  auto who = read_principal(*claims);
+  const auto* ok = std::get_if<principal>(&who);
+  if (ok == nullptr) return who;
+  const auto nbf = read_date(*claims, "nbf");
+  verified_->remember(token, *ok, user, read_date(*claims, "exp").seconds,
+                      nbf.status == date_status::valid ? std::optional(nbf.seconds) : std::nullopt);
+  if (!user) return who;
+  return within_rights(std::move(*ok), rights_);
 }
 
 std::string jwt_verifier::sign(const token_claims& claims, std::chrono::system_clock::time_point now) const {
   // A token signed with an empty key would be refused by every verifier; say so at once.
-  if (config_.jwt_secret.empty()) throw std::invalid_argument("no JWT secret configured");
+  if (config_.jwt_secret.empty() && config_.keys.empty()) throw std::invalid_argument("no JWT secret configured");
   const auto issued = unix_seconds(now);
+  json::object header{{"alg", "HS256"}, {"typ", claims.user ? user_typ : operator_typ}};
+  // The first configured key signs, named by its kid; without keys, the default key, unnamed.
+  std::string_view key = config_.jwt_secret;
+  if (!config_.keys.empty()) {
+    header["kid"] = config_.keys.front().id;
+    key = config_.keys.front().secret;
+  }
   json::array roles;
   for (const auto& role : claims.roles) roles.emplace_back(role);
   const json::object payload{{"iss", config_.issuer},   {"aud", config_.audience},
                              {"sub", claims.subject},   {"roles", std::move(roles)},
                              {"iat", issued},           {"nbf", issued},
-                             {"exp", issued + claims.ttl.count()}};
-  auto input = fmt::format("{}.{}", detail::base64url_encode(signed_header),
+                             {"exp", issued + claims.ttl.count()}, {"jti", random_token_id()}};
+  auto input = fmt::format("{}.{}", detail::base64url_encode(json::serialize(header)),
                            detail::base64url_encode(json::serialize(payload)));
-  const auto mac = hmac_sha256(config_.jwt_secret, input);
+  const auto mac = hmac_sha256(key, input);
   const std::string_view mac_bytes(reinterpret_cast<const char*>(mac.data()), mac.size());
   return fmt::format("{}.{}", input, detail::base64url_encode(mac_bytes));
 }

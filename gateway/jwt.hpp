@@ -1,7 +1,9 @@
 #pragma once
 
-// JSON Web Tokens, HS256 only (RFC 7519 / 7515): verify() checks the header's `alg` is exactly
-// "HS256" (so "none" and every other algorithm are refused), the signature (constant-time
+// JSON Web Tokens, HS256 only (RFC 7519 / 7515, RFC 8725's practices): verify() checks the
+// header's `alg` is exactly "HS256" (so "none" and every other algorithm are refused), its `typ`
+// ("JWT" for operators' tokens, "at+jwt" for users' access tokens), its `kid` (one of the
+// configured keys; none: the default key), the signature (constant-time
 // comparison), `exp` (required), `nbf` (when present), `iss` and `aud` (a string, or an array
 // that contains ours), with a leeway for clock skew. Roles come from the `roles` claim (an array
 // of strings) or `role` (one string). sign() makes tokens for `cqrs token` and tests.
@@ -35,11 +37,30 @@ struct token_claims {
   std::string subject;
   std::vector<std::string> roles;
   std::chrono::seconds ttl{3600};
+  // A user's access token (login, refresh): typed "at+jwt" (RFC 9068), with iat and jti required,
+  // and cut down at every use to the rights the user still has (user_rights_source). Operator
+  // tokens (`cqrs token`, typ "JWT") have no user behind them and are not.
+  bool user = false;
+};
+
+// What a user may still do, as this process last heard.
+struct user_rights {
+  bool active = true;  // false: deactivated or forgotten, every token of theirs is refused
+  std::vector<std::string> roles;
+};
+
+class user_rights_source {
+ public:
+  virtual ~user_rights_source() = default;
+  // Nothing: no change was ever recorded for the subject, its tokens' claims stand.
+  virtual std::optional<user_rights> rights_of(std::string_view subject) const = 0;
 };
 
 class jwt_verifier {
  public:
-  explicit jwt_verifier(auth_config config);
+  // Keys: config.keys by kid, and config.jwt_secret for tokens without a kid. `rights` (may be
+  // null) outlives the verifier.
+  explicit jwt_verifier(auth_config config, const user_rights_source* rights = nullptr);
 
   std::variant<principal, token_refusal> verify(std::string_view token,
                                                 std::chrono::system_clock::time_point now =
@@ -52,6 +73,7 @@ class jwt_verifier {
   class verified_tokens;
 
   auth_config config_;
+  const user_rights_source* rights_ = nullptr;
   std::shared_ptr<verified_tokens> verified_;  // shared by copies: same configuration
 };
 

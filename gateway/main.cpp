@@ -17,6 +17,7 @@
 #include "core/metrics.hpp"
 #include "core/supervision.hpp"
 #include "core/upcasting.hpp"
+#include "gateway/auth_epochs.hpp"
 #include "gateway/cors_policy.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_metrics.hpp"
@@ -44,6 +45,7 @@ const std::vector<core::setting_spec>& all_settings() {
   static const std::vector<core::setting_spec> specs = [] {
     auto all = core::engine_settings();
     all.insert(all.end(), gateway_settings().begin(), gateway_settings().end());
+    all.insert(all.end(), core::security::security_settings().begin(), core::security::security_settings().end());
     all.push_back(core::supervisor_restarts_spec());
     return all;
   }();
@@ -81,7 +83,9 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   core::metrics_registry registry;
   const auto restarts = core::publish_supervisor_restarts(source, registry);
   http_metrics metrics(registry);
-  const jwt_verifier tokens(config.auth);
+  // Users' rights as every gateway last recorded them: a revoked token is refused within a second.
+  const auth_epochs rights(config.engine.postgres.url);
+  const jwt_verifier tokens(config.auth, &rights);
   rate_limiter limiter(config.rate_limit);
   const cors_policy cors(config.cors_origins);
   // Before the pools: their last queued measurements write into it.

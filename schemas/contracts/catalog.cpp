@@ -9,6 +9,7 @@
 #include "schemas/contracts/contract_error.hpp"
 // The domains: one include and one line of the list below each.
 #include "schemas/contracts/product/product_contracts.hpp"
+#include "schemas/contracts/user/user_contracts.hpp"
 
 namespace cqrs::schemas {
 
@@ -17,6 +18,7 @@ namespace {
 std::vector<domain_contracts> listed_domains() {
   return {
       product_contracts(),
+      user_contracts(),
   };
 }
 

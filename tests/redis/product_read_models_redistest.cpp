@@ -107,9 +107,13 @@ TEST_CASE("the status shows each projection's exact lag in events and its live m
   const auto before = projections::projections_status(rt, tests::pg_url());
   REQUIRE(names(before) == expected);
   REQUIRE(before.size() == expected.size());
+  // The lag counts the events of each projection's own category: only the Product models have any.
+  const auto product_lag = [&world](const projections::projection_status& status, std::int64_t lag) {
+    return status.info.category == world.category() ? lag : 0;
+  };
   for (const auto& status : before) {
     CAPTURE(status.info.name);
-    CHECK(status.lag_events == 3);
+    CHECK(status.lag_events == product_lag(status, 3));
     CHECK_FALSE(status.rebuild_needed);
     CHECK(status.live_model == status.info.initial_model());
   }
@@ -118,6 +122,6 @@ TEST_CASE("the status shows each projection's exact lag in events and its live m
   REQUIRE(names(after) == expected);
   for (const auto& status : after) {
     CAPTURE(status.info.name);
-    CHECK(status.lag_events == 1);
+    CHECK(status.lag_events == product_lag(status, 1));
   }
 }

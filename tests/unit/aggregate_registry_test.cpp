@@ -64,7 +64,7 @@ const c::aggregate_entry& product_entry() {
 
 TEST_CASE("the registry finds the product aggregate by its stream category") {
   CHECK(product_entry().category == c::product::product_aggregate::category);
-  CHECK(c::aggregates().categories() == std::vector<std::string>{"product"});
+  CHECK(c::aggregates().categories() == std::vector<std::string>{"product", "user"});
 }
 
 TEST_CASE("the registry refuses categories no aggregate has") {

@@ -14,22 +14,34 @@
 #include "schemas/contracts/contract_error.hpp"
 #include "schemas/contracts/product/product_codec.hpp"
 #include "schemas/contracts/product/product_events_history.hpp"
+#include "schemas/contracts/user/user_codec.hpp"
 
 namespace s = cqrs::schemas;
 
-TEST_CASE("the catalog lists the product domain and every product event contract under it") {
+TEST_CASE("the catalog lists the product and user domains and every event contract under its domain") {
   const auto& domains = s::contract_domains();
-  REQUIRE(domains.size() == 1);
-  CHECK(domains.front().name == "product");
+  REQUIRE(domains.size() == 2);
+  CHECK(domains[0].name == "product");
+  CHECK(domains[1].name == "user");
 
   const auto contracts = s::event_contracts();
-  CHECK(contracts.size() == std::variant_size_v<s::product_event>);
-  CHECK(std::ranges::all_of(contracts, [](const auto& info) { return info.domain == "product"; }));
+  CHECK(contracts.size() == std::variant_size_v<s::product_event> + std::variant_size_v<s::user_event>);
+  CHECK(std::ranges::count(contracts, std::string("product"), &s::contract_info::domain) ==
+        std::variant_size_v<s::product_event>);
   for (const char* name : {"product.created", "product.details_updated", "product.price_changed", "product.restocked",
                            "product.stock_reserved", "product.reservation_released", "product.reservation_committed",
                            "product.discontinued"}) {
     CAPTURE(name);
     CHECK(std::ranges::count(contracts, std::string(name), &s::contract_info::name) == 1);
+  }
+  for (const char* name : {"user.registered", "user.profile_updated", "user.email_changed", "user.password_changed",
+                           "user.role_granted", "user.role_revoked", "user.deactivated", "user.reactivated",
+                           "user.forgotten"}) {
+    CAPTURE(name);
+    const auto found = std::ranges::find(contracts, std::string(name), &s::contract_info::name);
+    REQUIRE(found != contracts.end());
+    CHECK(found->domain == "user");
+    CHECK(found->readable_versions == std::vector<int>{1});
   }
 }
 
@@ -40,6 +52,10 @@ TEST_CASE("each domain's descriptor answers for its own events only") {
   CHECK_FALSE(product.knows_event("product.created", 3));
   CHECK_FALSE(product.knows_event("order.placed", 1));
   CHECK(product.event_versions() == s::product_event_versions());
+  const auto& user = s::contract_domains()[1];
+  CHECK(user.knows_event("user.registered", 1));
+  CHECK_FALSE(user.knows_event("product.created", 2));
+  CHECK_FALSE(product.knows_event("user.registered", 1));
 }
 
 TEST_CASE("the catalog registers every domain's upcasters with the store's registry") {

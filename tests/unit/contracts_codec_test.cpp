@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <variant>
 #include <vector>
@@ -123,7 +124,8 @@ TEST_CASE("extra fields in a payload are ignored, so a newer writer's additions 
 
 TEST_CASE("the catalog lists every event type with its current and readable versions") {
   const auto contracts = s::event_contracts();
-  CHECK(contracts.size() == std::variant_size_v<s::product_event>);
+  CHECK(std::ranges::count(contracts, std::string("product"), &s::contract_info::domain) ==
+        std::variant_size_v<s::product_event>);
   for (const auto& info : contracts) {
     CAPTURE(info.name);
     CHECK(info.readable_versions.back() == info.current_version);

@@ -12,6 +12,7 @@
 #include "core/ids.hpp"
 #include "projections/catalog.hpp"
 #include "projections/product/product_projections_domain.hpp"
+#include "projections/user/user_projections_domain.hpp"
 
 namespace cqrs::projections {
 
@@ -37,6 +38,7 @@ std::vector<listed> registered_by_the_domains() {
   const projection_scope production;
   projection_registrar registrar(set, production);
   product::register_projections(registrar);
+  user::register_projections(registrar);
   return listing(set);
 }
 
@@ -46,7 +48,9 @@ TEST_CASE("the catalog holds every registered domain's projections under their p
   const auto all = listing(default_projections());
   CHECK(all == registered_by_the_domains());
   CHECK(all == std::vector<listed>{{"product_detail", "product", target_kind::redis},
-                                   {"product_catalog", "product", target_kind::postgres}});
+                                   {"user_detail", "user", target_kind::redis},
+                                   {"product_catalog", "product", target_kind::postgres},
+                                   {"user_admin_list", "user", target_kind::postgres}});
 }
 
 TEST_CASE("a scope renames every projection and the category it reads, the same way for each") {

@@ -32,5 +32,6 @@ subcommand projector_subcommand();
 subcommand dead_letters_subcommand();
 subcommand token_subcommand();
 subcommand keys_subcommand();
+subcommand users_subcommand();
 
 }  // namespace cqrs::tools::cli

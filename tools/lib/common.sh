@@ -251,6 +251,29 @@ write_setting() {
   printf 'export %s=%s\n' "$2" "$3" >>"$1/stack.env"
 }
 
+# write_pii_settings DIR: the stack's keys of personal data (a master key and a blind-index key,
+# files of mode 0600 made by `cqrs keys generate`) and its key store: a PostgreSQL database of its
+# own on the stack's server, never the event store's (docs/security.md).
+write_pii_settings() {
+  local dir=$1 url port cqrs=$CQRS_BUILD_DIR/tools/cli/cqrs
+  url=$(. "$dir/stack.env"; echo "$CQRS_PG_URL")
+  port=${url##*:}; port=${port%%/*}
+  pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres cqrs_keys || die "createdb cqrs_keys failed"
+  mkdir -p "$dir/keys" && chmod 700 "$dir/keys"
+  "$cqrs" keys generate --out "$dir/keys/master.key" >/dev/null || die "cannot write the master key"
+  "$cqrs" keys generate --out "$dir/keys/index.key" >/dev/null || die "cannot write the index key"
+  write_setting "$dir" CQRS_PII_MASTER_KEY_FILE "$dir/keys/master.key"
+  write_setting "$dir" CQRS_PII_INDEX_KEY_FILE "$dir/keys/index.key"
+  write_setting "$dir" CQRS_PII_KEYSTORE_URL "${url%/*}/cqrs_keys"
+  # A first admin, to sign in with (docs/http-api.md, "Users and sign-in").
+  local email=admin@example.com password
+  password=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  printf '%s\n' "$password" | (set -a; . "$dir/stack.env"; "$cqrs" users add --email "$email" --role admin) \
+    >"$dir/admin.log" 2>&1 || { cat "$dir/admin.log" >&2; die "cannot create the first admin"; }
+  write_setting "$dir" CQRS_DEV_ADMIN_EMAIL "$email"
+  write_setting "$dir" CQRS_DEV_ADMIN_PASSWORD "$password"
+}
+
 # start_stack DIR [durable|fast] [HTTP_PORT]: everything the engine needs, settings written to
 # DIR/stack.env. The gateway's port is HTTP_PORT, else a free one (private stacks of tools/test and
 # tools/bench run beside tools/run's gateway).
@@ -264,6 +287,7 @@ start_stack() {
   # Picked once the other services listen, so that it cannot be one of theirs.
   write_http_settings "$dir" "${http_port:-$(free_port)}"
   apply_migrations "$dir"
+  write_pii_settings "$dir"
 }
 
 # stop_pid_file FILE: SIGTERM, then SIGKILL after 10 s. A process leading its own group (a

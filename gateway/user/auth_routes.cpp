@@ -1,0 +1,183 @@
+// Sign-in: login, refresh, logout (user_routes.hpp lists the routes).
+//
+// A login answers the same 401 for an unknown email, a wrong password and a deactivated user, after
+// the same work (an unknown email verifies against the dummy hash), so neither the answer nor its
+// timing tells which accounts exist. Failed logins are throttled per normalised email whether or
+// not an account has it (login_throttle): 429 with Retry-After.
+
+#include <utility>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "core/security/email.hpp"
+#include "core/security/refresh_token.hpp"
+#include "gateway/router.hpp"
+#include "gateway/user/user_routes.hpp"
+#include "gateway/worker_context.hpp"
+
+namespace cqrs::gateway::user {
+
+namespace {
+
+namespace json = boost::json;
+namespace security = core::security;
+using commands::user::user_state;
+
+http_response bad_credentials() {
+  auto p = make_problem(errc::unauthorized, "the email or the password is wrong");
+  return to_response(p);
+}
+
+http_response bad_refresh_token() {
+  return problem_response(errc::unauthorized, "the refresh token is not valid: sign in again");
+}
+
+// The token pair for a signed-in user; the refresh token of `issued`'s family.
+http_response tokens_response(const user_services& s, const std::string& id, const user_state& state,
+                              const std::string& refresh_token) {
+  const auto access = s.signer.sign(token_claims{id, roles_of(state), s.access_ttl, true});
+  const json::object body{{"access_token", access},
+                          {"token_type", "Bearer"},
+                          {"expires_in", s.access_ttl.count()},
+                          {"refresh_token", refresh_token}};
+  auto response = json_response(200, body);
+  response.set_header("Cache-Control", "no-store");
+  return response;
+}
+
+step issue_tokens(const services_ptr& s, std::string id) {
+  return offload{pool_kind::postgres, [s, id](worker_context& workers) -> step {
+                   const auto loaded = load_user(workers, id);
+                   if (!is_active(loaded.state)) return bad_credentials();
+                   const auto issued = s->refresh.with(
+                       [&](security::pg_refresh_tokens& t) { return t.issue(id, s->refresh_ttl); });
+                   return tokens_response(*s, id, loaded.state, issued.token);
+                 }};
+}
+
+// A right password under old argon2 parameters: store the new hash (as the user's own command),
+// then sign in.
+step rehash_then_issue(const services_ptr& s, std::string id, std::string password, std::string request_id) {
+  return with_hash(s, std::move(password), [s, id, request_id](std::string hash) -> step {
+    return offload{pool_kind::postgres, [s, id, request_id, hash](worker_context& workers) -> step {
+                     commands::user::user_envelope envelope{
+                         *stream_of(user_binding::aggregate::category, id),
+                         schemas::change_user_password{schemas::password_hash(hash)},
+                         commands::command_context{request_id, {}, {}, "user-" + id, std::nullopt, std::nullopt}};
+                     (void)workers.pipeline<user_binding::aggregate>().handle(envelope);
+                     return issue_tokens(s, id);
+                   }};
+  });
+}
+
+step login(const services_ptr& s, request_context& ctx) {
+  auto body = body_object(ctx.request);
+  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
+  std::vector<field_error> errors;
+  json_fields fields(std::get<json::object>(body), "", errors);
+  const auto email = fields.text("email");
+  auto password = fields.text("password");
+  fields.reject_unread();
+  if (!errors.empty()) return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+  // An implausible address has no account: it is answered like an unknown one, after the same work.
+  const auto normal = security::normalise_email(email);
+  const auto index = s->email_index(normal ? normal.value() : email);
+  if (const auto wait = s->throttle.wait(index)) {
+    return retry_later(errc::rate_limited, "too many failed logins for this email: wait", static_cast<int>(wait->count()));
+  }
+  return offload{
+      pool_kind::postgres,
+      [s, index, known = normal.ok(), password = std::move(password), request_id = ctx.request_id](
+          worker_context& workers) mutable -> step {
+        std::optional<std::string> id = known ? user_by_email_index(workers, index) : std::nullopt;
+        std::string stored;
+        if (id) {
+          const auto loaded = load_user(workers, *id);
+          if (is_active(loaded.state)) stored = loaded.state.password.value();
+        }
+        auto again = password;
+        return with_verify(s, stored, std::move(password),
+                           [s, index, user_id = stored.empty() ? std::string() : *id, again = std::move(again),
+                            request_id](security::verify_result checked) mutable -> step {
+                             if (user_id.empty() || !checked.match) {
+                               s->throttle.failed(index);
+                               return bad_credentials();
+                             }
+                             s->throttle.succeeded(index);
+                             if (checked.needs_rehash) return rehash_then_issue(s, user_id, std::move(again), request_id);
+                             return issue_tokens(s, user_id);
+                           });
+      }};
+}
+
+std::variant<std::string, http_response> refresh_token_of(request_context& ctx) {
+  auto body = body_object(ctx.request);
+  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
+  std::vector<field_error> errors;
+  json_fields fields(std::get<json::object>(body), "", errors);
+  auto token = fields.text("refresh_token");
+  fields.reject_unread();
+  if (!errors.empty()) return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+  return token;
+}
+
+step refresh(const services_ptr& s, request_context& ctx) {
+  auto token = refresh_token_of(ctx);
+  if (auto* refused = std::get_if<http_response>(&token)) return std::move(*refused);
+  return offload{pool_kind::postgres, [s, token = std::get<std::string>(std::move(token))](worker_context& workers) -> step {
+                   const auto rotated = s->refresh.with(
+                       [&](security::pg_refresh_tokens& t) { return t.rotate(token, s->refresh_ttl); });
+                   const auto* issued = std::get_if<security::issued_token>(&rotated);
+                   if (issued == nullptr) return bad_refresh_token();
+                   const auto loaded = load_user(workers, issued->subject);
+                   if (!is_active(loaded.state)) {
+                     s->refresh.with([&](security::pg_refresh_tokens& t) { return t.revoke_family(issued->family); });
+                     return bad_refresh_token();
+                   }
+                   return tokens_response(*s, issued->subject, loaded.state, issued->token);
+                 }};
+}
+
+// The family and subject of a presented refresh token, if it was issued here.
+std::optional<std::pair<std::string, std::string>> family_of(worker_context& workers, const std::string& hash) {
+  std::optional<std::pair<std::string, std::string>> found;
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    const auto rows = tx.exec_params("SELECT family_id, subject FROM refresh_tokens WHERE token_hash = $1", hash);
+    if (!rows.empty()) found.emplace(rows[0][0].as<std::string>(), rows[0][1].as<std::string>());
+  });
+  return found;
+}
+
+// Ends the token's sign-in (its family). A token that is unknown, or already dead, answers 204
+// too; presented with another user's bearer token it is refused and nothing changes.
+step logout(const services_ptr& s, request_context& ctx) {
+  auto token = refresh_token_of(ctx);
+  if (auto* refused = std::get_if<http_response>(&token)) return std::move(*refused);
+  auto hash = security::refresh_token_hash(std::get<std::string>(token));
+  if (!hash) return http_response{204, {}, {}};
+  std::optional<std::string> caller;
+  if (ctx.caller) caller = ctx.caller->subject;
+  return offload{pool_kind::postgres, [s, hash = std::move(hash).value(), caller](worker_context& workers) -> step {
+                   const auto family = family_of(workers, hash);
+                   if (!family) return http_response{204, {}, {}};
+                   if (caller && *caller != family->second) {
+                     return problem_response(errc::forbidden, "the refresh token belongs to another user");
+                   }
+                   s->refresh.with([&](security::pg_refresh_tokens& t) { return t.revoke_family(family->first); });
+                   return http_response{204, {}, {}};
+                 }};
+}
+
+}  // namespace
+
+void add_auth_routes(router& r, const services_ptr& s) {
+  const auto anyone = access_policy::anyone();
+  r.add({"POST", "/v1/auth/login", anyone, [s](request_context& ctx) { return login(s, ctx); }, true});
+  r.add({"POST", "/v1/auth/refresh", anyone, [s](request_context& ctx) { return refresh(s, ctx); }, true});
+  r.add({"POST", "/v1/auth/logout", anyone, [s](request_context& ctx) { return logout(s, ctx); }, true});
+}
+
+}  // namespace cqrs::gateway::user
