@@ -1,7 +1,7 @@
 # The gateway over TLS, as a client sees it: a TLS 1.3 handshake verified against the dev CA
 # works (and every answer carries Strict-Transport-Security); TLS 1.2 and older are refused (1.2
 # only when CQRS_TLS_MIN_VERSION=1.2); a client expecting another host name refuses the
-# certificate; plain HTTP gets no answer; SIGHUP serves a new certificate to new connections
+# certificate; plain HTTP gets no answer; keep-alive and pipelining work inside TLS; SIGHUP serves a new certificate to new connections
 # while a keep-alive connection opened before keeps working, and a broken file on SIGHUP keeps
 # the certificate being served.
 . "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
@@ -49,7 +49,7 @@ main_pid=${gateways[-1]}
 
 # --- TLS 1.3 with the dev CA, by name and by address ---
 out=$(handshake "$main_port" -tls1_3 -verify_hostname localhost) || fail "TLS 1.3 handshake failed: $out"
-grep -q 'Protocol *: TLSv1.3' <<<"$out" || fail "not TLS 1.3: $out"
+grep -q '^New, TLSv1.3,' <<<"$out" || fail "not TLS 1.3: $out"
 grep -q 'Verify return code: 0 (ok)' <<<"$out" || fail "the certificate did not verify: $out"
 curl -sf --tlsv1.3 --cacert "$ca" -D "$work/headers" -o /dev/null "https://localhost:$main_port/healthz" ||
   fail "curl over TLS 1.3 to localhost failed"
@@ -87,9 +87,9 @@ code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ma
 # --- SIGHUP: a new certificate for new connections; a keep-alive connection keeps working ---
 # request_on_kept: one GET /healthz on the connection opened before the reload; its status line.
 coproc KEPT { openssl s_client -connect "127.0.0.1:$main_port" -CAfile "$ca" -verify_return_error -quiet 2>/dev/null; }
-request_on_kept() {
-  local line length=0
-  printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n' >&"${KEPT[1]}"
+# read_answer: one response from it (status line printed, headers and body consumed).
+read_answer() {
+  local line status_line length=0
   IFS= read -r -t 10 status_line <&"${KEPT[0]}" || return 1
   while IFS= read -r -t 10 line <&"${KEPT[0]}"; do
     line=${line%$'\r'}
@@ -99,7 +99,16 @@ request_on_kept() {
   [ "$length" -eq 0 ] || IFS= read -r -t 10 -N "$length" line <&"${KEPT[0]}"
   echo "${status_line%$'\r'}"
 }
+request_on_kept() {
+  printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n' >&"${KEPT[1]}"
+  read_answer
+}
 [[ $(request_on_kept) == "HTTP/1.1 200"* ]] || fail "the keep-alive connection got no 200 before the reload"
+# Pipelining inside TLS: three requests in one write, three answers in order on the same connection.
+printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n' >&"${KEPT[1]}"
+answers="$(read_answer) | $(read_answer) | $(read_answer)"
+[ "$answers" = "HTTP/1.1 200 OK | HTTP/1.1 404 Not Found | HTTP/1.1 200 OK" ] ||
+  fail "pipelined requests over TLS answered '$answers'"
 
 before=$(served_serial "$main_port")
 make_certificate "$work/next"
@@ -124,7 +133,7 @@ kill -0 "$main_pid" 2>/dev/null || fail "a broken certificate on SIGHUP stopped 
 # --- TLS 1.2 only when allowed by name ---
 start_gateway old CQRS_TLS_MIN_VERSION=1.2
 out=$(handshake "$port" -tls1_2 -verify_hostname localhost) || fail "TLS 1.2 refused with CQRS_TLS_MIN_VERSION=1.2: $out"
-grep -q 'Protocol *: TLSv1.2' <<<"$out" || fail "not TLS 1.2: $out"
+grep -q '^New, TLSv1.2,' <<<"$out" || fail "not TLS 1.2: $out"
 handshake "$port" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' >"$work/old.out" && fail "TLS 1.1 accepted with 1.2 allowed"
 
 # --- start-up refuses a missing key, naming the variable ---
