@@ -25,6 +25,9 @@ curl -sf --cacert "$ca" -o /dev/null "$CQRS_HTTP_URL/healthz" || fail "curl --ca
 [ "$(psql "$CQRS_PG_URL" -Atc "select ssl from pg_stat_ssl where pid = pg_backend_pid()")" = t ] ||
   fail "psql with CQRS_PG_URL is not on TLS"
 case "$CQRS_PG_URL" in *sslmode=verify-full*) ;; *) fail "CQRS_PG_URL does not verify the server: $CQRS_PG_URL" ;; esac
+pg_port=${CQRS_PG_URL#*@localhost:}; pg_port=${pg_port%%/*}
+psql "postgresql://postgres@127.0.0.1:$pg_port/cqrs?sslmode=disable" -Atc "select 1" >/dev/null 2>&1 &&
+  fail "PostgreSQL accepted a TCP connection without TLS"
 [ -n "$CQRS_JWT_SECRET" ] || fail "no generated secret"
 
 kill -0 "$(cat "$dir/engine/relay.pid")" 2>/dev/null || fail "the relay is not running"
