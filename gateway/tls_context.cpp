@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509err.h>
 #include <fmt/format.h>
 
 #include "core/config.hpp"
@@ -57,8 +58,13 @@ tls_context make_tls_context(const tls_config& config) {
                              fmt::format("'{}' is not a PEM certificate chain: {}", config.cert_file, openssl_errors()));
   }
   if (SSL_CTX_use_PrivateKey_file(context.get(), config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL compares the key with the certificate as it loads it.
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
     throw core::config_error("CQRS_TLS_KEY_FILE",
-                             fmt::format("'{}' is not a PEM private key: {}", config.key_file, openssl_errors()));
+                             fmt::format("'{}' is {}: {}", config.key_file,
+                                         mismatch ? fmt::format("not the key of the certificate in '{}'", config.cert_file)
+                                                  : "not a PEM private key",
+                                         openssl_errors()));
   }
   if (SSL_CTX_check_private_key(context.get()) != 1) {
     throw core::config_error("CQRS_TLS_KEY_FILE", fmt::format("'{}' is not the key of the certificate in '{}': {}",

@@ -6,6 +6,8 @@
 # the certificate being served.
 . "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 : "${CQRS_TLS_CA_FILE:?run through tools/test}"
+# The defaults are under test: a developer's own TLS settings must not change them.
+unset CQRS_TLS_MIN_VERSION
 
 work=$(mktemp -d)
 gateways=()
@@ -142,4 +144,12 @@ CQRS_TLS_KEY_FILE=$work/missing.key CQRS_HTTP_PORT=$(free_port) "$BUILD/gateway/
   status=$?
 [ "$status" -eq 2 ] || fail "a missing key file exited $status, expected 2"
 grep -q 'CQRS_TLS_KEY_FILE' "$work/bad.log" || fail "the missing key is not named: $(cat "$work/bad.log")"
+# ... and a key that is not the certificate's.
+make_certificate "$work/other"
+status=0
+CQRS_TLS_CERT_FILE=$CQRS_STACK_DIR/tls/server.pem CQRS_TLS_KEY_FILE=$work/other.key CQRS_HTTP_PORT=$(free_port) \
+  "$BUILD/gateway/cqrs-gateway" >"$work/bad.log" 2>&1 || status=$?
+[ "$status" -eq 2 ] || fail "a key of another certificate exited $status, expected 2"
+grep -q 'CQRS_TLS_KEY_FILE.*is not the key of the certificate' "$work/bad.log" ||
+  fail "the mismatched key is not named: $(cat "$work/bad.log")"
 echo "TLS 1.3 only, verified names, SIGHUP reload without dropping connections"

@@ -120,6 +120,8 @@ start_tls() {
   write_setting "$dir" CQRS_TLS_CERT_FILE "$dir/tls/server.pem"
   write_setting "$dir" CQRS_TLS_KEY_FILE "$dir/tls/server.key"
   write_setting "$dir" CQRS_TLS_CA_FILE "$CQRS_DEV_CA"
+  # The stack's URLs say https: a CQRS_HTTP_PLAIN=true in the caller's environment must not win.
+  write_setting "$dir" CQRS_HTTP_PLAIN false
   export CURL_CA_BUNDLE=$CQRS_DEV_CA
 }
 
