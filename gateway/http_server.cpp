@@ -1145,7 +1145,9 @@ void http_server::impl::reload() {
         }
       });
     } catch (const std::exception& e) {
-      if (log != nullptr) log->error("SIGHUP: certificate not reloaded, still serving the previous one", {{"error", e.what()}});
+      if (log != nullptr) {
+        log->error("SIGHUP: certificate not reloaded, still serving the previous one", {{"error", e.what()}});
+      }
     }
   });
 }

@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
   try {
     const auto source = core::settings_source::from_command_line(argc, argv, environ, all_settings());
     if (source.help_requested()) {
-      std::cout << core::settings_help("cqrs-gateway", "Serves commands and queries over HTTP.", all_settings());
+      std::cout << core::settings_help(
+          "cqrs-gateway", "Serves commands and queries over HTTPS (plain HTTP with CQRS_HTTP_PLAIN=true).", all_settings());
       return EXIT_SUCCESS;
     }
     return serve(load_gateway_config(source));

@@ -35,7 +35,9 @@ std::string openssl_errors() {
 void require_readable(const std::string& path, const char* variable) {
   if (path.empty()) throw core::config_error(variable, "is required unless CQRS_HTTP_PLAIN=true (plain HTTP)");
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) throw core::config_error(variable, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  if (file == nullptr) {
+    throw core::config_error(variable, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  }
   std::fclose(file);
 }
 
