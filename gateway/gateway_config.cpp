@@ -43,6 +43,22 @@ server_limits load_limits(const core::settings_source& source) {
   return l;
 }
 
+// HTTPS unless plain HTTP is asked for by name; the files are read now, so that a missing or
+// broken one stops start-up (and `cqrs config`) naming its variable.
+tls_config load_tls(const core::settings_source& source) {
+  tls_config t;
+  t.enabled = !source.boolean("CQRS_HTTP_PLAIN", false);
+  t.cert_file = source.text("CQRS_TLS_CERT_FILE", "");
+  t.key_file = source.text("CQRS_TLS_KEY_FILE", "");
+  const auto version = source.text("CQRS_TLS_MIN_VERSION", "1.3");
+  if (version != "1.3" && version != "1.2") {
+    throw core::config_error("CQRS_TLS_MIN_VERSION", fmt::format("expected 1.3 or 1.2, got '{}'", version));
+  }
+  t.allow_tls12 = version == "1.2";
+  if (t.enabled) (void)make_tls_context(t);
+  return t;
+}
+
 // An HS256 key shorter than the hash (32 bytes) weakens it (RFC 7518 3.2): refuse it at start-up
 // rather than sign with it.
 }  // namespace
@@ -179,6 +195,12 @@ std::size_t gateway_config::command_cache_size_for(std::string_view category) co
 
 const std::vector<core::setting_spec>& gateway_settings() {
   static const std::vector<core::setting_spec> specs = {
+      {"CQRS_TLS_CERT_FILE", "", "PEM certificate chain the gateway serves HTTPS with (server certificate first); "
+                                 "read again on SIGHUP"},
+      {"CQRS_TLS_KEY_FILE", "", "PEM private key of CQRS_TLS_CERT_FILE; read again on SIGHUP"},
+      {"CQRS_TLS_MIN_VERSION", "1.3", "oldest TLS version accepted: 1.3, or 1.2 for old clients"},
+      {"CQRS_HTTP_PLAIN", "false",
+       "true: plain HTTP without TLS, only behind a load balancer that terminates TLS"},
       {"CQRS_HTTP_MAX_BODY_BYTES", "1048576", "largest request body; larger is answered 413 (1024-67108864)"},
       {"CQRS_HTTP_MAX_HEADER_BYTES", "16384", "largest request line and headers; larger is answered 431 (1024-1048576)"},
       {"CQRS_HTTP_READ_TIMEOUT_MS", "10000", "a started request must arrive whole within this, else 408 (100-600000)"},
@@ -217,6 +239,7 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   gateway_config c;
   c.engine = core::load_engine_config(source);
   c.limits = load_limits(source);
+  c.tls = load_tls(source);
   c.postgres_pool.threads = c.engine.postgres.pool_size;
   c.postgres_pool.queue = count(source, "CQRS_PG_POOL_QUEUE", 256, 0, 100'000);
   c.redis_pool.threads = static_cast<int>(source.integer("CQRS_REDIS_POOL_SIZE", 2, 1, 256));

@@ -15,6 +15,7 @@
 
 #include "core/config.hpp"
 #include "core/security/security_config.hpp"
+#include "gateway/tls_context.hpp"
 
 namespace cqrs::gateway {
 
@@ -61,6 +62,7 @@ struct rate_limit_config {
 struct gateway_config {
   core::engine_config engine;  // PostgreSQL, Redis, Kafka, HTTP host/port/threads, log level
   server_limits limits;
+  tls_config tls;  // HTTPS, unless CQRS_HTTP_PLAIN=true
   pool_limits postgres_pool;
   pool_limits redis_pool;
   auth_config auth;

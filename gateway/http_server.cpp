@@ -44,6 +44,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -52,6 +56,7 @@
 
 #include "core/errors.hpp"
 #include "gateway/http_metrics.hpp"
+#include "gateway/tls_context.hpp"
 #include "gateway/worker_pool.hpp"
 #include "gateway/request_target.hpp"
 #include "projections/redis_client.hpp"
@@ -197,22 +202,40 @@ std::string http_date(std::chrono::system_clock::time_point now) {
                      tm.tm_sec);
 }
 
-using beast_response = http::response<http::string_body>;
+// Browsers that once reached the gateway over HTTPS refuse plain HTTP to it for a year (RFC 6797).
+// Sent on every answer, also by a plain-HTTP gateway behind a TLS-terminating load balancer, whose
+// clients see it over HTTPS; a browser ignores it on a plain-HTTP answer.
+constexpr std::string_view strict_transport_security = "max-age=31536000";
 
-beast_response to_beast(http_response&& response, unsigned version, bool keep_alive, bool head) {
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+// The whole response, head and body, in one buffer, so that one write sends it over either stream
+// (Asio's TLS stream writes only the first buffer of a sequence per record; one buffer keeps a
+// small answer in one record and one system call). Connection follows HTTP/1.1 and 1.0's defaults
+// as Beast's keep_alive() does.
+std::string serialize(http_response&& response, unsigned version, bool keep_alive, bool head) {
   const int status = response.status >= 100 && response.status <= 599 ? response.status : 500;
-  beast_response message;
-  message.version(version);
-  message.result(static_cast<unsigned>(status));
+  std::string out;
+  out.reserve(256 + response.body.size());
+  out += fmt::format("HTTP/{}.{} {} ", version / 10, version % 10, status);
+  out.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
   for (const auto& [name, value] : response.headers) {
-    if (!is_framing_header(name) && is_safe_value(name) && is_safe_value(value)) message.insert(name, value);
+    if (!is_framing_header(name) && !beast::iequals(name, "strict-transport-security") && is_safe_value(name) &&
+        is_safe_value(value)) {
+      append_field(out, name, value);
+    }
   }
-  message.set(http::field::date, http_date(std::chrono::system_clock::now()));
-  message.keep_alive(keep_alive);
+  append_field(out, "Date", http_date(std::chrono::system_clock::now()));
+  append_field(out, "Strict-Transport-Security", strict_transport_security);
+  if (version >= 11 && !keep_alive) append_field(out, "Connection", "close");
+  if (version < 11 && keep_alive) append_field(out, "Connection", "keep-alive");
   // A HEAD response announces the length of the body it leaves out.
-  if (carries_length(status)) message.content_length(response.body.size());
-  if (!head) message.body() = std::move(response.body);
-  return message;
+  if (carries_length(status)) append_field(out, "Content-Length", std::to_string(response.body.size()));
+  out += "\r\n";
+  if (!head) out += response.body;
+  return out;
 }
 
 http_response plain_error(int status) {
@@ -409,8 +432,9 @@ struct server_state {
   server_dependencies deps;
   offload_tracker offloads;
 
-  // Registers an accepted connection; nothing when over the cap or shutting down.
-  std::shared_ptr<connection> admit(tcp::socket socket, std::size_t lane);
+  // Registers an accepted connection; nothing when over the cap or shutting down. `tls`: the
+  // context it handshakes with (kept by the connection for its life), null for plain HTTP.
+  std::shared_ptr<connection> admit(tcp::socket socket, std::size_t lane, std::shared_ptr<net::ssl::context> tls);
   void forget(std::uint64_t id);
   std::vector<std::shared_ptr<connection>> live();
   std::vector<std::shared_ptr<connection>> begin_shutdown();
@@ -470,9 +494,25 @@ struct read_outcome {
 
 enum class read_result { data, timeout, woken, eof, failed };
 
+// The TLS stream over the connection's own socket (which stays the connection's: its options,
+// shutdown and close act on the TCP layer below TLS). Asio's stream, which Beast's ssl_stream
+// wraps: Beast 1.81's wrapper takes no net::deferred (needed to race a timer), and the flat_stream
+// it adds (one record per write of many buffers) is moot, since every write here is one buffer.
+using tls_stream = net::ssl::stream<tcp::socket&>;
+
+// `operation` (an Asio operation given net::deferred) against `timer`: whichever finishes first
+// cancels the other. Errors are values: (which finished first, the operation's results, the
+// timer's error). The same awaitable type for the TLS and the plain stream.
+template <class Operation>
+auto race(Operation&& operation, net::steady_timer& timer) {
+  return net::experimental::make_parallel_group(std::forward<Operation>(operation), timer.async_wait(net::deferred))
+      .async_wait(net::experimental::wait_for_one(), use_op);
+}
+
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, server_state& server, std::uint64_t id, std::size_t lane);
+  connection(tcp::socket socket, server_state& server, std::uint64_t id, std::size_t lane,
+             std::shared_ptr<net::ssl::context> tls);
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -484,6 +524,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void force_close();
 
  private:
+  static net::awaitable<void> run(std::shared_ptr<connection> self);
   static net::awaitable<void> read_loop(std::shared_ptr<connection> self);
   static net::awaitable<void> write_loop(std::shared_ptr<connection> self);
   static net::awaitable<void> process(std::shared_ptr<connection> self, std::shared_ptr<exchange> slot,
@@ -495,7 +536,8 @@ class connection : public std::enable_shared_from_this<connection> {
   net::awaitable<void> send_continue();
   net::awaitable<read_result> read_some(clock::time_point deadline);
   net::awaitable<http_response> respond(http_request& request, std::string& route);
-  net::awaitable<bool> write(beast_response& message);
+  net::awaitable<bool> handshake();
+  net::awaitable<bool> write(const std::string& bytes);
   net::awaitable<void> linger();
 
   bool dispatch(request_parser& parser, clock::time_point started);
@@ -510,6 +552,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void close() noexcept;
 
   tcp::socket socket_;
+  std::shared_ptr<net::ssl::context> tls_context_;  // the context of its handshake; null: plain HTTP
+  std::optional<tls_stream> tls_;                   // over socket_, when tls_context_
   server_state& server_;
   const server_limits& limits_;
   std::uint64_t id_;
@@ -533,8 +577,10 @@ std::string remote_address(const tcp::socket& socket) {
   return ec ? std::string() : endpoint.address().to_string();
 }
 
-connection::connection(tcp::socket socket, server_state& server, std::uint64_t id, std::size_t lane)
+connection::connection(tcp::socket socket, server_state& server, std::uint64_t id, std::size_t lane,
+                       std::shared_ptr<net::ssl::context> tls)
     : socket_(std::move(socket)),
+      tls_context_(std::move(tls)),
       server_(server),
       limits_(server.limits),
       id_(id),
@@ -544,7 +590,9 @@ connection::connection(tcp::socket socket, server_state& server, std::uint64_t i
       read_timer_(socket_.get_executor()),
       write_timer_(socket_.get_executor()),
       room_(socket_.get_executor()),
-      ready_(socket_.get_executor()) {}
+      ready_(socket_.get_executor()) {
+  if (tls_context_) tls_.emplace(socket_, *tls_context_);
+}
 
 connection::~connection() {
   // Closed already unless the io_context was stopped under it (the shutdown deadline passed).
@@ -555,8 +603,31 @@ void connection::start() {
   error_code ec;
   // Responses are written whole; Nagle would only hold back the last segment of each.
   socket_.set_option(tcp::no_delay(true), ec);
-  net::co_spawn(socket_.get_executor(), read_loop(shared_from_this()), ignore_escaped);
-  net::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), ignore_escaped);
+  net::co_spawn(socket_.get_executor(), run(shared_from_this()), ignore_escaped);
+}
+
+// The TLS handshake first (within the read timeout), then the reader and the writer.
+net::awaitable<void> connection::run(std::shared_ptr<connection> self) {
+  // (No co_await inside a condition: GCC 12 miscompiles it.)
+  if (self->tls_) {
+    const bool secured = co_await self->handshake();
+    if (!secured) {
+      self->close();
+      co_return;
+    }
+  }
+  net::co_spawn(self->socket_.get_executor(), read_loop(self), ignore_escaped);
+  net::co_spawn(self->socket_.get_executor(), write_loop(self), ignore_escaped);
+}
+
+// A client that offers no TLS 1.3 (unless 1.2 is allowed), or no TLS at all, fails here and is
+// closed; so is one that does not finish its handshake in time.
+net::awaitable<bool> connection::handshake() {
+  read_timer_.expires_after(limits_.read_timeout);
+  auto [order, ec, timer_ec] =
+      co_await race(tls_->async_handshake(net::ssl::stream_base::server, net::deferred), read_timer_);
+  (void)timer_ec;
+  co_return order[0] == 0 && !ec && !closed_ && !shutting_down_;
 }
 
 void connection::begin_shutdown() {
@@ -689,10 +760,11 @@ net::awaitable<void> connection::send_continue() {
   static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
   writing_ = true;
   write_timer_.expires_after(limits_.read_timeout);
-  auto outcome = co_await net::experimental::make_parallel_group(
-                     net::async_write(socket_, net::buffer(interim), net::deferred),
-                     write_timer_.async_wait(net::deferred))
-                     .async_wait(net::experimental::wait_for_one(), use_op);
+  const auto buffer = net::buffer(interim);
+  // The awaitable starts only when awaited (and GCC 12 mishandles co_await on a conditional).
+  auto sending = tls_ ? race(net::async_write(*tls_, buffer, net::deferred), write_timer_)
+                      : race(net::async_write(socket_, buffer, net::deferred), write_timer_);
+  auto outcome = co_await std::move(sending);
   (void)outcome;  // a failed write shows up at the next read or write
   writing_ = false;
 }
@@ -701,17 +773,19 @@ net::awaitable<void> connection::send_continue() {
 net::awaitable<read_result> connection::read_some(clock::time_point deadline) {
   const auto room = std::min(read_chunk, buffer_.max_size() - buffer_.size());
   read_timer_.expires_at(deadline);
-  auto [order, read_ec, bytes, timer_ec] =
-      co_await net::experimental::make_parallel_group(socket_.async_read_some(buffer_.prepare(room), net::deferred),
-                                                      read_timer_.async_wait(net::deferred))
-          .async_wait(net::experimental::wait_for_one(), use_op);
+  const auto space = buffer_.prepare(room);
+  auto reading = tls_ ? race(tls_->async_read_some(space, net::deferred), read_timer_)
+                      : race(socket_.async_read_some(space, net::deferred), read_timer_);
+  auto [order, read_ec, bytes, timer_ec] = co_await std::move(reading);
   // Both may have finished: bytes read are never dropped.
   if (bytes > 0) {
     buffer_.commit(bytes);
     co_return read_result::data;
   }
   if (order[0] == 1) co_return timer_ec ? read_result::woken : read_result::timeout;
-  co_return read_ec == net::error::eof ? read_result::eof : read_result::failed;
+  // A TLS client that closes without close_notify shows as stream_truncated: an end all the same.
+  co_return read_ec == net::error::eof || read_ec == net::ssl::error::stream_truncated ? read_result::eof
+                                                                                    : read_result::failed;
 }
 
 // Queues the request's exchange and starts its processor; false when the connection is to close
@@ -872,9 +946,9 @@ net::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
       self->room_.notify();
       const bool last =
           !slot->keep_alive || (self->shutting_down_ && self->reader_done_ && self->pipeline_.empty());
-      auto message = to_beast(std::move(*slot->response), slot->version, !last, slot->head);
+      const auto bytes = serialize(std::move(*slot->response), slot->version, !last, slot->head);
       self->writing_ = true;
-      const bool written = co_await self->write(message);
+      const bool written = co_await self->write(bytes);
       self->writing_ = false;
       if (!written) {
         self->close();
@@ -889,20 +963,22 @@ net::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
 }
 
 // One response, within the read timeout: a client that does not take its answers loses them.
-net::awaitable<bool> connection::write(beast_response& message) {
+net::awaitable<bool> connection::write(const std::string& bytes) {
   write_timer_.expires_after(limits_.read_timeout);
-  auto [order, write_ec, bytes, timer_ec] =
-      co_await net::experimental::make_parallel_group(http::async_write(socket_, message, net::deferred),
-                                                      write_timer_.async_wait(net::deferred))
-          .async_wait(net::experimental::wait_for_one(), use_op);
-  (void)bytes;
+  const auto buffer = net::buffer(bytes);
+  auto sending = tls_ ? race(net::async_write(*tls_, buffer, net::deferred), write_timer_)
+                      : race(net::async_write(socket_, buffer, net::deferred), write_timer_);
+  auto [order, write_ec, written, timer_ec] = co_await std::move(sending);
+  (void)written;
   (void)timer_ec;
   co_return order[0] == 0 && !write_ec;
 }
 
 // Closing a socket with unread input makes the kernel send a reset, which can destroy the last
 // response before the client reads it (e.g. a 413 while the body still arrives). So: send our FIN,
-// then read and discard until the client closes too, for a bounded time and amount.
+// then read and discard until the client closes too, for a bounded time and amount. Over TLS the
+// FIN goes without a close_notify: the response carried its length, so the client has all of it,
+// and the reads below still decrypt (and drop) what the client sends meanwhile.
 net::awaitable<void> connection::linger() {
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -918,7 +994,8 @@ net::awaitable<void> connection::linger() {
 
 // --- server_state -------------------------------------------------------------------------------
 
-std::shared_ptr<connection> server_state::admit(tcp::socket socket, std::size_t lane) {
+std::shared_ptr<connection> server_state::admit(tcp::socket socket, std::size_t lane,
+                                               std::shared_ptr<net::ssl::context> tls) {
   std::lock_guard lock(mutex_);
   if (shutting_down_ || open_.size() >= limits.max_connections) {
     error_code ec;
@@ -926,7 +1003,7 @@ std::shared_ptr<connection> server_state::admit(tcp::socket socket, std::size_t 
     return nullptr;
   }
   const auto id = next_id_++;
-  auto c = std::make_shared<connection>(std::move(socket), *this, id, lane);
+  auto c = std::make_shared<connection>(std::move(socket), *this, id, lane, std::move(tls));
   open_.emplace(id, c);
   if (deps.metrics != nullptr) deps.metrics->connection_opened();
   return c;
@@ -995,7 +1072,9 @@ struct http_server::impl {
         io(*lanes.front()),
         strand(net::make_strand(io)),
         acceptor(strand),
-        signals(strand) {
+        signals(strand),
+        reload_signals(strand) {
+    if (deps.tls) tls_context = load_tls_context(*deps.tls);
     listen_on(acceptor, resolve_endpoint(io, host, port));
     bound_port = acceptor.local_endpoint().port();
     // One per I/O thread: enough to keep each thread's share of reads pipelined on its own socket.
@@ -1024,6 +1103,11 @@ struct http_server::impl {
 
   void start();
   void request_stop();
+  void await_reload();
+  void reload();
+  static std::shared_ptr<net::ssl::context> load_tls_context(const tls_config& config) {
+    return std::make_shared<net::ssl::context>(make_tls_context(config).release());
+  }
   net::awaitable<void> accept_loop();
   net::awaitable<void> shutdown();
   net::awaitable<void> wait_for_connections(clock::time_point deadline);
@@ -1037,6 +1121,12 @@ struct http_server::impl {
   net::strand<net::io_context::executor_type> strand;  // the acceptor, the signals and shutdown
   tcp::acceptor acceptor;
   net::signal_set signals;
+  net::signal_set reload_signals;  // SIGHUP: load the certificate and key files again
+  // The context new connections handshake with (on `strand`); each connection keeps its own, so
+  // a reload changes nothing for connections already open. Null: plain HTTP.
+  std::shared_ptr<net::ssl::context> tls_context;
+  // Reads the files of a reload, off the I/O threads; destroyed (joined) before the lanes.
+  net::thread_pool reloader{1};
   std::uint16_t bound_port = 0;
   bool stop_started = false;  // on `strand`
   // Last: destroyed first, while the lanes still exist (their sockets and timers belong to them),
@@ -1053,6 +1143,43 @@ void http_server::impl::start() {
   signals.async_wait(net::bind_executor(strand, [this](const error_code& ec, int) {
     if (!ec) request_stop();
   }));
+  // Registered in plain mode too: SIGHUP's default action would end the process.
+  reload_signals.add(SIGHUP);
+  await_reload();
+}
+
+void http_server::impl::await_reload() {
+  reload_signals.async_wait(net::bind_executor(strand, [this](const error_code& ec, int) {
+    if (ec) return;
+    reload();
+    await_reload();
+  }));
+}
+
+// On `strand`. A reload that fails (a file half written, a key that does not match) keeps the
+// previous certificate and says why: a signal must never take the gateway down.
+void http_server::impl::reload() {
+  const auto* log = state.deps.log;
+  if (!state.deps.tls) {
+    if (log != nullptr) log->info("SIGHUP: plain HTTP, no certificate to reload");
+    return;
+  }
+  net::post(reloader, [this, log, config = *state.deps.tls] {
+    try {
+      auto fresh = load_tls_context(config);
+      net::post(strand, [this, log, fresh = std::move(fresh)]() mutable {
+        tls_context = std::move(fresh);
+        if (log != nullptr) {
+          log->info("SIGHUP: certificate reloaded for new connections",
+                    {{"certificate", describe_certificate(tls_context->native_handle())}});
+        }
+      });
+    } catch (const std::exception& e) {
+      if (log != nullptr) {
+        log->error("SIGHUP: certificate not reloaded, still serving the previous one", {{"error", e.what()}});
+      }
+    }
+  });
 }
 
 // On `strand`: starts the shutdown once, however many times it is asked for.
@@ -1075,7 +1202,7 @@ net::awaitable<void> http_server::impl::accept_loop() {
       co_await pause.async_wait(use_op);
       continue;
     }
-    if (auto c = state.admit(tcp::socket(std::move(socket)), lane)) c->start();
+    if (auto c = state.admit(tcp::socket(std::move(socket)), lane, tls_context)) c->start();
   }
 }
 
@@ -1085,6 +1212,7 @@ net::awaitable<void> http_server::impl::shutdown() {
   error_code ec;
   acceptor.close(ec);
   signals.cancel(ec);
+  reload_signals.cancel(ec);
   for (auto& c : state.begin_shutdown()) c->begin_shutdown();
   co_await wait_for_connections(clock::now() + state.limits.shutdown_deadline);
   for (auto& c : state.live()) c->force_close();

@@ -7,16 +7,21 @@
 // cap. Offloads run on the worker pools (http_types.hpp); a delayed offload waits on a timer.
 // Redis calls run on the server's own async Redis connections, one per lane, shared by that
 // lane's connections, on the lane's thread.
+// HTTPS (TLS 1.3; 1.2 only when allowed) unless configured for plain HTTP; SIGHUP loads the
+// certificate and key again for new connections, while open ones keep theirs. Every answer carries
+// Strict-Transport-Security.
 // stop(): stop accepting, let in-flight requests finish until the deadline, then close the rest.
 // Beast and Asio are included only by http_server.cpp.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_types.hpp"
 #include "gateway/redis_async.hpp"
+#include "gateway/tls_context.hpp"
 
 namespace cqrs::gateway {
 
@@ -34,6 +39,11 @@ struct server_dependencies {
   // Where append_call steps go; null: they hear refused (and their continuations fall back).
   // Must outlive the server's run(), and be stopped before the server is destroyed.
   core::append_committer* committer = nullptr;
+  // HTTPS with these files (read at construction, and again on SIGHUP for new connections);
+  // nothing: plain HTTP.
+  std::optional<tls_config> tls = {};
+  // Where the server says what a SIGHUP did; null: nowhere.
+  const core::logger* log = nullptr;
 };
 
 class http_server {

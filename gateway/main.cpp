@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 #include "core/append_committer.hpp"
@@ -103,12 +104,15 @@ int serve(const gateway_config& config, const core::settings_source& source) {
                                    std::max<std::size_t>(config.postgres_pool.queue, 1), &registry);
 
   const redis_async_options redis_options;
+  const auto tls = config.tls.enabled ? std::optional<tls_config>(config.tls) : std::nullopt;
   http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
                      server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options,
-                                         &committer});
+                                         &committer, tls, &log});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
                          {"restarts", std::to_string(restarts)},
-                         {"threads", config.engine.http.threads}});
+                         {"threads", config.engine.http.threads},
+                         {"scheme", tls ? "https" : "http"},
+                         {"tls_min_version", !tls ? "none" : tls->allow_tls12 ? "1.2" : "1.3"}});
   server.run();
   // Intake has stopped; finish the queued work, then unwind in reverse. (The server's destructor
   // also waits for offloads still completing into it, so no path out can outrun a pool thread.)
@@ -123,7 +127,8 @@ int main(int argc, char** argv) {
   try {
     const auto source = core::settings_source::from_command_line(argc, argv, environ, all_settings());
     if (source.help_requested()) {
-      std::cout << core::settings_help("cqrs-gateway", "Serves commands and queries over HTTP.", all_settings());
+      std::cout << core::settings_help(
+          "cqrs-gateway", "Serves commands and queries over HTTPS (plain HTTP with CQRS_HTTP_PLAIN=true).", all_settings());
       return EXIT_SUCCESS;
     }
     return serve(load_gateway_config(source), source);

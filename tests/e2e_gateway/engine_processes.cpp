@@ -224,7 +224,7 @@ engine_processes::engine_processes()
     : log_dir_(fmt::format("{}/e2e-gateway-{}", stack_env("CQRS_STACK_DIR"), run_id())),
       secret_(random_text(40)),
       port_(free_port()),
-      http_("127.0.0.1", port_) {
+      http_("127.0.0.1", port_, stack_env("CQRS_TLS_CA_FILE")) {
   ::mkdir(log_dir_.c_str(), 0755);
   start_relay();
   start_projector();

@@ -1,8 +1,9 @@
 #pragma once
 
 // A small blocking HTTP/1.1 client for the gateway's e2e tests: one connection per request, so a
-// response that closes the connection (413, 400) cannot poison the next test. Beast is included
-// only by http_client.cpp.
+// response that closes the connection (413, 400) cannot poison the next test. HTTPS when given a
+// CA file (the peer's certificate is verified against it and the host, as a user's client does).
+// Beast is included only by http_client.cpp.
 
 #include <chrono>
 #include <cstdint>
@@ -44,7 +45,9 @@ struct http_call {
 
 class http_client {
  public:
-  http_client(std::string host, std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // `ca_file` empty: plain HTTP.
+  http_client(std::string host, std::uint16_t port, std::string ca_file = {},
+              std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   http_answer send(const http_call& call) const;
 
@@ -56,6 +59,7 @@ class http_client {
  private:
   std::string host_;
   std::uint16_t port_;
+  std::string ca_file_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -235,7 +235,7 @@ TEST_CASE("an append whose connection is lost mid-statement is reported in doubt
 TEST_CASE("a connection the server closed while idle is replaced before the next write, which is then not in doubt") {
   const std::string app = "idle_closed_" + cqrs::tests::run_id();
   auto options = cqrs::tests::store_options_for_tests();
-  options.url += "?application_name=" + app;
+  options.url = cqrs::tests::with_url_parameter(options.url, "application_name=" + app);
   auto store = make_store(options);
   const auto stream = stream_in(unique_category("idleclosed"), "a");
   REQUIRE(store->append(stream, expected_version::no_stream(), one_event()).ok());

@@ -250,7 +250,7 @@ TEST_CASE("group_commit: after the connections die, every append is written once
   std::vector<std::unique_ptr<event_store>> stores;
   for (int t = 0; t < threads; ++t) {
     auto options = cqrs::tests::store_options_for_tests();
-    options.url += "?application_name=" + app;
+    options.url = cqrs::tests::with_url_parameter(options.url, "application_name=" + app);
     stores.push_back(cqrs::tests::make_store(options));
     (void)stores.back()->current_version(cqrs::tests::stream_in(category, "warm"));  // connected
   }

@@ -167,7 +167,7 @@ TEST_CASE("the target's prepared statements are prepared again after its connect
   projection_world world("breconnect");
   const std::string app = "catalog_batch_" + tests::run_id();
   projections::product_catalog_projection projection(world.category(), world.catalog_name());
-  projections::pg_target target(tests::pg_url() + "?application_name=" + app, world.store(), projection);
+  projections::pg_target target(tests::with_url_parameter(tests::pg_url(), "application_name=" + app), world.store(), projection);
   const auto events = history(world, "p1");
   CHECK(target.apply(std::span(events).first(2), std::nullopt).applied == 2);
   {

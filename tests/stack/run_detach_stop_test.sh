@@ -16,7 +16,18 @@ redis_port=${CQRS_REDIS_URL##*:}; redis_port=${redis_port%%/*}
 [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping)" = PONG ] || fail "redis-cli cannot reach Redis"
 kcat -b "$CQRS_KAFKA_BOOTSTRAP" -L -t events 2>/dev/null | grep -q 'topic "events" with 6 partitions' ||
   fail "kcat does not see topic events with 6 partitions"
-[ "$CQRS_HTTP_URL" = "http://127.0.0.1:18080" ] || fail "CQRS_HTTP_URL does not follow CQRS_HTTP_PORT"
+[ "$CQRS_HTTP_URL" = "https://127.0.0.1:18080" ] || fail "CQRS_HTTP_URL does not follow CQRS_HTTP_PORT"
+# HTTPS with the checkout's dev CA, whose key only its owner reads; PostgreSQL over verified TLS.
+ca=$ROOT/build/dev-ca.pem
+[ "$CQRS_TLS_CA_FILE" = "$ca" ] || fail "CQRS_TLS_CA_FILE is '$CQRS_TLS_CA_FILE', expected $ca"
+[ "$(stat -c %a "$ROOT/build/dev-ca.key")" = 600 ] || fail "the dev CA's key is not mode 0600"
+curl -sf --cacert "$ca" -o /dev/null "$CQRS_HTTP_URL/healthz" || fail "curl --cacert build/dev-ca.pem cannot reach the gateway"
+[ "$(psql "$CQRS_PG_URL" -Atc "select ssl from pg_stat_ssl where pid = pg_backend_pid()")" = t ] ||
+  fail "psql with CQRS_PG_URL is not on TLS"
+case "$CQRS_PG_URL" in *sslmode=verify-full*) ;; *) fail "CQRS_PG_URL does not verify the server: $CQRS_PG_URL" ;; esac
+pg_port=${CQRS_PG_URL#*@localhost:}; pg_port=${pg_port%%/*}
+psql "postgresql://postgres@127.0.0.1:$pg_port/cqrs?sslmode=disable" -Atc "select 1" >/dev/null 2>&1 &&
+  fail "PostgreSQL accepted a TCP connection without TLS"
 [ -n "$CQRS_JWT_SECRET" ] || fail "no generated secret"
 
 kill -0 "$(cat "$dir/engine/relay.pid")" 2>/dev/null || fail "the relay is not running"

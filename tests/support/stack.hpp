@@ -21,4 +21,10 @@ inline std::string pg_url() { return stack_setting("CQRS_PG_URL"); }
 inline std::string redis_url() { return stack_setting("CQRS_REDIS_URL"); }
 inline std::string kafka_bootstrap() { return stack_setting("CQRS_KAFKA_BOOTSTRAP"); }
 
+// `url` with one more query parameter ("application_name=x"): the stack's URL already has a query
+// (sslmode=verify-full&sslrootcert=...).
+inline std::string with_url_parameter(const std::string& url, const std::string& parameter) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + parameter;
+}
+
 }  // namespace cqrs::tests

@@ -188,6 +188,8 @@ TEST_CASE("http_server answers a GET with the decoded request, through finish()"
   CHECK_FALSE((*r)[http::field::date].empty());
   CHECK((*r)["X-Finished"] == "GET /v1/a b");
   CHECK(r->keep_alive());
+  // Sent on every answer, plain HTTP included (behind a TLS-terminating balancer).
+  CHECK((*r)[http::field::strict_transport_security] == "max-age=31536000");
 }
 
 TEST_CASE("http_server keeps a connection alive across requests, offloaded or not") {

@@ -8,7 +8,8 @@
 #   1. GET /v1/products/{id} (Redis hits, 1,000 of the seeded ids) with wrk, 64 connections, against
 #      Debian's nginx serving a static 200 of the same size (one worker, own config in the scratch
 #      directory): gateway.get_rps, gateway.nginx_rps, gateway.get_ratio_to_nginx (target >= 0.5),
-#      gateway.get_p99_ms (target <= 2).
+#      gateway.get_p99_ms (target <= 2). Both over HTTPS: TLS 1.3 with the stack's certificate
+#      (the same file, the same key type), keep-alive, so both pay the same record encryption.
 #   2. POST /v1/products/{id}/restock {"quantity":1} as admin over the 10,000 products, wrk at 32
 #      connections, against pgbench at 32 clients inserting one event-shaped row per transaction:
 #      gateway.command_rps, gateway.pgbench_insert_tps, gateway.command_ratio_to_pgbench
@@ -76,7 +77,7 @@ gateway_start_engine() {
     start_engine_process "$bench_dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway"
   fi
   set -a; . "$bench_dir/stack.env"; set +a
-  gateway_url=${CQRS_HTTP_URL:-http://127.0.0.1:$CQRS_HTTP_PORT}
+  gateway_url=${CQRS_HTTP_URL:-https://127.0.0.1:$CQRS_HTTP_PORT}
   wait_for 60 curl -fsS "$gateway_url/readyz" ||
     { tail -n 30 "$bench_dir/engine/gateway.log" >&2; die "the gateway did not become ready at $gateway_url"; }
   note "engine: relay, projector, gateway at $gateway_url (CQRS_HTTP_THREADS=${CQRS_HTTP_THREADS:-2}," \
@@ -122,14 +123,19 @@ gateway_start_nginx() {
   curl -fsS "$gateway_url/v1/products/$id" >"$dir/www/product.json" || die "GET /v1/products/$id failed"
   grep -q '"version"' "$dir/www/product.json" || die "GET /v1/products/$id answered no product"
   nginx_port=$(free_port)
-  sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$nginx_port|g" "$gateway_files/nginx.conf.template" >"$dir/nginx.conf"
+  sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$nginx_port|g" -e "s|@CERT@|$CQRS_TLS_CERT_FILE|g" \
+    -e "s|@KEY@|$CQRS_TLS_KEY_FILE|g" "$gateway_files/nginx.conf.template" >"$dir/nginx.conf"
   /usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" || die "nginx did not start"
   wait_for 10 test -s "$dir/nginx.pid" || die "nginx wrote no pid file"
   cp "$dir/nginx.pid" "$bench_dir/engine/nginx.pid"
-  nginx_url="http://127.0.0.1:$nginx_port"
-  wait_for 10 curl -fsS "$nginx_url/v1/products/$id" || die "nginx does not answer at $nginx_url"
+  nginx_url="https://127.0.0.1:$nginx_port"
+  wait_for 10 curl -fsS --tlsv1.3 "$nginx_url/v1/products/$id" || die "nginx does not answer at $nginx_url"
+  curl -sS -o /dev/null -w '%{ssl_verify_result}' --tlsv1.3 --tls-max 1.3 "$gateway_url/healthz" | grep -qx 0 ||
+    die "the gateway does not serve TLS 1.3 with a verified certificate"
   note "nginx $(/usr/sbin/nginx -v 2>&1 | sed 's|.*/||'): one worker at $nginx_url, static file of" \
-    "$(wc -c <"$dir/www/product.json") bytes (the gateway's answer for one product), access log in 64 KiB batches, as the gateway writes its own"
+    "$(wc -c <"$dir/www/product.json") bytes (the gateway's answer for one product), access log in 64 KiB batches, as the gateway writes its own;" \
+    "both sides HTTPS, TLS 1.3 only, the stack's certificate ($(openssl x509 -noout -text -in "$CQRS_TLS_CERT_FILE" |
+      sed -n 's/^ *Public Key Algorithm: //p'))"
 }
 
 # --- measuring ----------------------------------------------------------------------------------

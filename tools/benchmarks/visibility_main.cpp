@@ -1,6 +1,6 @@
 // cqrs-visibility-bench: the parts of `tools/bench gateway` (tools/benchmarks/gateway.sh) that wrk
-// cannot do. It talks to a running gateway over HTTP/1.1 keep-alive (Boost.Beast, C++20
-// coroutines, one I/O thread) and reads the Redis read model directly.
+// cannot do. It talks to a running gateway over HTTP/1.1 keep-alive, HTTPS when the URL says so
+// (Boost.Beast, C++20 coroutines, one I/O thread), and reads the Redis read model directly.
 //
 //   token       print an admin token signed with CQRS_JWT_SECRET (gateway/jwt.hpp's signer)
 //   seed        create N products through POST /v1/products over C connections (the real write
@@ -33,6 +33,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -45,8 +46,10 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -96,18 +99,34 @@ void print_latencies(const std::string& prefix, std::vector<std::uint32_t>& micr
 struct gateway_address {
   std::string host;
   std::string port;
+  // HTTPS: TLS 1.3, the gateway's certificate verified against the CA file and the host, as a
+  // user's client does. Null: plain HTTP.
+  std::shared_ptr<asio::ssl::context> tls;
 };
 
-// http://host:port (no path).
-gateway_address parse_http_url(const std::string& url) {
-  constexpr std::string_view scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("--url must start with http://: " + url);
-  auto rest = url.substr(scheme.size());
+std::shared_ptr<asio::ssl::context> client_tls(const std::string& ca_file) {
+  if (ca_file.empty()) throw std::invalid_argument("an https:// --url needs --ca-file (or CQRS_TLS_CA_FILE)");
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_3_VERSION);
+  context->load_verify_file(ca_file);
+  context->set_verify_mode(asio::ssl::verify_peer);
+  return context;
+}
+
+// http://host:port or https://host:port (no path).
+gateway_address parse_http_url(const std::string& url, const std::string& ca_file) {
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) throw std::invalid_argument("--url must start with http(s)://: " + url);
+  auto rest = url.substr(url.find("://") + 3);
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
   const auto colon = rest.rfind(':');
   if (colon == std::string::npos || rest.find('/') != std::string::npos)
-    throw std::invalid_argument("--url must be http://host:port: " + url);
-  return {rest.substr(0, colon), rest.substr(colon + 1)};
+    throw std::invalid_argument("--url must be http(s)://host:port: " + url);
+  return {rest.substr(0, colon), rest.substr(colon + 1), https ? client_tls(ca_file) : nullptr};
+}
+
+gateway_address parse_http_url(const po::variables_map& values) {
+  return parse_http_url(values["url"].as<std::string>(), values["ca-file"].as<std::string>());
 }
 
 using response = http::response<http::string_body>;
@@ -123,18 +142,29 @@ class http_connection {
     stream_.expires_after(exchange_timeout);
     co_await stream_.async_connect(endpoints, asio::use_awaitable);
     stream_.socket().set_option(tcp::no_delay(true));
+    if (!address.tls) co_return;
+    tls_.emplace(stream_, *address.tls);
+    tls_->set_verify_callback(asio::ssl::host_name_verification(address.host));
+    stream_.expires_after(exchange_timeout);
+    co_await tls_->async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
   }
 
   asio::awaitable<response> exchange(http::request<http::string_body>& request) {
     stream_.expires_after(exchange_timeout);
-    co_await http::async_write(stream_, request, asio::use_awaitable);
     response answer;
-    co_await http::async_read(stream_, buffer_, answer, asio::use_awaitable);
+    if (tls_) {
+      co_await http::async_write(*tls_, request, asio::use_awaitable);
+      co_await http::async_read(*tls_, buffer_, answer, asio::use_awaitable);
+    } else {
+      co_await http::async_write(stream_, request, asio::use_awaitable);
+      co_await http::async_read(stream_, buffer_, answer, asio::use_awaitable);
+    }
     co_return answer;
   }
 
  private:
   beast::tcp_stream stream_;
+  std::optional<beast::ssl_stream<beast::tcp_stream&>> tls_;  // over stream_, for HTTPS
   beast::flat_buffer buffer_;
 };
 
@@ -296,7 +326,7 @@ void wait_until_all_visible(projections::redis_client& redis, const std::vector<
 }
 
 int run_seed(const po::variables_map& values) {
-  const auto address = parse_http_url(values["url"].as<std::string>());
+  const auto address = parse_http_url(values);
   const auto token = values["token"].as<std::string>();
   seed_state state{.total = values["products"].as<int>(), .next = 0, .ids = {}};
   state.ids.resize(static_cast<std::size_t>(state.total));
@@ -598,7 +628,7 @@ void print_visibility(send_outcome& sent, poll_outcome& polled) {
 
 int run_visibility(const po::variables_map& values) {
   const sender_settings sender{
-      .address = parse_http_url(values["url"].as<std::string>()),
+      .address = parse_http_url(values),
       .token = values["token"].as<std::string>(),
       .ids = read_ids(values["ids"].as<std::string>()),
       .rate = values["rate"].as<double>(),
@@ -687,7 +717,7 @@ ryw_outcome send_and_read(const sender_settings& settings) {
 
 int run_ryw(const po::variables_map& values) {
   const sender_settings sender{
-      .address = parse_http_url(values["url"].as<std::string>()),
+      .address = parse_http_url(values),
       .token = values["token"].as<std::string>(),
       .ids = read_ids(values["ids"].as<std::string>()),
       .rate = values["rate"].as<double>(),
@@ -724,7 +754,9 @@ po::options_description all_flags() {
       "Flags");
   flags.add_options()
       ("help,h", "this help")
-      ("url", po::value<std::string>()->default_value(env_or("CQRS_HTTP_URL", "http://127.0.0.1:8080")), "the gateway")
+      ("url", po::value<std::string>()->default_value(env_or("CQRS_HTTP_URL", "https://127.0.0.1:8080")), "the gateway")
+      ("ca-file", po::value<std::string>()->default_value(env_or("CQRS_TLS_CA_FILE", "")),
+       "PEM CA the gateway's certificate is verified against (https)")
       ("redis-url", po::value<std::string>()->default_value(env_or("CQRS_REDIS_URL", "redis://127.0.0.1:6379/0")), "Redis")
       ("token", po::value<std::string>()->default_value(""), "bearer token with role admin")
       ("subject", po::value<std::string>()->default_value("bench"), "token: the subject")

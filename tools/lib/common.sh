@@ -14,7 +14,7 @@ CQRS_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev libjemalloc-dev
   libicu-dev  # Unicode normalisation of emails and passwords (core/security)
-  postgresql-15 redis-server kcat procps jq curl
+  postgresql-15 redis-server kcat procps jq curl openssl
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -67,15 +67,82 @@ pg_run() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# start_postgres DIR [durable]: a cluster in DIR/pg. Tests trade durability for speed;
-# benchmarks and tools/run keep PostgreSQL's defaults (fsync and synchronous_commit on).
+# --- TLS ----------------------------------------------------------------------------------------
+# The dev stack's certificate authority: one per checkout, made once with OpenSSL
+# (build/dev-ca.pem, its key build/dev-ca.key readable by its owner only). Every stack's
+# certificate is signed by it, so this one file is the trust root of the stacks of tools/run,
+# tools/test and tools/bench alike (curl --cacert build/dev-ca.pem).
+CQRS_DEV_CA=${CQRS_DEV_CA:-$CQRS_ROOT/build/dev-ca.pem}
+
+ensure_dev_ca() {
+  local ca=$CQRS_DEV_CA key=${CQRS_DEV_CA%.pem}.key
+  mkdir -p "$(dirname "$ca")"
+  # Several stacks may start at once from a fresh checkout: one makes the CA, the others wait.
+  (
+    flock 9
+    if [ -s "$ca" ] && [ -s "$key" ]; then exit 0; fi
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj "/CN=cqrs-engine dev CA ($(hostname))" -keyout "$key.tmp" -out "$ca.tmp" >"$ca.log" 2>&1 ||
+      { cat "$ca.log" >&2; exit 1; }
+    chmod 644 "$ca.tmp"
+    mv "$key.tmp" "$key"
+    mv "$ca.tmp" "$ca"
+    rm -f "$ca.log"
+  ) 9>"$ca.lock" || die "cannot make the dev CA $ca"
+}
+
+# make_certificate STEM: STEM.pem (a server certificate for localhost and 127.0.0.1, signed by the
+# dev CA, valid 30 days) and STEM.key (its key, mode 0600).
+make_certificate() {
+  local stem=$1 ca=$CQRS_DEV_CA
+  ensure_dev_ca
+  (
+    umask 077
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+      -keyout "$stem.key" -out "$stem.csr" &&
+      openssl x509 -req -in "$stem.csr" -CA "$ca" -CAkey "${ca%.pem}.key" -days 30 \
+        -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" -out "$stem.pem" \
+        -extfile <(printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'basicConstraints=critical,CA:FALSE' \
+          'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth')
+  ) >"$stem.log" 2>&1 || { cat "$stem.log" >&2; die "cannot make the certificate $stem.pem"; }
+  chmod 644 "$stem.pem"
+  rm -f "$stem.csr" "$stem.log"
+}
+
+# start_tls DIR: the stack's certificate (DIR/tls/server.pem and .key) and the settings that use
+# it: the gateway serves HTTPS with it, PostgreSQL too; clients verify both against the dev CA.
+# curl in the calling shell and its children trusts the dev CA (CURL_CA_BUNDLE), so tests and
+# benchmarks reach the gateway over HTTPS like any client that was given the CA.
+start_tls() {
+  local dir=$1
+  mkdir -p "$dir/tls"
+  make_certificate "$dir/tls/server"
+  write_setting "$dir" CQRS_TLS_CERT_FILE "$dir/tls/server.pem"
+  write_setting "$dir" CQRS_TLS_KEY_FILE "$dir/tls/server.key"
+  write_setting "$dir" CQRS_TLS_CA_FILE "$CQRS_DEV_CA"
+  # The stack's URLs say https: a CQRS_HTTP_PLAIN=true in the caller's environment must not win.
+  write_setting "$dir" CQRS_HTTP_PLAIN false
+  export CURL_CA_BUNDLE=$CQRS_DEV_CA
+}
+
+# start_postgres DIR [durable]: a cluster in DIR/pg, serving TLS only over TCP (hostssl) with the
+# stack's certificate. Tests trade durability for speed; benchmarks and tools/run keep
+# PostgreSQL's defaults (fsync and synchronous_commit on).
 start_postgres() {
   local dir=$1 durability=${2:-durable} port opts
   mkdir -p "$dir/pg"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/pg"; fi
+  # PostgreSQL reads its key only when the server's user owns it, mode 0600.
+  cp "$dir/tls/server.pem" "$dir/pg/server.pem"
+  cp "$dir/tls/server.key" "$dir/pg/server.key"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir/pg"; fi
   pg_run "$PG_BIN/initdb" -D "$dir/pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
     >"$dir/pg/initdb.log" 2>&1 || { cat "$dir/pg/initdb.log" >&2; die "initdb failed"; }
+  # TCP connections without TLS are refused; the Unix socket (pg_ctl's own checks) stays open.
+  pg_run sed -i -E 's/^host( +)/hostssl\1/' "$dir/pg/data/pg_hba.conf"
   opts="-c listen_addresses=127.0.0.1 -k $dir/pg -c max_connections=300 -c shared_buffers=256MB"
+  opts="$opts -c ssl=on -c ssl_cert_file=$dir/pg/server.pem -c ssl_key_file=$dir/pg/server.key"
+  opts="$opts -c ssl_min_protocol_version=TLSv1.3"
   if [ "$durability" = fast ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
@@ -83,9 +150,11 @@ start_postgres() {
     port=${CQRS_PG_PORT:-$(free_port)}
     if pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
       -o "-p $port $opts" start >/dev/null 2>&1; then
-      pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres cqrs ||
+      pg_run "$PG_BIN/createdb" -h "$dir/pg" -p "$port" -U postgres cqrs ||
         die "createdb failed"
-      write_setting "$dir" CQRS_PG_URL "postgresql://postgres@127.0.0.1:$port/cqrs"
+      # verify-full: the server must show a certificate of the dev CA naming the host connected to.
+      write_setting "$dir" CQRS_PG_URL \
+        "postgresql://postgres@localhost:$port/cqrs?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=$CQRS_DEV_CA"
       return 0
     fi
   done
@@ -235,20 +304,20 @@ start_engine() {
   wait_for_gateway "$dir"
 }
 
-# write_http_settings DIR PORT: where the gateway listens, and a fresh HS256 key for its tokens.
+# write_http_settings DIR PORT: where the gateway listens (HTTPS), and a fresh HS256 key for its tokens.
 write_http_settings() {
   local dir=$1 port=$2
   write_setting "$dir" CQRS_HTTP_PORT "$port"
-  write_setting "$dir" CQRS_HTTP_URL "http://127.0.0.1:$port"
+  write_setting "$dir" CQRS_HTTP_URL "https://127.0.0.1:$port"
   write_setting "$dir" CQRS_JWT_SECRET "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 }
 
 # write_setting DIR NAME VALUE: one line of DIR/stack.env. `export`, so that `. stack.env` in a
 # shell hands the settings to the programs it starts (curl sessions, tools/cqrs, the engine); values
-# are URLs, ports, paths and hex keys, written unquoted so that line readers (tools/cqrs) take them
-# as they are.
+# are URLs, ports, paths and hex keys, in single quotes (a URL's query has `&`), which line readers
+# (tools/cqrs) strip.
 write_setting() {
-  printf 'export %s=%s\n' "$2" "$3" >>"$1/stack.env"
+  printf "export %s='%s'\n" "$2" "$3" >>"$1/stack.env"
 }
 
 # write_pii_settings DIR: the stack's keys of personal data (a master key and a blind-index key,
@@ -281,6 +350,7 @@ start_stack() {
   local dir=$1 durability=${2:-durable} http_port=${3:-}
   : >"$dir/stack.env"
   write_setting "$dir" CQRS_STACK_DIR "$dir"
+  start_tls "$dir"
   start_postgres "$dir" "$durability"
   start_redis "$dir"
   start_kafka "$dir"
