@@ -13,7 +13,7 @@ CQRS_PACKAGES=(
   librdkafka-dev libpqxx-dev libhiredis-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev libjemalloc-dev
-  postgresql-15 redis-server kcat procps jq curl
+  postgresql-15 redis-server kcat procps jq curl clang-14 libclang-rt-14-dev
 )
 
 say() { printf '%s\n' "$*" >&2; }
