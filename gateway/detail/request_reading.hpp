@@ -169,9 +169,18 @@ inline read_step refusal_for(const boost::system::error_code& ec) {
 
 // Offers what `buffer` holds to `parser` (one request's), consuming what it takes. `fold_scanned`
 // belongs to the request too: bytes of its head already looked at for obsolete folding.
+// Beast 1.81's chunk parser asserts that it sees at least 5 bytes when it comes back to a last
+// chunk it has already found ("0\r\n", then one more byte: a client's ordinary split), which
+// aborts the process (assertions are on in the engine's builds); later Beast releases drop the
+// assertion, the code after it being right. So a chunked body's bytes are offered only once 5 are
+// buffered, the shortest last chunk ("0\r\n\r\n"): the parser finishes a chunked body only on a
+// last chunk and the blank line after it, all buffered at once, so it never waits longer for this.
+constexpr std::size_t shortest_last_chunk = 5;
+
 inline read_step offer(request_parser& parser, boost::beast::flat_buffer& buffer, std::size_t& fold_scanned) {
   namespace http = boost::beast::http;
   while (buffer.size() > 0) {
+    if (parser.is_header_done() && parser.chunked() && buffer.size() < shortest_last_chunk) break;
     const bool had_header = parser.is_header_done();
     // Until its head is complete the parser takes nothing, so the buffer starts with the head.
     const std::string_view buffered(static_cast<const char*>(buffer.data().data()), buffer.size());
