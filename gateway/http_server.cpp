@@ -513,7 +513,7 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
   auto deadline = clock::now() + limits_.idle_timeout;
   std::optional<clock::time_point> started;
   bool continued = false;  // "100 Continue" sent for this request
-  std::size_t fold_scanned = 0;  // bytes of the head already looked at for obsolete folding
+  detail::fold_scan fold_scanned;  // how far the head has been looked at for obsolete folding
   for (;;) {
     if (buffer_.size() > 0) {
       auto step = detail::offer(parser, buffer_, fold_scanned);

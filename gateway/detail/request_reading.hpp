@@ -140,20 +140,37 @@ std::optional<std::string> framing_fault(const Header& header) {
   return std::nullopt;
 }
 
+// How far one request's head has been looked at for obsolete folding.
+struct fold_scan {
+  std::size_t from = 0;     // bytes of the buffer already looked at
+  bool line_start = false;  // the parser took whole lines of the head: the buffer starts a line
+};
+
 // A line of the head that starts with a space or a tab continues the one before (obs-fold, RFC
 // 9112 §5.2). Looked for in the raw bytes, since the parser hands over the value already unfolded.
-// `from` is where the previous look stopped: a head that arrives in many small reads is scanned
-// once, not once per read.
-inline bool has_obsolete_fold(std::string_view head, std::size_t& from) {
-  for (std::size_t i = from; i + 2 < head.size(); ++i) {
-    if (head[i] != '\r' || head[i + 1] != '\n') continue;
-    if (head[i + 2] == ' ' || head[i + 2] == '\t') return true;
-    if (head[i + 2] == '\r') {  // the blank line: the head ends here, what follows is body
-      from = head.size();
+// `scan.from` is where the previous look stopped: a head that arrives in many small reads is
+// scanned once, not once per read.
+inline bool has_obsolete_fold(std::string_view head, fold_scan& scan) {
+  if (scan.line_start && scan.from == 0) {
+    // The line before was taken by the parser: a space or a tab here continues it, and a CRLF
+    // here is the blank line, the end of the head (a body's "\r\n " is only data).
+    if (head.starts_with(' ') || head.starts_with('\t')) return true;
+    if (head.starts_with("\r\n")) {
+      scan.from = head.size();
       return false;
     }
   }
-  from = head.size() < 2 ? 0 : head.size() - 2;  // a CRLF at the end is looked at again
+  for (std::size_t i = scan.from; i + 2 < head.size(); ++i) {
+    if (head[i] != '\r' || head[i + 1] != '\n') continue;
+    if (head[i + 2] == ' ' || head[i + 2] == '\t') return true;
+    if (head[i + 2] == '\r') {  // the blank line: the head ends here, what follows is body
+      // Until the blank line's LF is buffered the head is not whole, and the next look must
+      // start here again, not in the body.
+      scan.from = i + 3 < head.size() ? head.size() : i;
+      return false;
+    }
+  }
+  scan.from = head.size() < 2 ? 0 : head.size() - 2;  // a CRLF at the end is looked at again
   return false;
 }
 
@@ -167,8 +184,8 @@ inline read_step refusal_for(const boost::system::error_code& ec) {
   return {read_step::kind::refused, 400, "malformed request: " + ec.message()};
 }
 
-// Offers what `buffer` holds to `parser` (one request's), consuming what it takes. `fold_scanned`
-// belongs to the request too: bytes of its head already looked at for obsolete folding.
+// Offers what `buffer` holds to `parser` (one request's), consuming what it takes. `fold` belongs
+// to the request too: how far its head has been looked at for obsolete folding.
 // Beast 1.81's chunk parser asserts that it sees at least 5 bytes when it comes back to a last
 // chunk it has already found ("0\r\n", then one more byte: a client's ordinary split), which
 // aborts the process (assertions are on in the engine's builds); later Beast releases drop the
@@ -177,20 +194,20 @@ inline read_step refusal_for(const boost::system::error_code& ec) {
 // last chunk and the blank line after it, all buffered at once, so it never waits longer for this.
 constexpr std::size_t shortest_last_chunk = 5;
 
-inline read_step offer(request_parser& parser, boost::beast::flat_buffer& buffer, std::size_t& fold_scanned) {
+inline read_step offer(request_parser& parser, boost::beast::flat_buffer& buffer, fold_scan& fold) {
   namespace http = boost::beast::http;
   while (buffer.size() > 0) {
     if (parser.is_header_done() && parser.chunked() && buffer.size() < shortest_last_chunk) break;
     const bool had_header = parser.is_header_done();
-    // Until its head is complete the parser takes nothing, so the buffer starts with the head.
+    // The parser takes the head a whole line at a time, so the buffer starts at a line of it.
     const std::string_view buffered(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (!had_header && has_obsolete_fold(buffered, fold_scanned)) {
+    if (!had_header && has_obsolete_fold(buffered, fold)) {
       return {read_step::kind::refused, 400, "obsolete line folding in the request head"};
     }
     boost::system::error_code ec;
     const auto used = parser.put(buffer.data(), ec);
     buffer.consume(used);
-    if (!parser.is_header_done() && used > 0) fold_scanned = 0;  // the head moved in the buffer
+    if (!parser.is_header_done() && used > 0) fold = {0, true};  // the head moved in the buffer
     if (ec && ec != http::error::need_more) return refusal_for(ec);
     if (!had_header && parser.is_header_done()) {
       if (auto fault = framing_fault(parser.get().base())) return {read_step::kind::refused, 400, std::move(*fault)};

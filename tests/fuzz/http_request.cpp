@@ -6,7 +6,11 @@
 // it and routed by a router holding every route the gateway serves (as cqrs-gateway builds it);
 // a refusal is answered by the router's refused(). Offloads are not run: the decision is the
 // first step. Every response must be a non-5xx, every refusal problem+json
-// (fuzz_support.hpp), and no exception may escape (the server would answer it with a 500).
+// (fuzz_support.hpp), and no exception may escape (the server would answer it with a 500). How
+// the bytes are split into reads must not matter: the same bytes read all at once must come to
+// the same decisions, except that a request cut short by the end of the input may be refused
+// when read at once (Beast finds a bad byte at once when it has more of the line) and left
+// waiting for more when read in pieces.
 //
 // Rate limiting is off (a fuzzer is one client sending millions of requests); tokens are checked
 // against the secret below, so the corpus holds tokens signed with it that expire in 2100.
@@ -93,15 +97,20 @@ gateway_world& world() {
   return w;
 }
 
-void answer(const http_request& request, const std::string& route, http_response response) {
+// What the connection came to, request by request: the route and the status (0: a first step
+// that is not a response).
+using decisions = std::string;
+
+void answer(const http_request& request, const std::string& route, http_response response, decisions& out) {
   check_answer(response);
   world().routes.finish(request, route, response, std::chrono::nanoseconds{0});
+  out += route + " " + std::to_string(response.status) + "\n";
 }
 
 // Feeds the connection's bytes, `chunk` at a time, until `parser` decides or the bytes run out.
 detail::read_step read_one(detail::request_parser& parser, boost::beast::flat_buffer& buffer, std::string_view& input,
                            std::size_t chunk) {
-  std::size_t fold_scanned = 0;
+  detail::fold_scan fold_scanned;
   for (;;) {
     if (buffer.size() > 0) {
       auto step = detail::offer(parser, buffer, fold_scanned);
@@ -118,30 +127,43 @@ detail::read_step read_one(detail::request_parser& parser, boost::beast::flat_bu
 }
 
 // One connection's requests, each answered as connection::dispatch and refuse() answer them.
-void serve(std::string_view input, std::size_t chunk) {
+decisions serve(std::string_view input, std::size_t chunk) {
   auto& w = world();
+  decisions out;
   boost::beast::flat_buffer buffer(w.config.limits.max_header_bytes + read_chunk);
   for (;;) {
     detail::request_parser parser;
     detail::limit(parser, w.config.limits);
     const auto step = read_one(parser, buffer, input, chunk);
-    if (step.what == detail::read_step::kind::more) return;
+    if (step.what == detail::read_step::kind::more) return out;
     if (step.what == detail::read_step::kind::refused) {
       const auto request = detail::refused_request(parser, remote);
-      answer(request, "refused", w.routes.refused(request, step.status, step.detail));
-      return;
+      answer(request, "refused", w.routes.refused(request, step.status, step.detail), out);
+      return out;
     }
     auto message = parser.release();
     const bool keep_alive = message.keep_alive();
     http_request request;
     if (!detail::to_request(std::move(message), remote, request)) {
-      answer(request, "refused", w.routes.refused(request, 400, detail::invalid_target));
-      return;
+      answer(request, "refused", w.routes.refused(request, 400, detail::invalid_target), out);
+      return out;
     }
     auto routed = w.routes.route(request);
-    if (auto* response = std::get_if<http_response>(&routed.first)) answer(request, routed.route, std::move(*response));
-    if (!keep_alive) return;
+    if (auto* response = std::get_if<http_response>(&routed.first)) {
+      answer(request, routed.route, std::move(*response), out);
+    } else {
+      out += routed.route + " 0\n";
+    }
+    if (!keep_alive) return out;
   }
+}
+
+// `split` came to what `whole` came to, or to all of it but a last refusal (see the top).
+bool same_decisions(const decisions& whole, const decisions& split) {
+  if (split == whole) return true;
+  const auto last = whole.rfind('\n', whole.size() - 2);
+  const auto start = last == decisions::npos ? 0 : last + 1;
+  return whole.compare(start, 8, "refused ") == 0 && split == whole.substr(0, start);
 }
 
 }  // namespace
@@ -149,7 +171,12 @@ void serve(std::string_view input, std::size_t chunk) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const std::size_t chunk = data[0] == 0 ? cqrs::fuzz::read_chunk : data[0];
-  cqrs::fuzz::serve(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1), chunk);
+  const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  const auto whole = cqrs::fuzz::serve(bytes, cqrs::fuzz::read_chunk);
+  if (data[0] != 0) {
+    const auto split = cqrs::fuzz::serve(bytes, data[0]);
+    cqrs::fuzz::expect(cqrs::fuzz::same_decisions(whole, split), "reads of another size come to other decisions",
+                       whole + "---\n" + split);
+  }
   return 0;
 }

@@ -178,7 +178,8 @@ TEST_CASE("jwt: a token without exp, or with a non-numeric exp, is refused") {
   CHECK(refusal_of(verifier.verify(text_exp, now)) == "expiry (exp) is not a valid date");
 }
 
-// Found by fuzzing: an int64 exp beyond the bound on dates overflowed when the leeway was added.
+// A fuzzing finding (tests/fuzz/jwt.cpp): an int64 exp beyond the bound on dates overflowed when
+// the leeway was added.
 TEST_CASE("jwt: a date beyond the bound is not a valid date, whichever form the number takes") {
   const jwt_verifier verifier(config());
   for (const auto* exp : {"9223372036854775807", "10000000000000001", "18446744073709551615", "1e17"}) {
