@@ -21,7 +21,9 @@ const std::vector<gateway_domain>& gateway_domains() {
 }
 
 command_caches make_command_caches(const gateway_config& config) {
-  for (const auto& [category, size] : config.command_cache_sizes) {
+  // Not a structured binding: clang 14 (the fuzzing build's compiler) cannot capture one.
+  for (const auto& entry : config.command_cache_sizes) {
+    const std::string& category = entry.first;
     const bool known = std::any_of(gateway_domains().begin(), gateway_domains().end(), [&](const gateway_domain& d) {
       return std::find(d.categories.begin(), d.categories.end(), category) != d.categories.end();
     });

@@ -1,5 +1,6 @@
-// The only translation unit that includes Beast (see meson.build): the heavy templates compile
-// once, and everything else speaks http_types.hpp (Asio is also in redis_async.cpp).
+// The only translation unit that includes Beast (see meson.build; with its request reading,
+// detail/request_reading.hpp): the heavy templates compile once, and everything else speaks
+// http_types.hpp (Asio is also in redis_async.cpp).
 //
 // Per connection, on its lane (an io_context run by one I/O thread), three kinds of coroutines
 // cooperate:
@@ -58,7 +59,7 @@
 #include "gateway/http_metrics.hpp"
 #include "gateway/tls_context.hpp"
 #include "gateway/worker_pool.hpp"
-#include "gateway/request_target.hpp"
+#include "gateway/detail/request_reading.hpp"
 #include "projections/redis_client.hpp"
 
 namespace cqrs::gateway {
@@ -80,101 +81,6 @@ constexpr std::size_t linger_bytes = 1024 * 1024;
 
 // Every coroutine catches what it can act on; what escapes ends only that coroutine.
 void ignore_escaped(std::exception_ptr) noexcept {}
-
-// --- request conversion -------------------------------------------------------------------------
-
-// The target's path and query (request_target.hpp: Boost.URL); false when it is not valid.
-bool split_target(http_request& request) {
-  auto target = parse_request_target(request.target);
-  if (!target) return false;
-  request.path = std::move(target->path);
-  request.segments = std::move(target->segments);
-  request.query = std::move(target->query);
-  return true;
-}
-
-std::string lowercase(std::string_view name) {
-  std::string out(name);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-template <class Header>
-http_request request_head(const Header& header, const std::string& remote) {
-  http_request request;
-  request.method = std::string(header.method_string());
-  request.target = std::string(header.target());
-  request.remote_address = remote;
-  for (const auto& field : header) {
-    request.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
-  }
-  return request;
-}
-
-// --- request framing ----------------------------------------------------------------------------
-
-// Where a request ends must be read the same way by every hop, or a body can smuggle a request of
-// its own (RFC 9112 §6.3, §11.2). Beast 1.81 reads a Transfer-Encoding that does not end in
-// "chunked" as "no body", accepts a repeated identical Content-Length, and unfolds obsolete line
-// folding: each is refused here (400, then the connection closes, as for any framing error).
-
-std::string_view trim_whitespace(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return value;
-}
-
-bool is_decimal(std::string_view value) {
-  return !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Nothing when the head frames its body one way only: by one Content-Length, or by exactly
-// "Transfer-Encoding: chunked" (the only coding the server decodes) on HTTP/1.1; and names its
-// host once (RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host and to
-// any request with more than one, which hops could each read differently).
-template <class Header>
-std::optional<std::string> framing_fault(const Header& header) {
-  std::size_t lengths = 0;
-  std::size_t encodings = 0;
-  std::size_t hosts = 0;
-  bool chunked_only = true;
-  for (const auto& field : header) {
-    if (field.name() == http::field::host) {
-      ++hosts;
-    } else if (field.name() == http::field::content_length) {
-      ++lengths;
-      if (!is_decimal(trim_whitespace(field.value()))) return "Content-Length must be one decimal number";
-    } else if (field.name() == http::field::transfer_encoding) {
-      ++encodings;
-      chunked_only = chunked_only && beast::iequals(trim_whitespace(field.value()), "chunked");
-    }
-  }
-  if (hosts > 1) return "Host given more than once";
-  if (hosts == 0 && header.version() >= 11) return "Host missing from an HTTP/1.1 request";
-  if (lengths > 1) return "Content-Length given more than once";
-  if (encodings == 0) return std::nullopt;
-  if (header.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
-  if (lengths > 0) return "both Transfer-Encoding and Content-Length";
-  if (encodings > 1 || !chunked_only) return "unsupported Transfer-Encoding: only chunked is accepted";
-  return std::nullopt;
-}
-
-// A line of the head that starts with a space or a tab continues the one before (obs-fold, RFC
-// 9112 §5.2). Looked for in the raw bytes, since the parser hands over the value already unfolded.
-// `from` is where the previous look stopped: a head that arrives in many small reads is scanned
-// once, not once per read.
-bool has_obsolete_fold(std::string_view head, std::size_t& from) {
-  for (std::size_t i = from; i + 2 < head.size(); ++i) {
-    if (head[i] != '\r' || head[i + 1] != '\n') continue;
-    if (head[i + 2] == ' ' || head[i + 2] == '\t') return true;
-    if (head[i + 2] == '\r') {  // the blank line: the head ends here, what follows is body
-      from = head.size();
-      return false;
-    }
-  }
-  from = head.size() < 2 ? 0 : head.size() - 2;  // a CRLF at the end is looked at again
-  return false;
-}
 
 // --- response conversion ------------------------------------------------------------------------
 
@@ -482,7 +388,7 @@ class wakeup {
   net::steady_timer timer_;
 };
 
-using request_parser = http::request_parser<http::string_body>;
+using detail::request_parser;
 
 struct read_outcome {
   enum class kind { request, refused, closed };
@@ -542,12 +448,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   bool dispatch(request_parser& parser, clock::time_point started);
   void refuse(request_parser& parser, const read_outcome& outcome);
-  http_request refused_request(request_parser& parser) const;
   void finish(const http_request& request, const std::string& route, http_response& response,
               clock::time_point started) noexcept;
-  std::string_view buffered() const {
-    return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
-  }
   bool front_ready() const { return !pipeline_.empty() && pipeline_.front()->response.has_value(); }
   void close() noexcept;
 
@@ -663,9 +565,7 @@ net::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
       co_await self->wait_for_room();
       if (self->closed_ || self->shutting_down_) break;
       request_parser parser;
-      parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
-      parser.body_limit(self->limits_.max_body_bytes);
-      parser.eager(true);
+      detail::limit(parser, self->limits_);
       const auto outcome = co_await self->read_request(parser);
       if (outcome.what == read_outcome::kind::closed) break;
       if (outcome.what == read_outcome::kind::refused) {
@@ -687,11 +587,8 @@ net::awaitable<void> connection::wait_for_room() {
 }
 
 read_outcome refusal_for(const error_code& ec, clock::time_point started) {
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    return {read_outcome::kind::refused, started, 431, "request header fields too large"};
-  }
-  if (ec == http::error::body_limit) return {read_outcome::kind::refused, started, 413, "request body too large"};
-  return {read_outcome::kind::refused, started, 400, "malformed request: " + ec.message()};
+  auto step = detail::refusal_for(ec);
+  return {read_outcome::kind::refused, started, step.status, std::move(step.detail)};
 }
 
 // Reads one request into `parser`. Before its first byte the idle timeout applies (only while no
@@ -701,27 +598,17 @@ net::awaitable<read_outcome> connection::read_request(request_parser& parser) {
   auto deadline = clock::now() + limits_.idle_timeout;
   std::optional<clock::time_point> started;
   bool continued = false;  // "100 Continue" sent for this request
-  std::size_t fold_scanned = 0;  // bytes of the head already looked at for obsolete folding
+  detail::fold_scan fold_scanned;  // how far the head has been looked at for obsolete folding
   for (;;) {
     if (buffer_.size() > 0) {
-      const bool had_header = parser.is_header_done();
-      // Until its head is complete the parser takes nothing, so the buffer starts with the head.
-      if (!had_header && has_obsolete_fold(buffered(), fold_scanned)) {
-        co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400,
-                               "obsolete line folding in the request head"};
+      auto step = detail::offer(parser, buffer_, fold_scanned);
+      if (step.what == detail::read_step::kind::refused) {
+        co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), step.status,
+                               std::move(step.detail)};
       }
-      error_code ec;
-      const auto used = parser.put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (!parser.is_header_done() && used > 0) fold_scanned = 0;  // the head moved in the buffer
-      if (ec && ec != http::error::need_more) co_return refusal_for(ec, started.value_or(clock::now()));
-      if (!had_header && parser.is_header_done()) {
-        if (auto fault = framing_fault(parser.get().base())) {
-          co_return read_outcome{read_outcome::kind::refused, started.value_or(clock::now()), 400, std::move(*fault)};
-        }
+      if (step.what == detail::read_step::kind::request) {
+        co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
       }
-      if (!ec && parser.is_done()) co_return read_outcome{read_outcome::kind::request, started.value_or(clock::now()), 0, {}};
-      if (!ec && used > 0 && buffer_.size() > 0) continue;
     }
     if (!continued && wants_continue(parser) && pipeline_.empty() && !writing_) {
       continued = true;
@@ -797,11 +684,10 @@ bool connection::dispatch(request_parser& parser, clock::time_point started) {
   slot->keep_alive = message.keep_alive();
   slot->head = message.method() == http::verb::head;
   pipeline_.push_back(slot);
-  auto request = request_head(message.base(), remote_);
-  request.body = std::move(message.body());
-  if (!split_target(request)) {
+  http_request request;
+  if (!detail::to_request(std::move(message), remote_, request)) {
     slot->keep_alive = false;
-    auto response = server_.deps.handler.refused(request, 400, "the request target is not a valid origin-form URL (RFC 3986)");
+    auto response = server_.deps.handler.refused(request, 400, detail::invalid_target);
     finish(request, "refused", response, started);
     slot->response = std::move(response);
     ready_.notify();
@@ -811,24 +697,12 @@ bool connection::dispatch(request_parser& parser, clock::time_point started) {
   return slot->keep_alive;
 }
 
-// What is known of a request the server refuses: its head when that was parsed, else only who sent it.
-http_request connection::refused_request(request_parser& parser) const {
-  if (!parser.is_header_done()) {
-    http_request request;
-    request.remote_address = remote_;
-    return request;
-  }
-  auto request = request_head(parser.get().base(), remote_);
-  if (!split_target(request)) request.path = request.target;
-  return request;
-}
-
 // The refusal is answered in its turn after the responses owed, then the connection closes:
 // after a framing error the rest of the stream cannot be trusted.
 void connection::refuse(request_parser& parser, const read_outcome& outcome) {
   auto slot = std::make_shared<exchange>();
   slot->keep_alive = false;
-  const auto request = refused_request(parser);
+  const auto request = detail::refused_request(parser, remote_);
   slot->head = request.method == "HEAD";
   http_response response;
   try {

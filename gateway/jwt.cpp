@@ -184,13 +184,17 @@ struct numeric_date {
 numeric_date read_date(const json::object& claims, std::string_view name) {
   const auto* value = claims.if_contains(name);
   if (value == nullptr) return {};
-  // Beyond about 285 million years there is no sensible date, and no int64 overflow below it.
-  constexpr double bound = 1e16;
-  if (value->is_int64()) return {date_status::valid, value->get_int64()};
+  // Beyond about 285 million years there is no sensible date, and no int64 overflow below it
+  // (the checks add the leeway to a date), whichever form the number takes.
+  constexpr std::int64_t bound = 10'000'000'000'000'000;
+  if (value->is_int64() && value->get_int64() >= -bound && value->get_int64() <= bound) {
+    return {date_status::valid, value->get_int64()};
+  }
   if (value->is_uint64() && value->get_uint64() <= static_cast<std::uint64_t>(bound)) {
     return {date_status::valid, static_cast<std::int64_t>(value->get_uint64())};
   }
-  if (value->is_double() && std::isfinite(value->get_double()) && std::fabs(value->get_double()) <= bound) {
+  if (value->is_double() && std::isfinite(value->get_double()) &&
+      std::fabs(value->get_double()) <= static_cast<double>(bound)) {
     return {date_status::valid, static_cast<std::int64_t>(std::floor(value->get_double()))};
   }
   return {date_status::invalid, 0};

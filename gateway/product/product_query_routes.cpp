@@ -267,22 +267,6 @@ std::optional<std::string> after_id(const http_request& request, std::vector<fie
   return id;
 }
 
-projections::catalog_query catalog_query_of(const http_request& request, std::vector<field_error>& errors) {
-  projections::catalog_query q;
-  if (const auto text = request.query_param("q"); text && !text->empty()) {
-    if (text->size() > max_query_text) errors.push_back({"q", "must be at most 200 characters"});
-    q.text = std::string(*text);
-  }
-  q.min_price_minor = non_negative(request, "min_price", errors);
-  q.max_price_minor = non_negative(request, "max_price", errors);
-  q.in_stock_only = flag(request, "in_stock", errors);
-  q.include_discontinued = flag(request, "include_discontinued", errors);
-  q.limit = page_size(request, errors);
-  q.after_product_id = after_id(request, errors);
-  q.projection = catalog_projection;
-  return q;
-}
-
 json::object catalog_item(const projections::catalog_entry& e) {
   return {{"id", e.product_id},           {"sku", e.sku},
           {"name", e.name},               {"price", money_json(e.price_minor, e.currency)},
@@ -315,7 +299,7 @@ step search_step(projections::catalog_query query, const read_model_lag* lag) {
 
 step search_products(request_context& ctx, const gateway_config& config, const read_model_lag* lag) {
   std::vector<field_error> errors;
-  auto query = catalog_query_of(ctx.request, errors);
+  auto query = detail::catalog_query_of(ctx.request, errors);
   const auto wait = read_min_position(ctx.request, config, errors);
   if (!errors.empty()) return invalid(std::move(errors));
   return after_position(wait, catalog_projection,
@@ -323,6 +307,26 @@ step search_products(request_context& ctx, const gateway_config& config, const r
 }
 
 }  // namespace
+
+namespace detail {
+
+projections::catalog_query catalog_query_of(const http_request& request, std::vector<field_error>& errors) {
+  projections::catalog_query q;
+  if (const auto text = request.query_param("q"); text && !text->empty()) {
+    if (text->size() > max_query_text) errors.push_back({"q", "must be at most 200 characters"});
+    q.text = std::string(*text);
+  }
+  q.min_price_minor = non_negative(request, "min_price", errors);
+  q.max_price_minor = non_negative(request, "max_price", errors);
+  q.in_stock_only = flag(request, "in_stock", errors);
+  q.include_discontinued = flag(request, "include_discontinued", errors);
+  q.limit = page_size(request, errors);
+  q.after_product_id = after_id(request, errors);
+  q.projection = catalog_projection;
+  return q;
+}
+
+}  // namespace detail
 
 namespace {
 

@@ -178,6 +178,22 @@ TEST_CASE("jwt: a token without exp, or with a non-numeric exp, is refused") {
   CHECK(refusal_of(verifier.verify(text_exp, now)) == "expiry (exp) is not a valid date");
 }
 
+// A fuzzing finding (tests/fuzz/jwt.cpp): an int64 exp beyond the bound on dates overflowed when
+// the leeway was added.
+TEST_CASE("jwt: a date beyond the bound is not a valid date, whichever form the number takes") {
+  const jwt_verifier verifier(config());
+  for (const auto* exp : {"9223372036854775807", "10000000000000001", "18446744073709551615", "1e17"}) {
+    CAPTURE(exp);
+    const auto token = hand_made(hs256_header, R"({"iss":"cqrs-engine","aud":"cqrs-api","sub":"a","exp":)" +
+                                                   std::string(exp) + "}");
+    CHECK(refusal_of(verifier.verify(token, now)) == "expiry (exp) is not a valid date");
+  }
+  const auto far_nbf = hand_made(hs256_header, claims_json({{"nbf", -9223372036854775807LL - 1}}));
+  CHECK(refusal_of(verifier.verify(far_nbf, now)) == "not-before (nbf) is not a valid date");
+  const auto at_bound = hand_made(hs256_header, claims_json({{"exp", 10'000'000'000'000'000LL}}));
+  CHECK(accepted(verifier.verify(at_bound, now)).subject == "alice");
+}
+
 TEST_CASE("jwt: fractional dates are accepted") {
   const auto token = hand_made(hs256_header, claims_json({{"nbf", 1799999999.5}, {"iat", 1799999999.5}}));
   CHECK(accepted(jwt_verifier(config()).verify(token, now)).subject == "alice");

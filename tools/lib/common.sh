@@ -14,7 +14,7 @@ CQRS_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libcereal-dev rapidjson-dev libfmt-dev doctest-dev libssl-dev libsodium-dev libyaml-cpp-dev libjemalloc-dev
   libicu-dev  # Unicode normalisation of emails and passwords (core/security)
-  postgresql-15 redis-server kcat procps jq curl openssl
+  postgresql-15 redis-server kcat procps jq curl openssl clang-14 libclang-rt-14-dev
 )
 
 say() { printf '%s\n' "$*" >&2; }
