@@ -18,5 +18,6 @@ struct benchmark {
 };
 
 benchmark append_benchmark();
+benchmark resilience_benchmark();
 
 }  // namespace cqrs::tools::benchmarks

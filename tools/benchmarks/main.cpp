@@ -14,7 +14,9 @@ namespace {
 
 using cqrs::tools::benchmarks::benchmark;
 
-std::vector<benchmark> all_benchmarks() { return {cqrs::tools::benchmarks::append_benchmark()}; }
+std::vector<benchmark> all_benchmarks() {
+  return {cqrs::tools::benchmarks::append_benchmark(), cqrs::tools::benchmarks::resilience_benchmark()};
+}
 
 void print_usage(std::ostream& out, const std::vector<benchmark>& benchmarks) {
   out << "Usage: cqrs-bench NAME [--flag value ...]\n\nBenchmarks:\n";
