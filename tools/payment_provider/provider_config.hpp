@@ -19,6 +19,7 @@ struct provider_config {
   // empty: pending charges settle without a webhook.
   std::string webhook_url;
   std::string webhook_secret;
+  std::string webhook_ca_file;  // empty: the system's trust store
   std::chrono::milliseconds settle_delay{2000};
   // How late a "timeout" fault answers: longer than any client deadline.
   std::chrono::milliseconds timeout_delay{30000};

@@ -175,7 +175,7 @@ asio::awaitable<void> provider_server::state::settle(std::string id) {
                                   {"type", "charge.settled"},
                                   {"created", core::security::unix_now()},
                                   {"data", to_json(*settled)}};
-  const webhook_target target{config.webhook_url, config.webhook_secret};
+  const webhook_target target{config.webhook_url, config.webhook_secret, config.webhook_ca_file};
   co_await deliver_webhook(target, boost::json::serialize(event), log);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // Delivers one signed webhook (a POST with Provider-Signature, core/security/webhook_signature.hpp)
-// over plain HTTP with Beast, retrying with a growing delay until the receiver answers 2xx or the
+// over HTTP or HTTPS with Beast, retrying with a growing delay until the receiver answers 2xx or the
 // attempts run out. Each attempt is signed anew with the current time, so a late retry is not
 // refused as stale and no retry is refused as a replay.
 
@@ -15,8 +15,9 @@
 namespace cqrs::tools::payment_provider {
 
 struct webhook_target {
-  std::string url;  // http://host[:port]/path
+  std::string url;  // http[s]://host[:port]/path
   std::string secret;
+  std::string ca_file;  // https: the CA file that signs the receiver's certificate; empty: the system's
   int attempts = 8;
   std::chrono::milliseconds first_retry{500};  // doubled after each failure, up to 30 s
   std::chrono::milliseconds attempt_timeout{5000};
