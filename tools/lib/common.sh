@@ -299,6 +299,11 @@ start_engine() {
   # The projector's command line names the stack's directory, so a stop finds it like the others.
   start_engine_process "$dir" projector "$CQRS_BUILD_DIR/tools/cli/cqrs" projector \
     --projector-group "cqrs-projections" --projector-metrics-file "$dir/engine/projector.metrics"
+  # The stand-in card processor (its port and webhook secret in stack.env) sends its webhooks to the
+  # gateway, trusting the stack's CA when the gateway serves HTTPS.
+  start_engine_process "$dir" payment-provider "$CQRS_BUILD_DIR/tools/payment_provider/cqrs-payment-provider" \
+    --payment-webhook-url "$(. "$dir/stack.env"; echo "$CQRS_HTTP_URL")/v1/payments/provider-events" \
+    --payment-webhook-ca-file "$(. "$dir/stack.env"; echo "${CQRS_TLS_CA_FILE:-}")"
   # CQRS_HTTP_PORT and CQRS_JWT_SECRET come from stack.env (write_http_settings).
   start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway"
   wait_for_gateway "$dir"
@@ -310,6 +315,14 @@ write_http_settings() {
   write_setting "$dir" CQRS_HTTP_PORT "$port"
   write_setting "$dir" CQRS_HTTP_URL "https://127.0.0.1:$port"
   write_setting "$dir" CQRS_JWT_SECRET "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+}
+
+# write_payment_provider_settings DIR PORT: where the stand-in card processor listens (the engine
+# calls CQRS_PAYMENT_PROVIDER_URL) and a fresh key for its webhooks' signatures.
+write_payment_provider_settings() {
+  write_setting "$1" CQRS_PAYMENT_PROVIDER_PORT "$2"
+  write_setting "$1" CQRS_PAYMENT_PROVIDER_URL "http://127.0.0.1:$2"
+  write_setting "$1" CQRS_PAYMENT_WEBHOOK_SECRET "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 }
 
 # write_setting DIR NAME VALUE: one line of DIR/stack.env. `export`, so that `. stack.env` in a
@@ -356,6 +369,7 @@ start_stack() {
   start_kafka "$dir"
   # Picked once the other services listen, so that it cannot be one of theirs.
   write_http_settings "$dir" "${http_port:-$(free_port)}"
+  write_payment_provider_settings "$dir" "$(free_port)"
   apply_migrations "$dir"
   write_pii_settings "$dir"
 }

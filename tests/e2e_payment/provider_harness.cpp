@@ -1,0 +1,206 @@
+#include "tests/e2e_payment/provider_harness.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+#include "tests/support/polling.hpp"
+
+extern char** environ;
+
+namespace cqrs::tests::payment {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+[[noreturn]] void exec_provider(const std::string& log_path, const settings& env) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd >= 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+  }
+  for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+  const char* binary = CQRS_PAYMENT_PROVIDER_BINARY;
+  execl(binary, binary, static_cast<char*>(nullptr));
+  _exit(127);
+}
+
+asio::awaitable<void> exchange(beast::tcp_stream& stream, tcp::endpoint endpoint,
+                               http::request<http::string_body>& request, reply& out) {
+  auto [connect_error] = co_await stream.async_connect(endpoint, no_throw);
+  if (connect_error) {
+    out.result = connect_error == beast::error::timeout ? reply::outcome::timed_out : reply::outcome::refused;
+    co_return;
+  }
+  auto [write_error, written] = co_await http::async_write(stream, request, no_throw);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  auto [read_error, read] = co_await http::async_read(stream, buffer, response, no_throw);
+  const auto error = write_error ? write_error : read_error;
+  if (error == beast::error::timeout) {
+    out.result = reply::outcome::timed_out;
+  } else if (error) {
+    out.result = reply::outcome::closed_without_answer;
+  } else {
+    out.result = reply::outcome::answered;
+    out.status = response.result_int();
+    out.body = response.body();
+    out.replayed = response["Idempotent-Replayed"] == "true";
+  }
+}
+
+}  // namespace
+
+provider_process::provider_process(const settings& extra) {
+  char path[] = "/tmp/cqrs-payment-provider-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  log_path_ = path;
+  secret_ = fmt::format("whsec_{:x}", static_cast<unsigned>(getpid()) * 2654435761u + static_cast<unsigned>(time(nullptr)));
+  settings env{{"CQRS_PAYMENT_PROVIDER_PORT", "0"}, {"CQRS_PAYMENT_WEBHOOK_SECRET", secret_}};
+  env.insert(env.end(), extra.begin(), extra.end());
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) exec_provider(log_path_, env);
+  const std::regex listening(R"(msg=listening .*port=(\d+))");
+  std::smatch match;
+  std::string text;
+  const bool up = eventually(
+      [&] {
+        text = read_file(log_path_);
+        return std::regex_search(text, match, listening);
+      },
+      10s);
+  if (!up) throw std::runtime_error("cqrs-payment-provider did not start: " + text);
+  port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+}
+
+provider_process::~provider_process() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    const bool exited = eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, 10s);
+    if (!exited) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+    }
+  }
+  ::unlink(log_path_.c_str());
+}
+
+std::string provider_process::log() const { return read_file(log_path_); }
+
+boost::json::value reply::json() const {
+  boost::system::error_code error;
+  auto value = boost::json::parse(body, error);
+  return error ? boost::json::value() : value;
+}
+
+reply call(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+           std::optional<std::string> idempotency_key, std::chrono::milliseconds deadline) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  http::request<http::string_body> request(http::string_to_verb(method), target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  if (!body.empty()) request.set(http::field::content_type, "application/json");
+  if (idempotency_key) request.set("Idempotency-Key", *idempotency_key);
+  request.body() = body;
+  request.prepare_payload();
+  reply out;
+  const auto started = std::chrono::steady_clock::now();
+  stream.expires_after(deadline);
+  asio::co_spawn(io, exchange(stream, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), request, out),
+                 asio::detached);
+  io.run();
+  out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return out;
+}
+
+struct webhook_listener::state {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  mutable std::mutex mutex;
+  std::vector<received_webhook> received;
+  int refuse_first = 0;
+
+  asio::awaitable<void> accept() {
+    for (;;) {
+      auto [error, socket] = co_await acceptor.async_accept(no_throw);
+      if (error) co_return;
+      asio::co_spawn(io, serve(beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    auto [error, read] = co_await http::async_read(stream, buffer, request, no_throw);
+    if (error) co_return;
+    bool accept_it = false;
+    {
+      const std::lock_guard lock(mutex);
+      received.push_back({std::string(request["Provider-Signature"]), request.body()});
+      accept_it = static_cast<int>(received.size()) > refuse_first;
+    }
+    http::response<http::string_body> response(accept_it ? http::status::ok : http::status::service_unavailable, 11);
+    response.keep_alive(false);
+    response.prepare_payload();
+    co_await http::async_write(stream, response, no_throw);
+  }
+};
+
+webhook_listener::webhook_listener(int refuse_first) : state_(std::make_unique<state>()) {
+  state_->refuse_first = refuse_first;
+  port_ = state_->acceptor.local_endpoint().port();
+  asio::co_spawn(state_->io, state_->accept(), asio::detached);
+  thread_ = std::thread([this] { state_->io.run(); });
+}
+
+webhook_listener::~webhook_listener() {
+  state_->io.stop();
+  thread_.join();
+}
+
+std::string webhook_listener::url() const { return fmt::format("http://127.0.0.1:{}/v1/payments/provider-events", port_); }
+
+std::vector<received_webhook> webhook_listener::received() const {
+  const std::lock_guard lock(state_->mutex);
+  return state_->received;
+}
+
+}  // namespace cqrs::tests::payment

@@ -1,0 +1,207 @@
+#include "tools/payment_provider/server.hpp"
+
+#include <csignal>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "core/security/webhook_signature.hpp"
+#include "tools/payment_provider/api.hpp"
+#include "tools/payment_provider/webhook_client.hpp"
+
+namespace cqrs::tools::payment_provider {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t body_limit = 64 * 1024;
+constexpr auto idle_timeout = std::chrono::seconds(60);
+// A hang holds the connection at most this long, so a client that never closes cannot pin it forever.
+constexpr auto hang_limit = std::chrono::hours(1);
+
+using request_type = http::request<http::string_body>;
+using response_type = http::response<http::string_body>;
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+  co_await timer.async_wait(no_throw);
+}
+
+api_request to_api(const request_type& request) {
+  api_request out{std::string(request.method_string()), std::string(request.target()), std::nullopt, request.body()};
+  if (const auto key = request.find("Idempotency-Key"); key != request.end()) out.idempotency_key = std::string(key->value());
+  return out;
+}
+
+response_type to_http(const api_response& answer, unsigned version, bool keep_alive) {
+  response_type response(static_cast<http::status>(answer.status), version);
+  response.set(http::field::server, "cqrs-payment-provider");
+  if (!answer.body.empty()) response.set(http::field::content_type, answer.content_type);
+  if (answer.replayed) response.set("Idempotent-Replayed", "true");
+  response.body() = answer.body;
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+api_response injected_error() {
+  return {500,
+          R"({"type":"about:blank","title":"provider_error","status":500,"code":"provider_error",)"
+          R"("detail":"injected fault: nothing was done"})",
+          "application/problem+json"};
+}
+
+}  // namespace
+
+struct provider_server::state {
+  state(const provider_config& c, const core::logger& l)
+      : config(c), log(l), faults(c.seed), api(books, faults), acceptor(io), signals(io, SIGTERM, SIGINT) {}
+
+  asio::awaitable<void> accept();
+  asio::awaitable<void> session(tcp::socket socket);
+  asio::awaitable<bool> serve_one(beast::tcp_stream& stream, request_type request);
+  asio::awaitable<void> hold(beast::tcp_stream& stream);
+  asio::awaitable<void> settle(std::string id);
+  void schedule(const api_effects& effects);
+
+  provider_config config;
+  core::logger log;
+  ledger books;
+  fault_injector faults;
+  provider_api api;
+  asio::io_context io{1};
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  std::uint64_t next_event = 1;
+};
+
+asio::awaitable<void> provider_server::state::accept() {
+  for (;;) {
+    auto [error, socket] = co_await acceptor.async_accept(no_throw);
+    if (error == asio::error::operation_aborted) co_return;
+    if (error) continue;
+    asio::co_spawn(io, session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> provider_server::state::session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    stream.expires_after(idle_timeout);
+    auto [error, read] = co_await http::async_read(stream, buffer, parser, no_throw);
+    if (error == http::error::body_limit || error == http::error::bad_target || error == http::error::bad_method ||
+        error == http::error::bad_field || error == http::error::bad_value) {
+      const auto status = error == http::error::body_limit ? 413u : 400u;
+      auto response = to_http({status, fmt::format(R"({{"status":{},"code":"invalid_request","field":"request",)"
+                                                   R"("detail":"{}"}})", status, error.message()),
+                               "application/problem+json"}, 11, false);
+      co_await http::async_write(stream, response, no_throw);
+      co_return;
+    }
+    if (error) co_return;
+    stream.expires_never();
+    if (!co_await serve_one(stream, parser.release())) co_return;
+  }
+}
+
+// Answers one request, faults included; false when the connection is to be closed.
+asio::awaitable<bool> provider_server::state::serve_one(beast::tcp_stream& stream, request_type request) {
+  const auto call = to_api(request);
+  fault drawn = fault::none;
+  if (is_payment_call(call)) {
+    if (faults.settings().latency.count() > 0) co_await sleep_for(faults.settings().latency);
+    drawn = faults.draw();
+  }
+  if (drawn != fault::none) log.info("fault", {{"kind", to_string(drawn)}, {"target", call.target}});
+  if (drawn == fault::hang) {
+    co_await hold(stream);
+    co_return false;
+  }
+  api_effects effects;
+  const auto answer = drawn == fault::error ? injected_error() : api.handle(call, effects);
+  schedule(effects);
+  if (drawn == fault::lose_answer) {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.socket().close(ignored);
+    co_return false;
+  }
+  if (drawn == fault::timeout) co_await sleep_for(config.timeout_delay);
+  auto response = to_http(answer, request.version(), request.keep_alive());
+  auto [error, written] = co_await http::async_write(stream, response, no_throw);
+  co_return !error && request.keep_alive();
+}
+
+// Never answers: reads (and drops) whatever arrives until the client gives up and closes.
+asio::awaitable<void> provider_server::state::hold(beast::tcp_stream& stream) {
+  stream.expires_after(hang_limit);
+  std::array<char, 4096> sink{};
+  for (;;) {
+    auto [error, read] = co_await stream.async_read_some(asio::buffer(sink), no_throw);
+    if (error) co_return;
+  }
+}
+
+void provider_server::state::schedule(const api_effects& effects) {
+  for (const auto& id : effects.to_settle) asio::co_spawn(io, settle(id), asio::detached);
+}
+
+asio::awaitable<void> provider_server::state::settle(std::string id) {
+  co_await sleep_for(config.settle_delay);
+  const auto* settled = books.settle(id);
+  if (settled == nullptr) co_return;  // cleared meanwhile
+  log.info("charge settled", {{"charge", id}, {"status", to_string(settled->status)}});
+  if (config.webhook_url.empty()) co_return;
+  const boost::json::object event{{"id", fmt::format("evt_{:06}", next_event++)},
+                                  {"type", "charge.settled"},
+                                  {"created", core::security::unix_now()},
+                                  {"data", to_json(*settled)}};
+  const webhook_target target{config.webhook_url, config.webhook_secret, config.webhook_ca_file};
+  co_await deliver_webhook(target, boost::json::serialize(event), log);
+}
+
+provider_server::provider_server(const provider_config& config, const core::logger& log)
+    : state_(std::make_unique<state>(config, log)) {
+  const tcp::endpoint endpoint(asio::ip::make_address(config.host), config.port);
+  state_->acceptor.open(endpoint.protocol());
+  state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  state_->acceptor.bind(endpoint);
+  state_->acceptor.listen();
+}
+
+provider_server::~provider_server() = default;
+
+std::uint16_t provider_server::port() const { return state_->acceptor.local_endpoint().port(); }
+
+void provider_server::run() {
+  auto& s = *state_;
+  s.signals.async_wait([&s](const beast::error_code&, int signal) {
+    s.log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    s.io.stop();
+  });
+  asio::co_spawn(s.io, s.accept(), asio::detached);
+  s.io.run();
+}
+
+}  // namespace cqrs::tools::payment_provider
