@@ -17,7 +17,7 @@ std::string database_beside_event_store(std::string_view name) {
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() != "42P04") throw;  // duplicate_database: made by an earlier test
   }
-  return events.substr(0, events.rfind('/') + 1) + std::string(name);
+  return with_database(events, std::string(name));
 }
 
 std::string keystore_url() {

@@ -340,13 +340,16 @@ write_pii_settings() {
   local dir=$1 url port cqrs=$CQRS_BUILD_DIR/tools/cli/cqrs
   url=$(. "$dir/stack.env"; echo "$CQRS_PG_URL")
   port=${url##*:}; port=${port%%/*}
-  pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres cqrs_keys || die "createdb cqrs_keys failed"
+  pg_run "$PG_BIN/createdb" -h "$dir/pg" -p "$port" -U postgres cqrs_keys || die "createdb cqrs_keys failed"
   mkdir -p "$dir/keys" && chmod 700 "$dir/keys"
   "$cqrs" keys generate --out "$dir/keys/master.key" >/dev/null || die "cannot write the master key"
   "$cqrs" keys generate --out "$dir/keys/index.key" >/dev/null || die "cannot write the index key"
   write_setting "$dir" CQRS_PII_MASTER_KEY_FILE "$dir/keys/master.key"
   write_setting "$dir" CQRS_PII_INDEX_KEY_FILE "$dir/keys/index.key"
-  write_setting "$dir" CQRS_PII_KEYSTORE_URL "${url%/*}/cqrs_keys"
+  # The event store's URL with the other database name, its TLS parameters kept.
+  local address=${url%%\?*} query=""
+  [ "$address" != "$url" ] && query="?${url#*\?}"
+  write_setting "$dir" CQRS_PII_KEYSTORE_URL "${address%/*}/cqrs_keys$query"
   # A first admin, to sign in with (docs/http-api.md, "Users and sign-in").
   local email=admin@example.com password
   password=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
