@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
@@ -17,10 +19,25 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
-// The one place bytes cross the wire: a TLS stream would replace the socket here.
+// The one place bytes cross the wire: TLS over the socket when the stack's gateway serves HTTPS
+// (a CA file to verify it with), plain TCP otherwise. Reads and writes are blocking; poll() on the
+// socket says when the server sent something, and TLS records already decrypted are read first.
 struct raw_connection::transport {
   asio::io_context io;
   tcp::socket socket{io};
+  std::unique_ptr<asio::ssl::context> context;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+
+  template <typename Buffers>
+  std::size_t write(const Buffers& buffers, boost::system::error_code& ec) {
+    return tls ? asio::write(*tls, buffers, ec) : asio::write(socket, buffers, ec);
+  }
+  template <typename Buffers>
+  std::size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+    return tls ? tls->read_some(buffers, ec) : socket.read_some(buffers, ec);
+  }
+  // Bytes TLS has already received and decrypted, waiting to be read.
+  bool buffered() { return tls && ::SSL_pending(tls->native_handle()) > 0; }
 };
 
 namespace {
@@ -42,26 +59,36 @@ const http_answer& raw_reply::first() const {
   return responses.front();
 }
 
-raw_connection::raw_connection(const std::string& host, std::uint16_t port) : transport_(std::make_unique<transport>()) {
+raw_connection::raw_connection(const std::string& host, std::uint16_t port, const std::string& ca_file)
+    : transport_(std::make_unique<transport>()) {
   transport_->socket.connect(tcp::endpoint(asio::ip::make_address(host), port));
   transport_->socket.set_option(tcp::no_delay(true));
+  if (ca_file.empty()) return;
+  transport_->context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  transport_->context->load_verify_file(ca_file);
+  transport_->context->set_verify_mode(asio::ssl::verify_peer);
+  transport_->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(transport_->socket, *transport_->context);
+  transport_->tls->set_verify_callback(asio::ssl::host_name_verification(host));
+  transport_->tls->handshake(asio::ssl::stream_base::client);
 }
 
 raw_connection::~raw_connection() = default;
 
 bool raw_connection::send(std::string_view bytes) {
   boost::system::error_code ec;
-  asio::write(transport_->socket, asio::buffer(bytes.data(), bytes.size()), ec);
+  transport_->write(asio::buffer(bytes.data(), bytes.size()), ec);
   return !ec;
 }
 
 bool raw_connection::read_for(std::chrono::milliseconds wait) {
   if (closed_) return false;
-  pollfd fd{transport_->socket.native_handle(), POLLIN, 0};
-  if (::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0))) <= 0) return true;
+  if (!transport_->buffered()) {
+    pollfd fd{transport_->socket.native_handle(), POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0))) <= 0) return true;
+  }
   char chunk[16 * 1024];
   boost::system::error_code ec;
-  const auto n = transport_->socket.read_some(asio::buffer(chunk), ec);
+  const auto n = transport_->read_some(asio::buffer(chunk), ec);
   received_.append(chunk, n);
   if (ec) closed_ = true;  // end of stream, or a reset: either way the server is done with us
   return !closed_;
@@ -94,6 +121,13 @@ raw_reply raw_connection::trickle(std::string_view bytes, std::chrono::milliseco
   }
   while (!closed_ && since(started) < limit) read_for(limit - since(started));
   return reply(started);
+}
+
+std::string gateway_ca_file() {
+  const char* url = std::getenv("CQRS_HTTP_URL");
+  const char* ca = std::getenv("CQRS_TLS_CA_FILE");
+  if (url == nullptr || ca == nullptr || std::string_view(url).substr(0, 8) != "https://") return {};
+  return ca;
 }
 
 raw_reply send_raw(std::uint16_t port, std::string_view bytes, std::chrono::milliseconds limit) {

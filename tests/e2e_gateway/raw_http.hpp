@@ -3,7 +3,8 @@
 // Bytes to the gateway exactly as written, for requests no HTTP client would send: smuggling
 // shapes, malformed heads, a head trickled a byte at a time. What comes back is read until the
 // server closes the connection (or a time limit), and split into the responses it holds. The
-// transport is this one class (Boost.Asio, plain TCP), so that it can be wrapped in TLS.
+// transport is this one class (Boost.Asio): TLS verified against the stack's CA when its gateway
+// serves HTTPS, so the bytes reach the server's HTTP reading exactly as a client's would.
 
 #include <chrono>
 #include <cstdint>
@@ -16,6 +17,10 @@
 #include "tests/e2e_gateway/http_client.hpp"
 
 namespace cqrs::tests {
+
+// The stack's CA file when its gateway serves HTTPS (CQRS_HTTP_URL https://, CQRS_TLS_CA_FILE),
+// else empty: plain TCP.
+std::string gateway_ca_file();
 
 // Everything the server sent on one connection.
 struct raw_reply {
@@ -30,7 +35,8 @@ struct raw_reply {
 
 class raw_connection {
  public:
-  raw_connection(const std::string& host, std::uint16_t port);
+  // Over TLS when `ca_file` names a CA to verify the server with, else plain TCP.
+  raw_connection(const std::string& host, std::uint16_t port, const std::string& ca_file = gateway_ca_file());
   ~raw_connection();
   raw_connection(const raw_connection&) = delete;
   raw_connection& operator=(const raw_connection&) = delete;
