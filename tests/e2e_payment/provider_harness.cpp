@@ -167,7 +167,7 @@ test_certificates::test_certificates() {
       "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 1 -set_serial 7 -extfile ext "
       "-out server.pem",
       dir_);
-  if (std::system(("(" + script + ") >openssl.log 2>&1").c_str()) != 0) {
+  if (std::system(fmt::format("({}) >{}/openssl.log 2>&1", script, dir_).c_str()) != 0) {
     throw std::runtime_error("openssl could not make the test certificates (see " + dir_ + ")");
   }
 }
