@@ -161,6 +161,26 @@ TEST_CASE("a pending charge settles later with a signed webhook, retried until a
   CHECK(verify_webhook(p.secret(), delivered.signature, delivered.body + " ", now) == webhook_verdict::bad_signature);
 }
 
+TEST_CASE("webhooks go over HTTPS to a receiver whose certificate chains to the configured CA") {
+  const test_certificates certificates;
+  webhook_listener listener(0, &certificates);
+  const provider_process trusting(settings{{"CQRS_PAYMENT_WEBHOOK_URL", listener.url()},
+                                           {"CQRS_PAYMENT_WEBHOOK_CA_FILE", certificates.ca_file()},
+                                           {"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "0"}});
+  REQUIRE(charge(trusting, "tls", charge_body("tok_pending")).status == 201);
+  REQUIRE_MESSAGE(cqrs::tests::eventually([&] { return listener.received().size() == 1; }, 10s), trusting.log());
+  const auto delivered = listener.received()[0];
+  CHECK(verify_webhook(trusting.secret(), delivered.signature, delivered.body, cqrs::core::security::unix_now()) ==
+        cqrs::core::security::webhook_verdict::valid);
+  // Without the CA the receiver's certificate is not trusted: no delivery reaches it.
+  const provider_process distrusting(settings{{"CQRS_PAYMENT_WEBHOOK_URL", listener.url()},
+                                              {"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "0"}});
+  REQUIRE(charge(distrusting, "tls", charge_body("tok_pending")).status == 201);
+  CHECK(cqrs::tests::eventually([&] { return distrusting.log().find("webhook not accepted") != std::string::npos; },
+                                10s));
+  CHECK(listener.received().size() == 1);
+}
+
 TEST_CASE("a timeout fault answers after the client's deadline, the charge made") {
   const provider_process p(settings{{"CQRS_PAYMENT_PROVIDER_TIMEOUT_DELAY_MS", "1500"}});
   set_faults(p, R"({"timeout_rate": 1})");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -16,10 +17,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
@@ -151,9 +154,33 @@ reply call(std::uint16_t port, const std::string& method, const std::string& tar
   return out;
 }
 
+test_certificates::test_certificates() {
+  char path[] = "/tmp/cqrs-payment-tls-XXXXXX";
+  if (mkdtemp(path) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = path;
+  const auto script = fmt::format(
+      "cd {} && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=test-ca "
+      "-keyout ca.key -out ca.pem && "
+      "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost "
+      "-keyout server.key -out server.csr && "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 1 -set_serial 7 -extfile ext "
+      "-out server.pem",
+      dir_);
+  if (std::system(fmt::format("({}) >{}/openssl.log 2>&1", script, dir_).c_str()) != 0) {
+    throw std::runtime_error("openssl could not make the test certificates (see " + dir_ + ")");
+  }
+}
+
+test_certificates::~test_certificates() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
 struct webhook_listener::state {
   asio::io_context io{1};
   tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
   mutable std::mutex mutex;
   std::vector<received_webhook> received;
   int refuse_first = 0;
@@ -162,11 +189,23 @@ struct webhook_listener::state {
     for (;;) {
       auto [error, socket] = co_await acceptor.async_accept(no_throw);
       if (error) co_return;
-      asio::co_spawn(io, serve(beast::tcp_stream(std::move(socket))), asio::detached);
+      asio::co_spawn(io, tls ? serve_tls(std::move(socket)) : serve_plain(std::move(socket)), asio::detached);
     }
   }
 
-  asio::awaitable<void> serve(beast::tcp_stream stream) {
+  asio::awaitable<void> serve_plain(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve(stream);
+  }
+
+  asio::awaitable<void> serve_tls(tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+    auto [error] = co_await stream.async_handshake(asio::ssl::stream_base::server, no_throw);
+    if (!error) co_await serve(stream);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream) {
     beast::flat_buffer buffer;
     http::request<http::string_body> request;
     auto [error, read] = co_await http::async_read(stream, buffer, request, no_throw);
@@ -184,8 +223,14 @@ struct webhook_listener::state {
   }
 };
 
-webhook_listener::webhook_listener(int refuse_first) : state_(std::make_unique<state>()) {
+webhook_listener::webhook_listener(int refuse_first, const test_certificates* tls)
+    : state_(std::make_unique<state>()), tls_(tls != nullptr) {
   state_->refuse_first = refuse_first;
+  if (tls != nullptr) {
+    state_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    state_->tls->use_certificate_chain_file(tls->cert_file());
+    state_->tls->use_private_key_file(tls->key_file(), asio::ssl::context::pem);
+  }
   port_ = state_->acceptor.local_endpoint().port();
   asio::co_spawn(state_->io, state_->accept(), asio::detached);
   thread_ = std::thread([this] { state_->io.run(); });
@@ -196,7 +241,9 @@ webhook_listener::~webhook_listener() {
   thread_.join();
 }
 
-std::string webhook_listener::url() const { return fmt::format("http://127.0.0.1:{}/v1/payments/provider-events", port_); }
+std::string webhook_listener::url() const {
+  return fmt::format("{}://localhost:{}/v1/payments/provider-events", tls_ ? "https" : "http", port_);
+}
 
 std::vector<received_webhook> webhook_listener::received() const {
   const std::lock_guard lock(state_->mutex);

@@ -65,11 +65,28 @@ struct received_webhook {
   std::string body;
 };
 
-// Receives POSTs on 127.0.0.1 on a thread of its own; answers 503 to the first `refuse_first`
-// deliveries and 200 to the rest, recording every one.
+// A certificate authority and a server certificate for localhost and 127.0.0.1 signed by it, made
+// with the openssl command in a scratch directory (removed when destroyed).
+class test_certificates {
+ public:
+  test_certificates();
+  ~test_certificates();
+  test_certificates(const test_certificates&) = delete;
+  test_certificates& operator=(const test_certificates&) = delete;
+
+  std::string ca_file() const { return dir_ + "/ca.pem"; }
+  std::string cert_file() const { return dir_ + "/server.pem"; }
+  std::string key_file() const { return dir_ + "/server.key"; }
+
+ private:
+  std::string dir_;
+};
+
+// Receives POSTs on 127.0.0.1 on a thread of its own, over HTTPS when given certificates; answers
+// 503 to the first `refuse_first` deliveries and 200 to the rest, recording every one.
 class webhook_listener {
  public:
-  explicit webhook_listener(int refuse_first = 0);
+  explicit webhook_listener(int refuse_first = 0, const test_certificates* tls = nullptr);
   ~webhook_listener();
   webhook_listener(const webhook_listener&) = delete;
   webhook_listener& operator=(const webhook_listener&) = delete;
@@ -82,6 +99,7 @@ class webhook_listener {
   struct state;
   std::unique_ptr<state> state_;
   std::uint16_t port_ = 0;
+  bool tls_ = false;
   std::thread thread_;
 };
 

@@ -19,7 +19,10 @@ struct webhook_target {
   std::string secret;
   std::string ca_file;  // https: the CA file that signs the receiver's certificate; empty: the system's
   int attempts = 8;
-  std::chrono::milliseconds first_retry{500};  // doubled after each failure, up to 30 s
+  // Doubled after each failure, up to 30 s. At least a second: the signature's timestamp is in whole
+  // seconds, and a retry must carry a new one, or a receiver that recorded the failed attempt in its
+  // replay cache would refuse the retry as a replay.
+  std::chrono::milliseconds first_retry{1000};
   std::chrono::milliseconds attempt_timeout{5000};
 };
 
