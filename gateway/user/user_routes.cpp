@@ -462,7 +462,7 @@ std::vector<std::string> roles_of(const user_state& state) { return {state.roles
 void publish_rights(worker_context& workers, const std::string& id, const user_state& state) {
   workers.reads().run(core::statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
     pqxx::work tx(c);
-    publish_user_rights(tx, id, user_rights{is_active(state), roles_of(state)});
+    publish_subject_rights(tx, id, subject_rights{is_active(state), roles_of(state)});
     tx.commit();
   });
 }
