@@ -9,6 +9,7 @@
 
 #include <pqxx/pqxx>
 
+#include "commands/user/user_lookup.hpp"
 #include "tests/pg_write/user_fixture.hpp"
 #include "tests/pg_write/write_fixture.hpp"
 #include "tests/support/stack.hpp"
@@ -124,4 +125,16 @@ TEST_CASE("concurrent registrations of one address racing a release of it: never
     CHECK(winners <= 1);
     CHECK(holders_of(index).size() == static_cast<std::size_t>(winners));
   }
+}
+
+TEST_CASE("the user holding an address is found by its blind index from commit on, and not once forgotten") {
+  auto store = make_store();
+  user_pipeline pipeline(*store);
+  const auto index = unique_index("lookup");
+  const auto frank = user_stream("lookup-frank");
+  CHECK_FALSE(commands::user::user_with_email(*store, index));
+  REQUIRE(is_accepted(pipeline.handle({frank, new_user(index), as("frank")})));
+  CHECK(commands::user::user_with_email(*store, index) == frank);
+  REQUIRE(is_accepted(pipeline.handle({frank, schemas::forget_user{""}, as("frank")})));
+  CHECK_FALSE(commands::user::user_with_email(*store, index));
 }
