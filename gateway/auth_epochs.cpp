@@ -9,7 +9,7 @@ namespace cqrs::gateway {
 
 namespace {
 
-constexpr const char* rights_channel = "cqrs_user_auth";
+constexpr const char* rights_channel = "cqrs_subject_rights";
 
 // Each notification names a user whose row changed.
 class receiver final : public pqxx::notification_receiver {
@@ -21,8 +21,8 @@ class receiver final : public pqxx::notification_receiver {
   std::vector<std::string>& names_;
 };
 
-user_rights rights_from(const pqxx::row& row) {
-  user_rights r;
+subject_rights rights_from(const pqxx::row& row) {
+  subject_rights r;
   r.active = row[1].as<bool>();
   const auto text = row[2].as<std::string>();
   // {admin,customer}: roles are plain words, so the array's text form needs no unquoting.
@@ -51,19 +51,19 @@ std::string roles_array(const std::vector<std::string>& roles) {
 
 }  // namespace
 
-void ensure_auth_rights_table(pqxx::transaction_base& tx) {
+void ensure_subject_rights_table(pqxx::transaction_base& tx) {
   tx.exec(
-      "CREATE TABLE IF NOT EXISTS user_auth_rights (user_id text PRIMARY KEY, active boolean NOT NULL, "
+      "CREATE TABLE IF NOT EXISTS subject_rights (subject text PRIMARY KEY, active boolean NOT NULL, "
       "roles text[] NOT NULL, changed_at timestamptz NOT NULL DEFAULT now())");
 }
 
-void publish_user_rights(pqxx::transaction_base& tx, const std::string& user_id, const user_rights& rights) {
-  ensure_auth_rights_table(tx);
+void publish_subject_rights(pqxx::transaction_base& tx, const std::string& subject, const subject_rights& rights) {
+  ensure_subject_rights_table(tx);
   tx.exec_params(
-      "INSERT INTO user_auth_rights (user_id, active, roles) VALUES ($1, $2, $3::text[]) "
-      "ON CONFLICT (user_id) DO UPDATE SET active = EXCLUDED.active, roles = EXCLUDED.roles, changed_at = now()",
-      user_id, rights.active, roles_array(rights.roles));
-  tx.exec_params("SELECT pg_notify($1, $2)", rights_channel, user_id);
+      "INSERT INTO subject_rights (subject, active, roles) VALUES ($1, $2, $3::text[]) "
+      "ON CONFLICT (subject) DO UPDATE SET active = EXCLUDED.active, roles = EXCLUDED.roles, changed_at = now()",
+      subject, rights.active, roles_array(rights.roles));
+  tx.exec_params("SELECT pg_notify($1, $2)", rights_channel, subject);
 }
 
 auth_epochs::auth_epochs(std::string pg_url, std::chrono::milliseconds retry)
@@ -74,7 +74,7 @@ auth_epochs::~auth_epochs() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::optional<user_rights> auth_epochs::rights_of(std::string_view subject) const {
+std::optional<subject_rights> auth_epochs::rights_of(std::string_view subject) const {
   const std::shared_lock lock(mutex_);
   const auto found = rights_.find(std::string(subject));
   if (found == rights_.end()) return std::nullopt;
@@ -114,24 +114,24 @@ void auth_epochs::listen_until_broken(std::stop_token stop) {
 
 void auth_epochs::reload(pqxx::connection& connection) {
   pqxx::work tx(connection);
-  ensure_auth_rights_table(tx);
-  const auto rows = tx.exec("SELECT user_id, active, roles FROM user_auth_rights");
+  ensure_subject_rights_table(tx);
+  const auto rows = tx.exec("SELECT subject, active, roles FROM subject_rights");
   tx.commit();
-  std::unordered_map<std::string, user_rights> loaded;
+  std::unordered_map<std::string, subject_rights> loaded;
   for (const auto& row : rows) loaded.emplace(row[0].as<std::string>(), rights_from(row));
   const std::unique_lock lock(mutex_);
   rights_ = std::move(loaded);
 }
 
-void auth_epochs::refresh_one(pqxx::connection& connection, const std::string& user_id) {
+void auth_epochs::refresh_one(pqxx::connection& connection, const std::string& subject) {
   pqxx::read_transaction tx(connection);
-  const auto rows = tx.exec_params("SELECT user_id, active, roles FROM user_auth_rights WHERE user_id = $1", user_id);
+  const auto rows = tx.exec_params("SELECT subject, active, roles FROM subject_rights WHERE subject = $1", subject);
   tx.commit();
   const std::unique_lock lock(mutex_);
   if (rows.empty()) {
-    rights_.erase(user_id);
+    rights_.erase(subject);
   } else {
-    rights_.insert_or_assign(user_id, rights_from(rows[0]));
+    rights_.insert_or_assign(subject, rights_from(rows[0]));
   }
 }
 

@@ -3,7 +3,7 @@
 // Prompt revocation of users' access tokens across every gateway. Access tokens live 15 minutes;
 // a user deactivated, forgotten or stripped of a role must lose those rights at once, on every
 // gateway. The gateway that ran the command records the user's rights in the table
-// `user_auth_rights` and notifies the channel `cqrs_user_auth` in the same transaction; every
+// `subject_rights` and notifies the channel `cqrs_subject_rights` in the same transaction; every
 // gateway listens on that channel (one connection, on a thread of its own: never an I/O thread)
 // and keeps the table in memory, so a token check is a map lookup. On (re)connecting the whole
 // table is loaded again, so a notification missed while disconnected is never lost.
@@ -26,7 +26,7 @@
 
 namespace cqrs::gateway {
 
-class auth_epochs final : public user_rights_source {
+class auth_epochs final : public rights_source {
  public:
   // Starts listening on a thread of its own; a PostgreSQL outage is retried every `retry`.
   explicit auth_epochs(std::string pg_url, std::chrono::milliseconds retry = std::chrono::milliseconds(500));
@@ -34,7 +34,7 @@ class auth_epochs final : public user_rights_source {
   auth_epochs(const auth_epochs&) = delete;
   auth_epochs& operator=(const auth_epochs&) = delete;
 
-  std::optional<user_rights> rights_of(std::string_view subject) const override;
+  std::optional<subject_rights> rights_of(std::string_view subject) const override;
   // Whether the table has been loaded since the last (re)connect.
   bool ready() const { return ready_.load(); }
 
@@ -42,20 +42,20 @@ class auth_epochs final : public user_rights_source {
   void run(std::stop_token stop);
   void listen_until_broken(std::stop_token stop);
   void reload(pqxx::connection& connection);
-  void refresh_one(pqxx::connection& connection, const std::string& user_id);
+  void refresh_one(pqxx::connection& connection, const std::string& subject);
 
   std::string url_;
   std::chrono::milliseconds retry_;
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, user_rights> rights_;
+  std::unordered_map<std::string, subject_rights> rights_;
   std::atomic<bool> ready_{false};
   std::jthread thread_;
 };
 
-// Records `rights` for `user_id` and notifies every gateway, in `tx` (committed by the caller).
-void publish_user_rights(pqxx::transaction_base& tx, const std::string& user_id, const user_rights& rights);
+// Records `rights` for `subject` and notifies every gateway, in `tx` (committed by the caller).
+void publish_subject_rights(pqxx::transaction_base& tx, const std::string& subject, const subject_rights& rights);
 
 // Creates the table when it does not exist.
-void ensure_auth_rights_table(pqxx::transaction_base& tx);
+void ensure_subject_rights_table(pqxx::transaction_base& tx);
 
 }  // namespace cqrs::gateway

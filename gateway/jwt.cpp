@@ -93,7 +93,7 @@ namespace json = boost::json;
 constexpr std::size_t max_token_bytes = 8 * 1024;
 constexpr std::size_t sha256_bytes = 32;
 constexpr std::string_view operator_typ = "JWT";
-constexpr std::string_view user_typ = "at+jwt";
+constexpr std::string_view access_typ = "at+jwt";
 
 using check = std::optional<token_refusal>;  // nothing when the check passed
 
@@ -147,7 +147,7 @@ check check_header(const json::object& header, bool& user) {
   user = false;
   if (const auto* typ = header.if_contains("typ")) {
     if (!typ->is_string()) return refuse("token type not allowed");
-    user = typ->get_string() == user_typ;
+    user = typ->get_string() == access_typ;
     if (!user && typ->get_string() != operator_typ) return refuse("token type not allowed");
   }
   // RFC 7515 4.1.11: extensions marked critical must be understood, and we understand none.
@@ -299,7 +299,7 @@ check check_user_claims(const json::object& claims) {
 }
 
 // A user's token cut down to the rights the user still has.
-std::variant<principal, token_refusal> within_rights(principal who, const user_rights_source* source) {
+std::variant<principal, token_refusal> within_rights(principal who, const rights_source* source) {
   if (source == nullptr) return who;
   const auto rights = source->rights_of(who.subject);
   if (!rights) return who;
@@ -356,7 +356,7 @@ class jwt_verifier::verified_tokens {
   std::unordered_map<std::string, entry, text_hash, std::equal_to<>> entries_;
 };
 
-jwt_verifier::jwt_verifier(auth_config config, const user_rights_source* rights)
+jwt_verifier::jwt_verifier(auth_config config, const rights_source* rights)
     : config_(std::move(config)), rights_(rights), verified_(std::make_shared<verified_tokens>()) {}
 
 // Claims are read only once the signature holds: nothing a forger wrote is interpreted.
@@ -391,7 +391,7 @@ std::string jwt_verifier::sign(const token_claims& claims, std::chrono::system_c
   // A token signed with an empty key would be refused by every verifier; say so at once.
   if (config_.jwt_secret.empty() && config_.keys.empty()) throw std::invalid_argument("no JWT secret configured");
   const auto issued = unix_seconds(now);
-  json::object header{{"alg", "HS256"}, {"typ", claims.user ? user_typ : operator_typ}};
+  json::object header{{"alg", "HS256"}, {"typ", claims.user ? access_typ : operator_typ}};
   // The first configured key signs, named by its kid; without keys, the default key, unnamed.
   std::string_view key = config_.jwt_secret;
   if (!config_.keys.empty()) {

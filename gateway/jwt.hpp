@@ -38,29 +38,29 @@ struct token_claims {
   std::vector<std::string> roles;
   std::chrono::seconds ttl{3600};
   // A user's access token (login, refresh): typed "at+jwt" (RFC 9068), with iat and jti required,
-  // and cut down at every use to the rights the user still has (user_rights_source). Operator
+  // and cut down at every use to the rights the user still has (rights_source). Operator
   // tokens (`cqrs token`, typ "JWT") have no user behind them and are not.
   bool user = false;
 };
 
 // What a user may still do, as this process last heard.
-struct user_rights {
+struct subject_rights {
   bool active = true;  // false: deactivated or forgotten, every token of theirs is refused
   std::vector<std::string> roles;
 };
 
-class user_rights_source {
+class rights_source {
  public:
-  virtual ~user_rights_source() = default;
+  virtual ~rights_source() = default;
   // Nothing: no change was ever recorded for the subject, its tokens' claims stand.
-  virtual std::optional<user_rights> rights_of(std::string_view subject) const = 0;
+  virtual std::optional<subject_rights> rights_of(std::string_view subject) const = 0;
 };
 
 class jwt_verifier {
  public:
   // Keys: config.keys by kid, and config.jwt_secret for tokens without a kid. `rights` (may be
   // null) outlives the verifier.
-  explicit jwt_verifier(auth_config config, const user_rights_source* rights = nullptr);
+  explicit jwt_verifier(auth_config config, const rights_source* rights = nullptr);
 
   std::variant<principal, token_refusal> verify(std::string_view token,
                                                 std::chrono::system_clock::time_point now =
@@ -73,7 +73,7 @@ class jwt_verifier {
   class verified_tokens;
 
   auth_config config_;
-  const user_rights_source* rights_ = nullptr;
+  const rights_source* rights_ = nullptr;
   std::shared_ptr<verified_tokens> verified_;  // shared by copies: same configuration
 };
 

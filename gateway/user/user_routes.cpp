@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "commands/user/user_lookup.hpp"
 #include "commands/user/user_rules.hpp"
 #include "core/ids.hpp"
 #include "core/security/email.hpp"
@@ -442,17 +443,10 @@ commands::loaded_aggregate<user_state> load_user(worker_context& workers, const 
 }
 
 std::optional<std::string> user_by_email_index(worker_context& workers, const std::string& index) {
-  std::optional<std::string> id;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    const auto rows = tx.exec_params("SELECT stream_id FROM unique_claims WHERE scope = $1 AND value = $2",
-                                     std::string(commands::user::email_claim_scope), index);
-    if (!rows.empty()) {
-      const auto stream = rows[0][0].as<std::string>();
-      if (stream.rfind("user-", 0) == 0) id = stream.substr(5);
-    }
-  });
-  return id;
+  const auto stream = commands::user::user_with_email(workers.store(), schemas::blind_index(index));
+  if (!stream) return std::nullopt;
+  const auto& text = stream->str();
+  return text.substr(text.find('-') + 1);
 }
 
 bool is_active(const user_state& state) { return state.status == user_status::active; }
@@ -462,7 +456,7 @@ std::vector<std::string> roles_of(const user_state& state) { return {state.roles
 void publish_rights(worker_context& workers, const std::string& id, const user_state& state) {
   workers.reads().run(core::statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
     pqxx::work tx(c);
-    publish_user_rights(tx, id, user_rights{is_active(state), roles_of(state)});
+    publish_subject_rights(tx, id, subject_rights{is_active(state), roles_of(state)});
     tx.commit();
   });
 }

@@ -26,7 +26,7 @@ using cqrs::gateway::jwt_verifier;
 using cqrs::gateway::principal;
 using cqrs::gateway::token_claims;
 using cqrs::gateway::token_refusal;
-using cqrs::gateway::user_rights;
+using cqrs::gateway::subject_rights;
 namespace detail = cqrs::gateway::detail;
 
 constexpr std::int64_t now_s = 1'800'000'000;
@@ -67,9 +67,9 @@ boost::json::object part(const std::string& token, int index) {
 }
 
 // What a gateway heard about users' rights.
-struct rights_table final : cqrs::gateway::user_rights_source {
-  std::map<std::string, user_rights, std::less<>> rows;
-  std::optional<user_rights> rights_of(std::string_view subject) const override {
+struct rights_table final : cqrs::gateway::rights_source {
+  std::map<std::string, subject_rights, std::less<>> rows;
+  std::optional<subject_rights> rights_of(std::string_view subject) const override {
     const auto found = rows.find(subject);
     if (found == rows.end()) return std::nullopt;
     return found->second;
@@ -120,12 +120,12 @@ TEST_CASE("jwt: a user's token is cut down to the rights the user still has; ope
   const auto operator_token = verifier.sign(token_claims{"u-1", {"admin"}, 900s}, now);
   CHECK(accepted(verifier.verify(user, now)).roles == std::vector<std::string>{"customer", "admin"});
 
-  table.rows["u-1"] = user_rights{true, {"customer"}};
+  table.rows["u-1"] = subject_rights{true, {"customer"}};
   // Already verified once (remembered): the rights are applied at every use.
   CHECK(accepted(verifier.verify(user, now)).roles == std::vector<std::string>{"customer"});
   CHECK(accepted(verifier.verify(operator_token, now)).roles == std::vector<std::string>{"admin"});
 
-  table.rows["u-1"] = user_rights{false, {"customer"}};
+  table.rows["u-1"] = subject_rights{false, {"customer"}};
   CHECK(refusal_of(verifier.verify(user, now)) == "revoked");
   CHECK(accepted(verifier.verify(operator_token, now)).subject == "u-1");
 }
