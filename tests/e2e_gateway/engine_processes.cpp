@@ -277,7 +277,7 @@ void engine_processes::start_gateway() {
 }
 
 extra_gateway::extra_gateway(const engine_processes& engine, const std::string& name, const environment& settings)
-    : port_(free_port()), http_("127.0.0.1", port_) {
+    : port_(free_port()), http_("127.0.0.1", port_, stack_env("CQRS_TLS_CA_FILE")) {
   auto env = engine.gateway_environment(port_);
   env.insert(env.end(), settings.begin(), settings.end());  // later entries win
   process_ = std::make_unique<child_process>(name, std::vector<std::string>{build_dir() + "/gateway/cqrs-gateway"},

@@ -11,6 +11,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
@@ -105,19 +106,44 @@ std::string describe(const http_answer& answer) {
 
 namespace {
 
+// Whether the server answered within `wait`, its first bytes kept in `buffer`. Over TLS the socket
+// turning readable says nothing (TLS 1.3 servers send session tickets after the handshake), so the
+// answer itself is awaited: a read raced against a timer that cancels it.
+bool answered_within(asio::ssl::stream<tcp::socket&>& stream, asio::io_context& io, boost::beast::flat_buffer& buffer,
+                     std::chrono::milliseconds wait) {
+  bool answered = false;
+  asio::steady_timer timer(io, wait);
+  stream.async_read_some(buffer.prepare(16 * 1024), [&](boost::system::error_code ec, std::size_t n) {
+    buffer.commit(n);
+    answered = n > 0 || ec != asio::error::operation_aborted;
+    timer.cancel();
+  });
+  timer.async_wait([&](boost::system::error_code ec) {
+    if (!ec) stream.next_layer().cancel();
+  });
+  io.restart();
+  io.run();
+  return answered;
+}
+
+bool answered_within(tcp::socket& socket, asio::io_context&, boost::beast::flat_buffer&, std::chrono::milliseconds wait) {
+  return readable_within(socket, wait);
+}
+
 // A large body goes after its header: a server that refuses from the header alone (413 on
 // Content-Length) answers before the body is sent, so the answer is read instead of being lost to
 // a connection reset. `socket` is the TCP socket under `stream` (the same one for plain HTTP).
 template <class Stream>
-http_answer exchange(Stream& stream, tcp::socket& socket, const http_call& call, const std::string& host,
-                     std::uint16_t port) {
+http_answer exchange(Stream& stream, tcp::socket& socket, asio::io_context& io, const http_call& call,
+                     const std::string& host, std::uint16_t port) {
   auto request = build(call, host, port);
   http::request_serializer<http::string_body> serializer(request);
   boost::system::error_code ec;
+  boost::beast::flat_buffer buffer;
   if (request.body().size() > large_body) {
     http::write_header(stream, serializer, ec);
     if (ec) throw std::runtime_error("writing the request header: " + ec.message());
-    if (!readable_within(socket, std::chrono::milliseconds(500))) {
+    if (!answered_within(stream, io, buffer, std::chrono::milliseconds(500))) {
       http::write(stream, serializer, ec);  // a server that closes early makes this fail: read anyway
     }
   } else {
@@ -125,7 +151,6 @@ http_answer exchange(Stream& stream, tcp::socket& socket, const http_call& call,
     if (ec) throw std::runtime_error(fmt::format("{} {}: writing: {}", call.method, call.target, ec.message()));
   }
 
-  boost::beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
   http::read(stream, buffer, parser, ec);
@@ -144,7 +169,7 @@ http_answer http_client::send(const http_call& call) const {
   tcp::socket socket(io);
   socket.connect(tcp::endpoint(asio::ip::make_address(host_), port_));
   set_timeouts(socket, timeout_);
-  if (ca_file_.empty()) return exchange(socket, socket, call, host_, port_);
+  if (ca_file_.empty()) return exchange(socket, socket, io, call, host_, port_);
 
   // What curl --cacert does: TLS 1.3, the chain verified against the CA, the name against the host.
   asio::ssl::context context(asio::ssl::context::tls_client);
@@ -154,7 +179,7 @@ http_answer http_client::send(const http_call& call) const {
   asio::ssl::stream<tcp::socket&> stream(socket, context);
   stream.set_verify_callback(asio::ssl::host_name_verification(host_));
   stream.handshake(asio::ssl::stream_base::client);
-  return exchange(stream, socket, call, host_, port_);
+  return exchange(stream, socket, io, call, host_, port_);
 }
 
 http_answer http_client::get(const std::string& target, http_headers headers) const {
