@@ -191,8 +191,6 @@ inline read_step refusal_for(const boost::system::error_code& ec) {
   return {read_step::kind::refused, 400, "malformed request: " + ec.message()};
 }
 
-// Offers what `buffer` holds to `parser` (one request's), consuming what it takes. `fold` belongs
-// to the request too: how far its head has been looked at for obsolete folding.
 // Beast 1.81's chunk parser asserts that it sees at least 5 bytes when it comes back to a last
 // chunk it has already found ("0\r\n", then one more byte: a client's ordinary split), which
 // aborts the process (assertions are on in the engine's builds); later Beast releases drop the
@@ -201,6 +199,8 @@ inline read_step refusal_for(const boost::system::error_code& ec) {
 // last chunk and the blank line after it, all buffered at once, so it never waits longer for this.
 constexpr std::size_t shortest_last_chunk = 5;
 
+// Offers what `buffer` holds to `parser` (one request's), consuming what it takes. `fold` belongs
+// to the request too: how far its head has been looked at for obsolete folding.
 inline read_step offer(request_parser& parser, boost::beast::flat_buffer& buffer, fold_scan& fold) {
   namespace http = boost::beast::http;
   while (buffer.size() > 0) {

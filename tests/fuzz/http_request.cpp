@@ -10,7 +10,8 @@
 // the bytes are split into reads must not matter: the same bytes read all at once must come to
 // the same decisions, except that a request cut short by the end of the input may be refused
 // when read at once (Beast finds a bad byte at once when it has more of the line) and left
-// waiting for more when read in pieces.
+// waiting for more when read in pieces, and that a request broken in two ways may be refused for
+// either (a chunk too large for the body limit, 413, or the bad byte after its size, 400).
 //
 // Rate limiting is off (a fuzzer is one client sending millions of requests); tokens are checked
 // against the secret below, so the corpus holds tokens signed with it that expire in 2100.
@@ -158,12 +159,27 @@ decisions serve(std::string_view input, std::size_t chunk) {
   }
 }
 
+// The decisions with every refusal's status left out.
+decisions refusals_alike(const decisions& d) {
+  decisions out;
+  std::size_t start = 0;
+  while (start < d.size()) {
+    const auto end = d.find('\n', start);
+    const auto line = d.substr(start, end - start);
+    out += (line.starts_with("refused ") ? std::string("refused") : line) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 // `split` came to what `whole` came to, or to all of it but a last refusal (see the top).
-bool same_decisions(const decisions& whole, const decisions& split) {
+bool same_decisions(const decisions& whole_decisions, const decisions& split_decisions) {
+  const auto whole = refusals_alike(whole_decisions);
+  const auto split = refusals_alike(split_decisions);
   if (split == whole) return true;
   const auto last = whole.rfind('\n', whole.size() - 2);
   const auto start = last == decisions::npos ? 0 : last + 1;
-  return whole.compare(start, 8, "refused ") == 0 && split == whole.substr(0, start);
+  return whole.compare(start, 8, "refused\n") == 0 && split == whole.substr(0, start);
 }
 
 }  // namespace

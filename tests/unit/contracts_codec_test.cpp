@@ -117,6 +117,23 @@ TEST_CASE("malformed or incomplete payloads are contract_errors, never crashes")
   }
 }
 
+// A fuzzing finding (tests/fuzz/event_payloads.cpp): rapidjson 1.1.0 read out of bounds converting
+// a number of hundreds of digits.
+TEST_CASE("a payload with a number of more than 64 characters is a contract_error naming it") {
+  const auto zeros = std::string(400, '0');
+  for (const auto& data : {"0." + zeros, R"({"quantity":0.)" + zeros + "}", R"({"quantity":1)" + zeros + "}"}) {
+    CHECK_THROWS_WITH_AS(s::decode_product_event("product.restocked", 1, data),
+                         "cannot read product.restocked v1: a number of more than 64 characters", s::contract_error);
+  }
+  // Strings may hold digits of any length; numbers up to the bound still read.
+  const auto id = std::string(100, '7');
+  CHECK(s::decode_product_event("product.reservation_committed", 1,
+                                R"({"reservation_id":")" + id + R"(","quantity":1})") ==
+        s::product_event{s::reservation_committed{s::reservation_id(id), s::quantity(1)}});
+  CHECK(s::decode_product_event("product.restocked", 1, R"({"quantity":9223372036854775807})") ==
+        s::product_event{s::product_restocked{s::quantity(9223372036854775807)}});
+}
+
 TEST_CASE("extra fields in a payload are ignored, so a newer writer's additions do not break readers") {
   const auto event = s::decode_product_event("product.restocked", 1, R"({"quantity":4,"note":"extra"})");
   CHECK(event == s::product_event{s::product_restocked{s::quantity(4)}});

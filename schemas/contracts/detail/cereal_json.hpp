@@ -32,8 +32,36 @@ std::string to_cereal_json(const T& value) {
   return text;
 }
 
+// rapidjson 1.1.0 (Debian 12's, under cereal's archive) reads out of bounds converting a number
+// written with hundreds of digits ("0.000..."; fixed in rapidjson's sources after its last
+// release). No contract holds such a number (an integer has at most 20 characters, a double's
+// shortest form 24), so a longer one is refused before rapidjson sees it.
+inline constexpr std::size_t longest_number = 64;
+
+inline bool has_overlong_number(std::string_view json) {
+  bool in_string = false;
+  std::size_t run = 0;  // characters of the number (or literal) being read
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // an escape: the next character cannot end the string
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    in_string = c == '"';
+    const bool numeric = (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+    run = numeric ? run + 1 : 0;
+    if (run > longest_number) return true;
+  }
+  return false;
+}
+
 template <typename T>
 T from_cereal_json(std::string_view data) {
+  if (has_overlong_number(data)) {
+    throw contract_error(fmt::format("cannot read {} v{}: a number of more than {} characters", T::type_name,
+                                     T::schema_version, longest_number));
+  }
   T value;
   try {
     std::istringstream in{std::string(data)};
