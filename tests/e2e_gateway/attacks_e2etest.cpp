@@ -1,7 +1,7 @@
 // What a hostile client tries against a running gateway, and what it gets: the documented 4xx
 // (never a 5xx), as problem+json where the server answers with a body, the connection closed where
 // the request's framing cannot be trusted, and nothing written to the event store.
-// docs/robustness-attacks.md lists these attacks with the test case that covers each.
+// docs/robustness.md ("Hostile requests and the gateway's answers") lists these attacks with the test case that covers each.
 
 #include <chrono>
 #include <cstdint>
