@@ -1,6 +1,7 @@
 #include "schemas/contracts/detail/cereal_json.hpp"  // first: cereal's JSON archive before rapidjson
 
 #include "commands/user/user_aggregate.hpp"
+#include "commands/rejection_json.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -114,25 +115,10 @@ rejection user_aggregate::release_refused(const claim_release&) {
   return rejection{errc::last_admin, "the last active admin cannot be removed or deactivated"};
 }
 
-std::string user_aggregate::encode_rejection(const rejection& why) {
-  return boost::json::serialize(
-      boost::json::object{{"code", static_cast<std::int64_t>(why.code)}, {"detail", why.detail}});
-}
+std::string user_aggregate::encode_rejection(const rejection& why) { return encode_rejection_json(why); }
 
 std::optional<rejection> user_aggregate::decode_rejection(std::string_view text) {
-  boost::system::error_code failed;
-  const auto parsed = boost::json::parse(text, failed);
-  if (failed || !parsed.is_object()) return std::nullopt;
-  const auto* code = parsed.as_object().if_contains("code");
-  const auto* detail = parsed.as_object().if_contains("detail");
-  if (code == nullptr || !code->is_int64() || detail == nullptr || !detail->is_string()) return std::nullopt;
-  const auto value = static_cast<errc>(code->as_int64());
-  try {
-    (void)to_string(value);  // a number this build does not know is no rejection of ours
-  } catch (const std::invalid_argument&) {
-    return std::nullopt;
-  }
-  return rejection{value, std::string(detail->as_string())};
+  return decode_rejection_json<rejection>(text);
 }
 
 }  // namespace cqrs::commands::user

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -51,5 +52,19 @@ class decoder_table {
   using key = std::pair<std::string, int>;
   std::map<key, decode_fn> table_;
 };
+
+template <typename Variant, typename... T>
+decoder_table<Variant> current_versions_of(std::variant<T...>*) {
+  decoder_table<Variant> table;
+  (table.template add<T>(), ...);
+  return table;
+}
+
+// A table of every alternative of `Variant` at its current version (a domain adds its older
+// versions, with their upcasts, to it).
+template <typename Variant>
+decoder_table<Variant> current_versions() {
+  return current_versions_of<Variant>(static_cast<Variant*>(nullptr));
+}
 
 }  // namespace cqrs::schemas::detail

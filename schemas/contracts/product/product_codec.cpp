@@ -11,16 +11,9 @@ namespace cqrs::schemas {
 
 namespace {
 
-template <typename Variant, typename... T>
-detail::decoder_table<Variant> current_versions(std::variant<T...>*) {
-  detail::decoder_table<Variant> table;
-  (table.template add<T>(), ...);
-  return table;
-}
-
 const detail::decoder_table<product_event>& event_decoders() {
   static const auto table = [] {
-    auto t = current_versions<product_event>(static_cast<product_event*>(nullptr));
+    auto t = detail::current_versions<product_event>();
     // Upcasters: every older version still present in some database.
     t.add<product_created_v1>();
     return t;
@@ -29,7 +22,7 @@ const detail::decoder_table<product_event>& event_decoders() {
 }
 
 const detail::decoder_table<product_command>& command_decoders() {
-  static const auto table = current_versions<product_command>(static_cast<product_command*>(nullptr));
+  static const auto table = detail::current_versions<product_command>();
   return table;
 }
 

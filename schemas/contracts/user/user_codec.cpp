@@ -10,20 +10,13 @@ namespace cqrs::schemas {
 
 namespace {
 
-template <typename Variant, typename... T>
-detail::decoder_table<Variant> current_versions(std::variant<T...>*) {
-  detail::decoder_table<Variant> table;
-  (table.template add<T>(), ...);
-  return table;
-}
-
 const detail::decoder_table<user_event>& event_decoders() {
-  static const auto table = current_versions<user_event>(static_cast<user_event*>(nullptr));
+  static const auto table = detail::current_versions<user_event>();
   return table;
 }
 
 const detail::decoder_table<user_command>& command_decoders() {
-  static const auto table = current_versions<user_command>(static_cast<user_command*>(nullptr));
+  static const auto table = detail::current_versions<user_command>();
   return table;
 }
 
