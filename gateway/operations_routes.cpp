@@ -179,18 +179,9 @@ void publish_projections(core::metrics_registry& registry,
 }
 
 void refresh_lag(worker_context& workers, const operations_dependencies& deps) {
-  const auto& relay = deps.config.relay_name;
-  const auto& topic = deps.config.engine.kafka.topic;
-  const auto head = workers.store().safe_head();
-  std::optional<projections::relay_checkpoint_state> checkpoint;
-  std::vector<projections::projection_partition_state> partitions;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    checkpoint = projections::read_relay_checkpoint(tx, relay, topic);
-    partitions = projections::read_projection_checkpoints(tx, relay, topic);
-  });
-  publish_relay(deps.registry, relay, head, checkpoint);
-  publish_projections(deps.registry, partitions, checkpoint ? position_of(checkpoint->log_position) : core::log_position{});
+  const auto progress = read_progress(workers, deps.config);
+  publish_relay(deps.registry, deps.config.relay_name, progress.head, progress.relay);
+  publish_projections(deps.registry, progress.partitions, progress.relay_confirmed());
 }
 
 // What the Read-Model-Lag header says, per projection: seconds behind the store (see

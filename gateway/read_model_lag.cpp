@@ -55,6 +55,23 @@ std::vector<std::string> engine_projection_names() {
   return names;
 }
 
+core::log_position progress_snapshot::relay_confirmed() const {
+  return relay ? position_of(relay->log_position) : core::log_position{};
+}
+
+progress_snapshot read_progress(worker_context& workers, const gateway_config& config) {
+  const auto& relay = config.relay_name;
+  const auto& topic = config.engine.kafka.topic;
+  progress_snapshot progress;
+  progress.head = workers.store().safe_head();
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    progress.relay = projections::read_relay_checkpoint(tx, relay, topic);
+    progress.partitions = projections::read_projection_checkpoints(tx, relay, topic);
+  });
+  return progress;
+}
+
 // ---- read_model_lag ------------------------------------------------------------------------------
 
 read_model_lag::read_model_lag(std::chrono::seconds history) : history_(history) {}
@@ -124,18 +141,9 @@ namespace {
 
 void measure(worker_context& workers, read_model_lag& lag, const gateway_config& config,
              const std::vector<std::string>& names) {
-  const auto& relay = config.relay_name;
-  const auto& topic = config.engine.kafka.topic;
-  const auto head = workers.store().safe_head();
-  std::optional<projections::relay_checkpoint_state> checkpoint;
-  std::vector<projections::projection_partition_state> partitions;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    checkpoint = projections::read_relay_checkpoint(tx, relay, topic);
-    partitions = projections::read_projection_checkpoints(tx, relay, topic);
-  });
-  const auto confirmed = checkpoint ? position_of(checkpoint->log_position) : core::log_position{};
-  lag.record(read_model_lag::clock::now(), head, model_positions(partitions, confirmed, names));
+  const auto progress = read_progress(workers, config);
+  lag.record(read_model_lag::clock::now(), progress.head,
+             model_positions(progress.partitions, progress.relay_confirmed(), names));
 }
 
 }  // namespace

@@ -31,13 +31,11 @@
 
 #include "core/log_position.hpp"
 #include "gateway/http_types.hpp"
-
-namespace cqrs::projections {
-struct projection_partition_state;
-}
+#include "projections/checkpoint_reads.hpp"
 
 namespace cqrs::gateway {
 
+class worker_context;
 class worker_pool;
 struct gateway_config;
 
@@ -58,6 +56,18 @@ std::map<std::string, core::log_position> model_positions(
 
 // The names of every projection the engine runs (every registered domain's).
 std::vector<std::string> engine_projection_names();
+
+// What the lag figures are computed from, read on a PostgreSQL pool thread: the store's safe head,
+// the relay's checkpoint (none before its first) and every projection's checkpoint rows.
+struct progress_snapshot {
+  core::log_position head;
+  std::optional<projections::relay_checkpoint_state> relay;
+  std::vector<projections::projection_partition_state> partitions;
+
+  // The relay's confirmed position; the beginning before its first checkpoint.
+  core::log_position relay_confirmed() const;
+};
+progress_snapshot read_progress(worker_context& workers, const gateway_config& config);
 
 class read_model_lag {
  public:
