@@ -118,7 +118,7 @@ struct second_gateway {
                                            {"CQRS_JWT_SECRET", engine.jwt_secret()},
                                            {"CQRS_RELAY_NAME", "gw" + run_id()}}),
                 stack_env("CQRS_STACK_DIR") + "/second-gateway-" + run_id() + ".log"),
-        http("127.0.0.1", port) {
+        http("127.0.0.1", port, stack_env("CQRS_TLS_CA_FILE")) {
     const bool up = eventually(
         [&] {
           try {
