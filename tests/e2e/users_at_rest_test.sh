@@ -7,7 +7,7 @@
 
 work=$(mktemp -d)
 port=$(free_port)
-url="http://127.0.0.1:$port"
+url="https://127.0.0.1:$port"
 gateway=0
 projector=0
 finish() {
