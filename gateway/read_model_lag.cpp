@@ -82,8 +82,10 @@ void read_model_lag::record(clock::time_point now, core::log_position head,
   samples_.push_back({now, head});
   while (samples_.size() > 1 && now - samples_.front().at > history_) samples_.pop_front();
   measured_at_ = now;
-  for (const auto& [name, applied] : models) {
-    auto& model = models_[name];
+  for (const auto& entry : models) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda below.
+    const auto& applied = entry.second;
+    auto& model = models_[entry.first];
     model.applied = applied;
     model.events = seq_distance(head, applied);
     if (model.events == 0) {
