@@ -33,6 +33,7 @@
 #include "gateway/jwt.hpp"
 #include "gateway/operations_routes.hpp"
 #include "gateway/rate_limiter.hpp"
+#include "gateway/read_model_lag.hpp"
 #include "gateway/router.hpp"
 #include "gateway/stream_routes.hpp"
 #include "gateway/worker_context.hpp"
@@ -76,9 +77,9 @@ struct gateway_world {
         postgres(pool_kind::postgres, 1, 0, settings),
         redis(pool_kind::redis, 1, 0, settings),
         routes(router_dependencies{config, tokens, limiter, cors, metrics}) {
-    add_domain_routes(routes, {config, *settings.caches, settings.pipeline});
+    add_domain_routes(routes, {config, *settings.caches, settings.pipeline, lag});
     add_stream_routes(routes, config);
-    add_operations_routes(routes, {config, registry, postgres, redis});
+    add_operations_routes(routes, {config, registry, postgres, redis, lag});
   }
 
   gateway_config config;
@@ -91,6 +92,7 @@ struct gateway_world {
   worker_pool postgres;
   worker_pool redis;
   router routes;
+  read_model_lag lag;  // never measured here: no read carries its header
 };
 
 gateway_world& world() {
