@@ -2,6 +2,7 @@
 
 // The domains: one include and one line of the list below each.
 #include "commands/order/order_domain.hpp"
+#include "commands/payment/payment_domain.hpp"
 #include "commands/product/product_domain.hpp"
 #include "commands/user/user_domain.hpp"
 
@@ -13,6 +14,7 @@ const aggregate_registry& aggregates() {
     product::register_aggregates(all);
     user::register_aggregates(all);
     order::register_aggregates(all);
+    payment::register_aggregates(all);
     return all;
   }();
   return registry;
