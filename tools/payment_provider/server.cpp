@@ -104,6 +104,8 @@ struct provider_server::state {
   asio::awaitable<bool> serve_one(Stream& stream, request_type request);
   template <class Stream>
   asio::awaitable<void> hold(Stream& stream);
+  template <class Stream>
+  asio::awaitable<void> discard_rest(Stream& stream);
   asio::awaitable<void> settle(std::string id);
   void schedule(const api_effects& effects);
 
@@ -161,6 +163,7 @@ asio::awaitable<void> provider_server::state::session(Stream& stream) {
                                                    R"("detail":"{}"}})", status, error.message()),
                                "application/problem+json"}, 11, false);
       co_await http::async_write(stream, response, no_throw);
+      co_await discard_rest(stream);
       co_return;
     }
     if (error) co_return;
@@ -208,6 +211,21 @@ asio::awaitable<void> provider_server::state::hold(Stream& stream) {
   for (;;) {
     auto [error, read] = co_await stream.async_read_some(asio::buffer(sink), no_throw);
     if (error) co_return;
+  }
+}
+
+// After a refusal of a request still being sent (a body over the limit): reads and drops what
+// the client still sends, for a bounded time and amount, so that closing does not reset the
+// connection under the answer before the client has read it (over TLS above all).
+template <class Stream>
+asio::awaitable<void> provider_server::state::discard_rest(Stream& stream) {
+  constexpr std::size_t most = 4 * body_limit;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  std::array<char, 4096> sink{};
+  for (std::size_t total = 0; total < most;) {
+    auto [error, read] = co_await stream.async_read_some(asio::buffer(sink), no_throw);
+    if (error) co_return;
+    total += read;
   }
 }
 
