@@ -86,6 +86,11 @@ transient failed(const call_result& result) {
   return std::get<transient>(result);
 }
 
+// A charge of 25 EUR on the approving test card, under the payment's charge key.
+call_result charge_ok(provider_client& client, const std::string& payment) {
+  return client.charge(payment, eur_25, "tok_ok", charge_key(payment));
+}
+
 bool has_line(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
 
 }  // namespace
@@ -93,7 +98,7 @@ bool has_line(const std::string& text, const std::string& line) { return text.fi
 TEST_CASE("charge, capture, refund and find go over HTTPS with their keys and the payment id as metadata") {
   const provider_process p;
   provider_client client(config_for(p), quiet());
-  const auto authorized = answered(client.charge("payment-a", eur_25, "tok_ok", charge_key("payment-a")));
+  const auto authorized = answered(charge_ok(client, "payment-a"));
   CHECK(authorized.status == charge_status::authorized);
   CHECK(answered(client.capture("payment-a", authorized.charge_id, capture_key("payment-a"))).status ==
         charge_status::captured);
@@ -106,7 +111,7 @@ TEST_CASE("charge, capture, refund and find go over HTTPS with their keys and th
   CHECK(std::get<std::optional<charge_answer>>(found)->charge_id == authorized.charge_id);
   CHECK_FALSE(std::get<std::optional<charge_answer>>(client.find_charge(charge_key("payment-none"))).has_value());
 
-  const auto other = answered(client.charge("payment-b", eur_25, "tok_ok", charge_key("payment-b")));
+  const auto other = answered(charge_ok(client, "payment-b"));
   CHECK(answered(client.void_charge("payment-b", other.charge_id, void_key("payment-b"))).status == charge_status::voided);
 
   const auto entries = ledger(p);
@@ -134,12 +139,12 @@ TEST_CASE("lost answers are retried with the same key: the retried charge is one
   const provider_process p;
   provider_client client(config_for(p), quiet());
   set_faults(p, R"({"lose_answer_rate": 1})");
-  const auto lost = failed(client.charge("payment-l", eur_25, "tok_ok", charge_key("payment-l")));
+  const auto lost = failed(charge_ok(client, "payment-l"));
   CHECK_FALSE(lost.not_permitted);
   CHECK(lost.why.find("closed_without_answer") != std::string::npos);
   CHECK(faults_met(p, "lose_answer") == 3);  // every attempt reached the provider
   set_faults(p, "{}");
-  const auto charged = answered(client.charge("payment-l", eur_25, "tok_ok", charge_key("payment-l")));
+  const auto charged = answered(charge_ok(client, "payment-l"));
   CHECK(charged.status == charge_status::authorized);
   const auto entries = ledger(p);
   REQUIRE(entries.size() == 1);
@@ -154,17 +159,17 @@ TEST_CASE("5xx answers open the breaker after the minimum calls; open, it answer
   provider_client client(config_for(p), quiet());
   set_faults(p, R"({"error_rate": 1})");
   // Three attempts per charge: the fourth failure (the second charge's first attempt) opens it.
-  const auto first = failed(client.charge("payment-e1", eur_25, "tok_ok", charge_key("payment-e1")));
+  const auto first = failed(charge_ok(client, "payment-e1"));
   CHECK_FALSE(first.not_permitted);
   CHECK(first.why.find("500") != std::string::npos);
-  const auto second = failed(client.charge("payment-e2", eur_25, "tok_ok", charge_key("payment-e2")));
+  const auto second = failed(charge_ok(client, "payment-e2"));
   CHECK(second.not_permitted);
   CHECK(client.resilience().breaker().state() == circuit_state::open);
   const auto reached = faults_met(p, "error");
   CHECK(reached == 4);
 
   for (int i = 0; i < 5; ++i) {
-    const auto refused = failed(client.charge("payment-e3", eur_25, "tok_ok", charge_key("payment-e3")));
+    const auto refused = failed(charge_ok(client, "payment-e3"));
     CHECK(refused.not_permitted);
     REQUIRE(refused.refused.has_value());
     CHECK(refused.refused->reason == res::refusal_reason::circuit_open);
@@ -181,15 +186,15 @@ TEST_CASE("after the wait in open, successful probes in half-open close the brea
   const provider_process p;
   provider_client client(config_for(p), quiet());
   set_faults(p, R"({"error_rate": 1})");
-  (void)client.charge("payment-r1", eur_25, "tok_ok", charge_key("payment-r1"));
-  (void)client.charge("payment-r2", eur_25, "tok_ok", charge_key("payment-r2"));
+  (void)charge_ok(client, "payment-r1");
+  (void)charge_ok(client, "payment-r2");
   REQUIRE(client.resilience().breaker().state() == circuit_state::open);
   set_faults(p, "{}");
   REQUIRE(cqrs::tests::eventually([&] { return client.resilience().breaker().state() == circuit_state::half_open; }, 5s));
-  CHECK(answered(client.charge("payment-r3", eur_25, "tok_ok", charge_key("payment-r3"))).status ==
+  CHECK(answered(charge_ok(client, "payment-r3")).status ==
         charge_status::authorized);
   CHECK(client.resilience().breaker().state() == circuit_state::half_open);  // one probe of two reported
-  CHECK(answered(client.charge("payment-r4", eur_25, "tok_ok", charge_key("payment-r4"))).status ==
+  CHECK(answered(charge_ok(client, "payment-r4")).status ==
         charge_status::authorized);
   CHECK(client.resilience().breaker().state() == circuit_state::closed);
   CHECK(has_line(client.metrics_text(), R"(cqrs_resilience_circuit_state{name="payment_provider",state="closed"} 1)"));
@@ -203,13 +208,13 @@ TEST_CASE("answers slower than the slow-call threshold open the breaker though e
   set_faults(p, R"({"latency_ms": 200})");
   for (int i = 0; i < 4; ++i) {
     const auto id = fmt::format("payment-s{}", i);
-    CHECK(answered(client.charge(id, eur_25, "tok_ok", charge_key(id))).status == charge_status::authorized);
+    CHECK(answered(charge_ok(client, id)).status == charge_status::authorized);
   }
   CHECK(client.resilience().breaker().state() == circuit_state::open);
   const auto metrics = client.metrics_text();
   CHECK(has_line(metrics, R"(cqrs_resilience_calls_total{name="payment_provider",outcome="slow"} 4)"));
   CHECK(has_line(metrics, R"(cqrs_resilience_slow_call_rate{name="payment_provider"} 100)"));
-  CHECK(failed(client.charge("payment-s9", eur_25, "tok_ok", charge_key("payment-s9"))).not_permitted);
+  CHECK(failed(charge_ok(client, "payment-s9")).not_permitted);
 }
 
 TEST_CASE("a provider that hangs: every attempt is cut by its time limit, the call ends within the bound") {
@@ -219,7 +224,7 @@ TEST_CASE("a provider that hangs: every attempt is cut by its time limit, the ca
   provider_client client(config, quiet());
   set_faults(p, R"({"hang_rate": 1})");
   const auto started = std::chrono::steady_clock::now();
-  const auto hung = failed(client.charge("payment-h", eur_25, "tok_ok", charge_key("payment-h")));
+  const auto hung = failed(charge_ok(client, "payment-h"));
   const auto took = std::chrono::steady_clock::now() - started;
   CHECK(hung.why.find("timed_out") != std::string::npos);
   CHECK_FALSE(hung.not_permitted);
@@ -239,9 +244,9 @@ TEST_CASE("a full bulkhead refuses at once with a typed refusal, reaching no pro
   provider_client client(config, quiet());
   set_faults(p, R"({"hang_rate": 1})");
   // Holds the one slot until its attempt is cut (its retry, faults cleared, succeeds).
-  std::thread holder([&] { (void)client.charge("payment-b", eur_25, "tok_ok", charge_key("payment-b")); });
+  std::thread holder([&] { (void)charge_ok(client, "payment-b"); });
   REQUIRE(cqrs::tests::eventually([&] { return faults_met(p, "hang") == 1; }, 5s));
-  const auto refused = failed(client.charge("payment-c", eur_25, "tok_ok", charge_key("payment-c")));
+  const auto refused = failed(charge_ok(client, "payment-c"));
   CHECK(refused.not_permitted);
   REQUIRE(refused.refused.has_value());
   CHECK(refused.refused->reason == res::refusal_reason::bulkhead_full);
@@ -257,7 +262,7 @@ TEST_CASE("a provider whose certificate does not chain to the configured CA is n
   auto config = config_for(p);
   config.ca_file = other_ca.ca_file();
   provider_client client(config, quiet());
-  const auto refused = failed(client.charge("payment-t", eur_25, "tok_ok", charge_key("payment-t")));
+  const auto refused = failed(charge_ok(client, "payment-t"));
   CHECK(refused.why.find("tls_failed") != std::string::npos);
   CHECK(ledger(p).empty());
 }
