@@ -8,14 +8,12 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "commands/user/user_lookup.hpp"
 #include "commands/user/user_rules.hpp"
 #include "core/ids.hpp"
 #include "core/security/email.hpp"
 #include "core/security/password.hpp"
-#include "gateway/auth_epochs.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 
@@ -58,16 +56,8 @@ std::string open_text(user_services& s, const std::string& id, std::string_view 
 // ---- reading users -----------------------------------------------------------------------------
 
 std::string created_at(worker_context& workers, const std::string& id) {
-  std::string at;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    const auto rows = tx.exec_params(
-        "SELECT to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM events "
-        "WHERE stream_id = $1 AND stream_version = 1",
-        stream_text(id));
-    at = rows.empty() ? std::string() : rows[0][0].as<std::string>();
-  });
-  return at;
+  const auto stream = stream_of(user_binding::aggregate::category, id);
+  return stream ? commands::user::user_created_at(workers.store(), *stream) : std::string();
 }
 
 json::value optional_json(const std::string& text) { return text.empty() ? json::value(nullptr) : json::value(text); }
@@ -279,7 +269,10 @@ step change_password(const services_ptr& s, request_context& ctx) {
 
 // ---- rights: forget, deactivate, reactivate, roles -------------------------------------------
 
-// After a command that changes what the user may do: every gateway hears of it.
+// After a command that changes what the user may do. Every gateway has heard of it already: the
+// command's transaction recorded the user's rights (commands/user's append effects). What is left
+// is this side's cleanup: the data key of a forgotten user, the refresh tokens of an inactive one
+// (refresh refuses an inactive user anyway, so a crash before this loses nothing).
 http_response after_rights_change(user_services& s, worker_context& workers, const std::string& id,
                                   std::pair<http_response, bool> done, bool forgotten) {
   if (!done.second) return std::move(done.first);
@@ -287,7 +280,6 @@ http_response after_rights_change(user_services& s, worker_context& workers, con
     s.vault->forget(id);  // after the event: it says why the fields read as erased
   }
   const auto loaded = load_user(workers, id);
-  publish_rights(workers, id, loaded.state);
   if (!is_active(loaded.state)) s.refresh.with([&](security::pg_refresh_tokens& t) { return t.revoke_subject(id); });
   return std::move(done.first);
 }
@@ -452,14 +444,6 @@ std::optional<std::string> user_by_email_index(worker_context& workers, const st
 bool is_active(const user_state& state) { return state.status == user_status::active; }
 
 std::vector<std::string> roles_of(const user_state& state) { return {state.roles.begin(), state.roles.end()}; }
-
-void publish_rights(worker_context& workers, const std::string& id, const user_state& state) {
-  workers.reads().run(core::statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
-    pqxx::work tx(c);
-    publish_subject_rights(tx, id, subject_rights{is_active(state), roles_of(state)});
-    tx.commit();
-  });
-}
 
 void add_user_routes(router& r, const services_ptr& s) {
   const auto anyone = access_policy::anyone();

@@ -22,7 +22,7 @@
 // before they enter a command; reads open them there too. Passwords are hashed and verified only
 // on the password pool (an external_call step); a full pool answers 503 with Retry-After.
 // Sign-in decisions read the write side: the email's claim (unique_claims) and the user's stream.
-// Commands that take rights away record them for every gateway (auth_epochs.hpp).
+// Commands that change rights record them for every gateway in their own transaction (auth_epochs.hpp).
 
 #include <functional>
 #include <memory>
@@ -69,8 +69,6 @@ step with_verify(const services_ptr& s, std::string stored, std::string password
 commands::loaded_aggregate<commands::user::user_state> load_user(worker_context& workers, const std::string& id);
 // The id of the user holding the email's claim (the aggregate's hex index), if any.
 std::optional<std::string> user_by_email_index(worker_context& workers, const std::string& index);
-// Records what the user may still do for every gateway's token checks.
-void publish_rights(worker_context& workers, const std::string& id, const commands::user::user_state& state);
 bool is_active(const commands::user::user_state& state);
 std::vector<std::string> roles_of(const commands::user::user_state& state);
 

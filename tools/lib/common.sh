@@ -305,7 +305,8 @@ start_engine() {
     --payment-webhook-url "$(. "$dir/stack.env"; echo "$CQRS_HTTP_URL")/v1/payments/provider-events" \
     --payment-webhook-ca-file "$(. "$dir/stack.env"; echo "${CQRS_TLS_CA_FILE:-}")"
   # CQRS_HTTP_PORT and CQRS_JWT_SECRET come from stack.env (write_http_settings).
-  start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway"
+  start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway" \
+    --gateway-metrics-file "$dir/engine/gateway.metrics"
   wait_for_gateway "$dir"
 }
 

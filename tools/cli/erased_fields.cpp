@@ -1,0 +1,58 @@
+#include "tools/cli/erased_fields.hpp"
+
+#include <variant>
+
+#include "core/security/pii_vault.hpp"
+#include "core/security/security_config.hpp"
+
+namespace cqrs::tools::cli {
+
+namespace {
+
+constexpr std::string_view user_category = "user";
+constexpr std::string_view sealed_prefix = "pii1.";
+constexpr std::size_t max_known = 100'000;
+
+}  // namespace
+
+std::vector<core::setting_spec> erased_fields::settings() {
+  return {{"CQRS_PII_KEYSTORE_URL", "",
+           "the key store: personal fields of forgotten users show as [erased] (none: shown as stored)"}};
+}
+
+erased_fields::erased_fields(const core::settings_source& source) {
+  const auto url = source.text("CQRS_PII_KEYSTORE_URL", "");
+  if (url.empty()) return;
+  core::security::pii_config config;
+  config.keystore_url = url;
+  keys_ = core::security::open_key_store(config);
+}
+
+bool erased_fields::erased(const core::stream_id& stream) {
+  if (!keys_ || stream.category() != user_category) return false;
+  const auto& text = stream.str();
+  auto subject = text.substr(text.find('-') + 1);
+  if (const auto found = known_.find(subject); found != known_.end()) return found->second;
+  const auto stored = keys_->load(subject);
+  const bool destroyed = stored && std::holds_alternative<core::security::key_destroyed>(*stored);
+  if (known_.size() >= max_known) known_.clear();
+  known_.emplace(std::move(subject), destroyed);
+  return destroyed;
+}
+
+std::size_t erased_fields::redact(boost::json::value& json) {
+  if (json.is_string()) {
+    if (!std::string_view(json.get_string()).starts_with(sealed_prefix)) return 0;
+    json = std::string(core::security::erased_marker);
+    return 1;
+  }
+  std::size_t replaced = 0;
+  if (json.is_object()) {
+    for (auto& member : json.get_object()) replaced += redact(member.value());
+  } else if (json.is_array()) {
+    for (auto& element : json.get_array()) replaced += redact(element);
+  }
+  return replaced;
+}
+
+}  // namespace cqrs::tools::cli
