@@ -110,14 +110,15 @@ step verify_login(const services_ptr& s, std::string index, bool known, std::str
 }
 
 step login(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  auto password = fields.text("password");
-  fields.reject_unread();
-  if (!errors.empty()) return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+  std::string email, password;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) {
+        email = fields.text("email");
+        password = fields.text("password");
+      })) {
+    return std::move(*refused);
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
   // An implausible address has no account: it is answered like an unknown one, after the same work.
   const auto normal = security::normalise_email(email);
   auto index = s->email_index(normal ? normal.value() : email);
@@ -133,13 +134,12 @@ step login(const services_ptr& s, request_context& ctx) {
 }
 
 std::variant<std::string, http_response> refresh_token_of(request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  auto token = fields.text("refresh_token");
-  fields.reject_unread();
-  if (!errors.empty()) return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+  std::string token;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { token = fields.text("refresh_token"); })) {
+    return std::move(*refused);
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
   return token;
 }
 

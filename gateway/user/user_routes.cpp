@@ -95,10 +95,6 @@ step read_user_step(services_ptr s, std::string id) {
 
 // ---- commands ----------------------------------------------------------------------------------
 
-http_response invalid(std::vector<field_error> errors) {
-  return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
-}
-
 // The command's envelope for user `id`, from the request's headers (bad ones into `errors`).
 std::optional<prepared_user> envelope_for(request_context& ctx, const std::string& id, std::vector<field_error>& errors,
                                           bool creates = false) {
@@ -166,14 +162,16 @@ std::optional<std::string> read_email(const std::string& email, std::string_view
 // ---- POST /v1/users ----------------------------------------------------------------------------
 
 step register_user(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  auto password = fields.text("password");
-  auto profile = read_profile(fields, errors);
-  fields.reject_unread();
+  std::string email, password;
+  profile_text profile;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) {
+        email = fields.text("email");
+        password = fields.text("password");
+        profile = read_profile(fields, errors);
+      })) {
+    return std::move(*refused);
+  }
   const auto normal = read_email(email, "email", errors);
   if (normal) {
     if (auto weak = security::check_new_password(password, *normal)) errors.push_back({"password", weak->detail});
@@ -197,12 +195,11 @@ step register_user(const services_ptr& s, request_context& ctx) {
 // ---- the caller's own profile, email and password --------------------------------------------
 
 step update_profile(const services_ptr& s, request_context& ctx, std::string id) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  auto profile = read_profile(fields, errors);
-  fields.reject_unread();
+  profile_text profile;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { profile = read_profile(fields, errors); })) {
+    return std::move(*refused);
+  }
   auto command = envelope_for(ctx, id, errors);
   if (!errors.empty()) return invalid(std::move(errors));
   return offload{pool_kind::postgres, [s, command = std::move(*command), profile](worker_context& workers) mutable -> step {
@@ -214,12 +211,11 @@ step update_profile(const services_ptr& s, request_context& ctx, std::string id)
 }
 
 step change_email(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  fields.reject_unread();
+  std::string email;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { email = fields.text("email"); })) {
+    return std::move(*refused);
+  }
   const auto normal = read_email(email, "email", errors);
   auto command = envelope_for(ctx, caller_id(ctx), errors);
   if (!errors.empty()) return invalid(std::move(errors));
@@ -231,13 +227,14 @@ step change_email(const services_ptr& s, request_context& ctx) {
 }
 
 step change_password(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  auto current = fields.text("current_password");
-  auto next = fields.text("new_password");
-  fields.reject_unread();
+  std::string current, next;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) {
+        current = fields.text("current_password");
+        next = fields.text("new_password");
+      })) {
+    return std::move(*refused);
+  }
   auto command = envelope_for(ctx, caller_id(ctx), errors);
   if (!errors.empty()) return invalid(std::move(errors));
   // The stored hash and the address (the new password may not be it), read on the pool.
@@ -369,12 +366,11 @@ step set_roles(const services_ptr& s, request_context& ctx) {
 // ---- POST /v1/users/lookup ---------------------------------------------------------------------
 
 step lookup(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  fields.reject_unread();
+  std::string email;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { email = fields.text("email"); })) {
+    return std::move(*refused);
+  }
   const auto normal = read_email(email, "email", errors);
   if (!errors.empty()) return invalid(std::move(errors));
   return offload{pool_kind::postgres, [s, index = s->email_index(*normal)](worker_context& workers) -> step {
@@ -389,6 +385,10 @@ step lookup(const services_ptr& s, request_context& ctx) {
 }  // namespace
 
 // ---- shared ------------------------------------------------------------------------------------
+
+http_response invalid(std::vector<field_error> errors) {
+  return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+}
 
 step with_hash(const services_ptr& s, std::string password, std::function<step(std::string)> then) {
   return external_call{[s, password = std::move(password), then = std::move(then)](

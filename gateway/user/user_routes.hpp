@@ -29,9 +29,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "commands/user/user_pipeline.hpp"
 #include "gateway/command_routes.hpp"
+#include "gateway/json_fields.hpp"
 #include "gateway/user/user_errors.hpp"
 #include "gateway/user/user_services.hpp"
 
@@ -58,6 +61,21 @@ void add_user_routes(router& r, const services_ptr& services);
 void add_auth_routes(router& r, const services_ptr& services);
 
 // ---- shared by the routes ----------------------------------------------------------------------
+
+// The request's JSON object, read member by member by `read(fields)`: a member it does not read is
+// refused and every field error lands in `errors`. A body that is no JSON object: its refusal.
+template <typename Read>
+std::optional<http_response> read_body(request_context& ctx, std::vector<field_error>& errors, Read&& read) {
+  auto body = body_object(ctx.request);
+  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
+  json_fields fields(std::get<boost::json::object>(body), "", errors);
+  read(fields);
+  fields.reject_unread();
+  return std::nullopt;
+}
+
+// 400 naming the invalid fields.
+http_response invalid(std::vector<field_error> errors);
 
 // Hashes `password` on the password pool, then `then(hash)` on the I/O thread.
 step with_hash(const services_ptr& s, std::string password, std::function<step(std::string)> then);
