@@ -20,16 +20,17 @@ std::vector<core::setting_spec> erased_fields::settings() {
            "the key store: personal fields of forgotten users show as [erased] (none: shown as stored)"}};
 }
 
-erased_fields::erased_fields(const core::settings_source& source) {
-  const auto url = source.text("CQRS_PII_KEYSTORE_URL", "");
-  if (url.empty()) return;
-  core::security::pii_config config;
-  config.keystore_url = url;
-  keys_ = core::security::open_key_store(config);
-}
+erased_fields::erased_fields(const core::settings_source& source)
+    : keystore_url_(source.text("CQRS_PII_KEYSTORE_URL", "")) {}
 
 bool erased_fields::erased(const core::stream_id& stream) {
-  if (!keys_ || stream.category() != user_category) return false;
+  if (keystore_url_.empty() || stream.category() != user_category) return false;
+  if (!keys_) {
+    // Opened at the first user stream: a history without users never needs the key store.
+    core::security::pii_config config;
+    config.keystore_url = keystore_url_;
+    keys_ = core::security::open_key_store(config);
+  }
   const auto& text = stream.str();
   auto subject = text.substr(text.find('-') + 1);
   if (const auto found = known_.find(subject); found != known_.end()) return found->second;

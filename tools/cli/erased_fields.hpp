@@ -37,7 +37,8 @@ class erased_fields {
   static std::size_t redact(boost::json::value& json);
 
  private:
-  std::unique_ptr<core::security::key_store> keys_;
+  std::string keystore_url_;
+  std::unique_ptr<core::security::key_store> keys_;  // opened at the first user stream
   std::unordered_map<std::string, bool> known_;  // subject -> destroyed (bounded: cleared past 100,000)
 };
 
