@@ -9,7 +9,6 @@ namespace cqrs::tools::cli {
 
 namespace {
 
-constexpr std::string_view user_category = "user";
 constexpr std::string_view sealed_prefix = "pii1.";
 constexpr std::size_t max_known = 100'000;
 
@@ -23,10 +22,10 @@ std::vector<core::setting_spec> erased_fields::settings() {
 erased_fields::erased_fields(const core::settings_source& source)
     : keystore_url_(source.text("CQRS_PII_KEYSTORE_URL", "")) {}
 
-bool erased_fields::erased(const core::stream_id& stream) {
-  if (keystore_url_.empty() || stream.category() != user_category) return false;
+bool erased_fields::erased(const core::stream_id& stream, std::string_view text) {
+  if (keystore_url_.empty() || text.find(sealed_prefix) == std::string_view::npos) return false;
   if (!keys_) {
-    // Opened at the first user stream: a history without users never needs the key store.
+    // Opened at the first sealed field: a history without personal data never needs the key store.
     core::security::pii_config config;
     config.keystore_url = keystore_url_;
     keys_ = core::security::open_key_store(config);

@@ -220,7 +220,7 @@ class printer {
   void print(const core::recorded_event& event) {
     if (table_) {
       auto json = projections::event_to_json(event);
-      if (erasure_.erased(event.stream)) erased_fields::redact(json["data"]);
+      if (erasure_.erased(event.stream, event.payload)) erased_fields::redact(json["data"]);
       buffer_ += fmt::format("{:<32}  {:<40}  {:>7}  {:<30}  {:<27}  {}\n", event.position.token(), event.stream.str(),
                              event.version.value(), event.type, projections::format_timestamp(event.recorded_at),
                              boost::json::serialize(json["data"]));
@@ -265,7 +265,7 @@ class printer {
     field("causation_id", event.metadata.causation_id);
     field("actor", event.metadata.actor);
     out.append("},");
-    if (erasure_.erased(event.stream)) {
+    if (erasure_.erased(event.stream, event.payload)) {
       data_.append_erased(out, event);
     } else {
       data_.append(out, event);

@@ -103,7 +103,7 @@ int run_state(const core::settings_source& source) {
   }
   boost::json::value state = result.folder->state_json();
   erased_fields erasure(source);
-  if (erasure.erased(request.stream)) erased_fields::redact(state);
+  if (erasure.erased(request.stream, boost::json::serialize(state))) erased_fields::redact(state);
   boost::json::object out{{"stream", request.stream.str()},
                           {"version", result.version.value()},
                           {"recorded_at", projections::format_timestamp(*result.last_at)},
