@@ -30,8 +30,8 @@ bool erased_fields::erased(const core::stream_id& stream, std::string_view text)
     config.keystore_url = keystore_url_;
     keys_ = core::security::open_key_store(config);
   }
-  const auto& text = stream.str();
-  auto subject = text.substr(text.find('-') + 1);
+  const auto& name = stream.str();
+  auto subject = name.substr(name.find('-') + 1);
   if (const auto found = known_.find(subject); found != known_.end()) return found->second;
   const auto stored = keys_->load(subject);
   const bool destroyed = stored && std::holds_alternative<core::security::key_destroyed>(*stored);
