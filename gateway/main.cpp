@@ -97,11 +97,12 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
-  // The pools' and the password pool's resilience series, for `cqrs status` (after the pools:
-  // destroyed first, with one last write).
-  const metrics_file metrics_out(registry, source.text("CQRS_GATEWAY_METRICS_FILE", ""));
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
   add_routes(routes, config, registry, settings, postgres, redis, lag, log);
+  // The pools' and the password pool's resilience series, for `cqrs status` (after the routes,
+  // which make the password pool's: its first write holds every series; destroyed before the
+  // pools, with one last write).
+  const metrics_file metrics_out(registry, source.text("CQRS_GATEWAY_METRICS_FILE", ""));
   const read_model_lag_monitor lag_monitor(lag, postgres, config);
   // The cached commands' appends (an I/O thread hands them over; see command_routes.hpp):
   // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least

@@ -29,7 +29,7 @@ class bulkhead {
   // Holds one call slot; gives it back when destroyed. Move-only.
   class slot {
    public:
-    slot(slot&& other) noexcept : owner_(other.owner_) { other.owner_ = nullptr; }
+    slot(slot&& other) noexcept : owner_(other.owner_), queued_(other.queued_) { other.owner_ = nullptr; }
     slot& operator=(slot&& other) noexcept;
     slot(const slot&) = delete;
     slot& operator=(const slot&) = delete;

@@ -20,7 +20,7 @@ CQRS_HTTP_PORT=$port "$BUILD/gateway/cqrs-gateway" --gateway-metrics-file "$work
   >"$work/gateway.log" 2>&1 &
 gateway=$!
 eventually 30 "the gateway answering /readyz" curl -sf -o /dev/null "$url/readyz"
-eventually 10 "the gateway's metrics file" grep -q 'cqrs_resilience_bulkhead_available{name="gateway_postgres"}' \
+eventually 10 "the gateway's metrics file" grep -q 'cqrs_resilience_bulkhead_available{name="password_hashing"}' \
   "$work/engine/gateway.metrics"
 
 # Another process's metrics, as core/resilience writes them, with its payment_provider breaker open.
