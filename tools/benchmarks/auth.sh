@@ -65,7 +65,6 @@ auth_keep() { auth_fig[$1]+=" $2"; }
 
 bench_auth_run() {
   local round f raw
-  report_machine
   gateway_start_engine
   auth_prepare
   note "auth: $bench_rounds rounds of ${bench_seconds}s per side, medians; password pool of $(auth_password_threads) threads"
