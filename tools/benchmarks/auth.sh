@@ -71,12 +71,12 @@ bench_auth_run() {
   for round in $(seq 1 "$bench_rounds"); do
     say "round $round: raw argon2id and logins"
     if [ $((round % 2)) -eq 1 ]; then raw=($(auth_raw "$round")); fi
-    f=($(gateway_wrk "$bench_dir/login.$round" "$gateway_url" login.lua "$auth_login_connections" "$bench_dir/login.json"))
+    f=($(gateway_wrk "$bench_dir/login.$round" "$gateway_url" auth.lua "$auth_login_connections" login "$bench_dir/login.json"))
     auth_keep login_rps "${f[0]}"; auth_keep login_p99 "${f[2]}"; auth_others+=("${f[8]}")
     if [ $((round % 2)) -eq 0 ]; then raw=($(auth_raw "$round")); fi
     auth_keep argon2id "${raw[0]}"; auth_others+=("${raw[1]}")
     say "round $round: GET /v1/users/me and the product GET"
-    f=($(gateway_wrk "$bench_dir/me.$round" "$gateway_url" me.lua "$auth_get_connections" "$bench_dir/token"))
+    f=($(gateway_wrk "$bench_dir/me.$round" "$gateway_url" auth.lua "$auth_get_connections" me "$bench_dir/token"))
     auth_keep me_rps "${f[0]}"; auth_keep me_p99 "${f[2]}"; auth_others+=("${f[8]}")
     f=($(gateway_wrk "$bench_dir/get.$round" "$gateway_url" get.lua "$auth_get_connections" "$bench_dir/ids.get"))
     auth_keep get_rps "${f[0]}"; auth_others+=("${f[8]}")
