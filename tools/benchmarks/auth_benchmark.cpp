@@ -1,10 +1,8 @@
 // cqrs-bench auth: libsodium's raw argon2id rate, the baseline of `tools/bench auth`. Runs
 // crypto_pwhash (argon2id 1.3, the parameters the gateway ships: core/security/password.hpp's
 // argon2_params, or --memory-kib / --passes) on --threads threads at once for --seconds, and
-// prints the hashes per second of all threads together (wall time) as RESULT argon2id_per_s. Its
-// memory stays in the heap between hashes, as the gateway's allocator keeps it.
+// prints the hashes per second of all threads together (wall time) as RESULT argon2id_per_s.
 
-#include <malloc.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -65,11 +63,6 @@ int run(int argc, char** argv) {
   }
   po::notify(values);
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot start");
-  // argon2 allocates its memory (19 MiB) at every hash. glibc would map and unmap it each time and
-  // fault in every page again; the gateway's allocator (jemalloc) keeps it. Keeping it in the heap
-  // here too measures argon2id itself, not the allocator.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
   const core::security::argon2_params params{values["passes"].as<std::uint64_t>(),
                                              values["memory-kib"].as<std::uint64_t>() * 1024};
   const int threads = std::max(1, values["threads"].as<int>());
