@@ -105,11 +105,12 @@ claimed_append append_in_transaction(core::event_store& store, const core::appen
       out = std::move(*taken);
       return;
     }
-  auto appended = store.append_in(tx, request);
+    auto appended = store.append_in(tx, request);
     if (!appended) {
       out = appended.error();
       return;
     }
+    for (const auto& effect : changes.effects) effect(tx);
     tx.commit();
     out = std::move(appended).value();
   });

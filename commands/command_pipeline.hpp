@@ -120,6 +120,9 @@ class command_pipeline {
                                                  const loaded_aggregate<state_type>& loaded,
                                                  const std::vector<event_type>& events, const request_facts& facts);
   static detail::claim_changes claim_changes_of(const std::vector<event_type>& events);
+  // The claim changes and the aggregate's append effects of `events` decided on `before`.
+  static detail::claim_changes changes_of(const core::stream_id& stream, const state_type& before,
+                                          const std::vector<event_type>& events);
   attempt_result interpret(detail::claimed_append appended, const envelope_type& envelope,
                            const request_facts& facts, int number);
   void fold_stored(loaded_aggregate<state_type>& into, const core::recorded_event& e) const;
@@ -237,7 +240,7 @@ typename command_pipeline<A>::attempt_result command_pipeline<A>::decide_and_app
                 outcome_type{accepted{loaded.version, std::nullopt, {}, false, number}});
   }
   auto request = append_request_for(options_, envelope, loaded, decision.events(), facts);
-  auto result = interpret(detail::append_with_claims(store_, request, claim_changes_of(decision.events()), options_),
+  auto result = interpret(detail::append_with_claims(store_, request, changes_of(envelope.target, loaded.state, decision.events()), options_),
                           envelope, facts, number);
   if (auto* done = std::get_if<outcome_type>(&result)) {
     // A claim held by another stream refused it: nothing appended, so kept like a rejection.
@@ -365,6 +368,14 @@ detail::claim_changes command_pipeline<A>::claim_changes_of(const std::vector<ev
 }
 
 template <stored_aggregate A>
+detail::claim_changes command_pipeline<A>::changes_of(const core::stream_id& stream, const state_type& before,
+                                                       const std::vector<event_type>& events) {
+  auto all = claim_changes_of(events);
+  if constexpr (effecting_aggregate<A>) all.effects = A::append_effects(stream, core::fold<A>(before, events), events);
+  return all;
+}
+
+template <stored_aggregate A>
 std::optional<cached_append<typename A::state_type>> command_pipeline<A>::plan_cached(const cache_type& cache,
                                                                                       const pipeline_options& options,
                                                                                       const envelope_type& envelope) {
@@ -377,7 +388,8 @@ std::optional<cached_append<typename A::state_type>> command_pipeline<A>::plan_c
   // A failed If-Match on a cached (maybe stale) version is not an answer: handle() decides it.
   if (envelope.context.if_match && *envelope.context.if_match != entry->version) return std::nullopt;
   auto decision = A::decide(entry->state, envelope.command);
-  if (!decision.accepted() || decision.events().size() != 1 || !claim_changes_of(decision.events()).empty()) {
+  if (!decision.accepted() || decision.events().size() != 1 ||
+      !changes_of(envelope.target, entry->state, decision.events()).empty()) {
     return std::nullopt;
   }
   const loaded_aggregate<state_type> loaded{std::move(entry->state), entry->version, std::nullopt, 0};

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands/command_outcome.hpp"
+#include "commands/stored_aggregate.hpp"
 #include "commands/unique_claim.hpp"
 #include "core/event_store.hpp"
 #include "schemas/contracts/encoded_payload.hpp"
@@ -96,11 +97,13 @@ struct release_refused {
 using claimed_append = std::variant<core::append_success, core::error, claim_taken, release_refused>;
 
 // What an append's events do to unique claims: releases are written first, then claims.
+// The aggregate's append effects (stored_aggregate.hpp) run after the events, in the same transaction.
 struct claim_changes {
   std::vector<claim_release> releases;
   std::vector<unique_claim> claims;
+  std::vector<append_effect> effects;
 
-  bool empty() const { return releases.empty() && claims.empty(); }
+  bool empty() const { return releases.empty() && claims.empty() && effects.empty(); }
 };
 
 // Appends with the claim changes in one transaction on the store's connection. A claim already

@@ -5,6 +5,7 @@
 // pure. A new aggregate provides these and runs in the pipeline unchanged.
 
 #include <concepts>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,9 +13,18 @@
 
 #include "commands/unique_claim.hpp"
 #include "core/aggregate.hpp"
+#include "core/ids.hpp"
 #include "schemas/contracts/encoded_payload.hpp"
 
+namespace pqxx {
+class transaction_base;
+}
+
 namespace cqrs::commands {
+
+// A write that must commit with an append or not at all (what a user may still do, for the
+// gateways' token checks): run in the append's transaction, after its events.
+using append_effect = std::function<void(pqxx::transaction_base&)>;
 
 template <typename A>
 concept stored_aggregate =
@@ -46,6 +56,15 @@ concept releasing_aggregate =
       { A::releases(event) } -> std::same_as<std::vector<claim_release>>;
       // The rejection when the release would empty a scope it must keep non-empty.
       { A::release_refused(release) } -> std::same_as<typename A::rejection_type>;
+    };
+
+// Optional: an aggregate whose events must also write elsewhere in the append's transaction.
+// `after` is the state the events lead to; no effects, no extra work (the one-round-trip append).
+template <typename A>
+concept effecting_aggregate =
+    stored_aggregate<A> && requires(const core::stream_id& stream, const typename A::state_type& after,
+                                    const std::vector<typename A::event_type>& events) {
+      { A::append_effects(stream, after, events) } -> std::same_as<std::vector<append_effect>>;
     };
 
 }  // namespace cqrs::commands

@@ -4,17 +4,17 @@
 #include <utility>
 #include <vector>
 
+#include "core/subject_rights.hpp"
 
 namespace cqrs::gateway {
 
 namespace {
 
-constexpr const char* rights_channel = "cqrs_subject_rights";
-
 // Each notification names a user whose row changed.
 class receiver final : public pqxx::notification_receiver {
  public:
-  receiver(pqxx::connection_base& c, std::vector<std::string>& names) : notification_receiver(c, rights_channel), names_(names) {}
+  receiver(pqxx::connection_base& c, std::vector<std::string>& names)
+      : notification_receiver(c, std::string(core::subject_rights_channel)), names_(names) {}
   void operator()(const std::string& payload, int) override { names_.push_back(payload); }
 
  private:
@@ -40,31 +40,7 @@ subject_rights rights_from(const pqxx::row& row) {
   return r;
 }
 
-std::string roles_array(const std::vector<std::string>& roles) {
-  std::string text = "{";
-  for (const auto& role : roles) {
-    if (text.size() > 1) text += ',';
-    text += role;
-  }
-  return text + "}";
-}
-
 }  // namespace
-
-void ensure_subject_rights_table(pqxx::transaction_base& tx) {
-  tx.exec(
-      "CREATE TABLE IF NOT EXISTS subject_rights (subject text PRIMARY KEY, active boolean NOT NULL, "
-      "roles text[] NOT NULL, changed_at timestamptz NOT NULL DEFAULT now())");
-}
-
-void publish_subject_rights(pqxx::transaction_base& tx, const std::string& subject, const subject_rights& rights) {
-  ensure_subject_rights_table(tx);
-  tx.exec_params(
-      "INSERT INTO subject_rights (subject, active, roles) VALUES ($1, $2, $3::text[]) "
-      "ON CONFLICT (subject) DO UPDATE SET active = EXCLUDED.active, roles = EXCLUDED.roles, changed_at = now()",
-      subject, rights.active, roles_array(rights.roles));
-  tx.exec_params("SELECT pg_notify($1, $2)", rights_channel, subject);
-}
 
 auth_epochs::auth_epochs(std::string pg_url, std::chrono::milliseconds retry)
     : url_(std::move(pg_url)), retry_(retry), thread_([this](std::stop_token stop) { run(stop); }) {}
@@ -114,7 +90,7 @@ void auth_epochs::listen_until_broken(std::stop_token stop) {
 
 void auth_epochs::reload(pqxx::connection& connection) {
   pqxx::work tx(connection);
-  ensure_subject_rights_table(tx);
+  core::ensure_subject_rights_table(tx);
   const auto rows = tx.exec("SELECT subject, active, roles FROM subject_rights");
   tx.commit();
   std::unordered_map<std::string, subject_rights> loaded;

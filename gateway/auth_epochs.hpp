@@ -2,8 +2,9 @@
 
 // Prompt revocation of users' access tokens across every gateway. Access tokens live 15 minutes;
 // a user deactivated, forgotten or stripped of a role must lose those rights at once, on every
-// gateway. The gateway that ran the command records the user's rights in the table
-// `subject_rights` and notifies the channel `cqrs_subject_rights` in the same transaction; every
+// gateway. The command's own transaction, the one appending its events, records the user's rights
+// in the table `subject_rights` and notifies the channel `cqrs_subject_rights`
+// (core/subject_rights.hpp, written by commands/user's append effects); every
 // gateway listens on that channel (one connection, on a thread of its own: never an I/O thread)
 // and keeps the table in memory, so a token check is a map lookup. On (re)connecting the whole
 // table is loaded again, so a notification missed while disconnected is never lost.
@@ -51,11 +52,5 @@ class auth_epochs final : public rights_source {
   std::atomic<bool> ready_{false};
   std::jthread thread_;
 };
-
-// Records `rights` for `subject` and notifies every gateway, in `tx` (committed by the caller).
-void publish_subject_rights(pqxx::transaction_base& tx, const std::string& subject, const subject_rights& rights);
-
-// Creates the table when it does not exist.
-void ensure_subject_rights_table(pqxx::transaction_base& tx);
 
 }  // namespace cqrs::gateway

@@ -9,6 +9,8 @@
 
 #include "commands/pipeline_support.hpp"
 #include "commands/stored_aggregate.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "gateway/command_caches.hpp"
 #include "gateway/gateway_config.hpp"
 
@@ -23,6 +25,9 @@ struct domain_context {
   const command_caches& caches;
   commands::pipeline_options pipeline;
   const read_model_lag& lag;  // reads served from a model say how stale it is
+  // Where a domain's own series go (its resilience instances, say); null: none are published.
+  core::metrics_registry* registry = nullptr;
+  const core::logger* log = nullptr;
 };
 
 struct gateway_domain {

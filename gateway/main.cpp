@@ -31,6 +31,7 @@
 #include "gateway/router.hpp"
 #include "gateway/stream_routes.hpp"
 #include "gateway/worker_context.hpp"
+#include "gateway/metrics_file.hpp"
 #include "gateway/worker_pool.hpp"
 #include "schemas/contracts/catalog.hpp"
 
@@ -48,6 +49,8 @@ const std::vector<core::setting_spec>& all_settings() {
     all.insert(all.end(), gateway_settings().begin(), gateway_settings().end());
     all.insert(all.end(), core::security::security_settings().begin(), core::security::security_settings().end());
     all.push_back(core::supervisor_restarts_spec());
+    all.push_back({"CQRS_GATEWAY_METRICS_FILE", "",
+                   "write the gateway's metrics (Prometheus text) to this file every second, for `cqrs status`"});
     return all;
   }();
   return specs;
@@ -68,8 +71,8 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
 
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
                 const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
-                const read_model_lag& lag) {
-  add_domain_routes(routes, {config, *settings.caches, settings.pipeline, lag});
+                const read_model_lag& lag, const core::logger& log) {
+  add_domain_routes(routes, {config, *settings.caches, settings.pipeline, lag, &registry, &log});
   add_stream_routes(routes, config);
   add_operations_routes(routes, {config, registry, postgres, redis, lag});
 }
@@ -95,7 +98,11 @@ int serve(const gateway_config& config, const core::settings_source& source) {
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, settings, postgres, redis, lag);
+  add_routes(routes, config, registry, settings, postgres, redis, lag, log);
+  // The pools' and the password pool's resilience series, for `cqrs status` (after the routes,
+  // which make the password pool's: its first write holds every series; destroyed before the
+  // pools, with one last write).
+  const metrics_file metrics_out(registry, source.text("CQRS_GATEWAY_METRICS_FILE", ""));
   const read_model_lag_monitor lag_monitor(lag, postgres, config);
   // The cached commands' appends (an I/O thread hands them over; see command_routes.hpp):
   // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least

@@ -12,6 +12,8 @@
 #include <boost/json/serialize.hpp>
 #include <cereal/types/set.hpp>
 
+#include "core/subject_rights.hpp"
+
 namespace cqrs::commands::user {
 
 namespace {
@@ -96,6 +98,27 @@ std::string encode_snapshot(const user_state& state) {
 std::optional<user_state> decode_snapshot(int schema_version, std::string_view data) {
   if (schema_version != snapshot_v1::schema_version) return std::nullopt;
   return schemas::detail::from_cereal_json<snapshot_v1>(data).state;
+}
+
+// The events after which a token's roles or the user's sign-in may no longer hold.
+bool changes_rights(const schemas::user_event& event) {
+  return std::holds_alternative<schemas::user_role_granted>(event) ||
+         std::holds_alternative<schemas::user_role_revoked>(event) ||
+         std::holds_alternative<schemas::user_deactivated>(event) ||
+         std::holds_alternative<schemas::user_reactivated>(event) ||
+         std::holds_alternative<schemas::user_forgotten>(event);
+}
+
+std::vector<append_effect> user_aggregate::append_effects(const core::stream_id& stream, const state_type& after,
+                                                          const std::vector<event_type>& events) {
+  if (std::ranges::none_of(events, changes_rights)) return {};
+  const auto& text = stream.str();
+  auto subject = text.substr(text.find('-') + 1);
+  const bool active = after.status == user_status::active;
+  std::vector<std::string> roles(after.roles.begin(), after.roles.end());
+  return {[subject = std::move(subject), active, roles = std::move(roles)](pqxx::transaction_base& tx) {
+    core::record_subject_rights(tx, subject, active, roles);
+  }};
 }
 
 std::vector<unique_claim> user_aggregate::claims(const event_type& event) { return std::visit(claims_of_event{}, event); }

@@ -11,6 +11,7 @@
 // - "user.admin", a membership claim: the set of active admins. Joined by user.role_granted
 //   (admin) and user.reactivated (of an admin); left by user.role_revoked (admin),
 //   user.deactivated and user.forgotten, each refused with last_admin when it would empty the set.
+// Rights written with the events, in the same transaction: see append_effects.
 
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "commands/stored_aggregate.hpp"
 #include "commands/unique_claim.hpp"
 #include "commands/user/user_decide.hpp"
 #include "commands/user/user_errc.hpp"
@@ -60,6 +62,11 @@ struct user_aggregate {
   static schemas::encoded_payload encode_command(const command_type& command) { return schemas::encode(command); }
 
   static std::vector<unique_claim> claims(const event_type& event);
+  // Events that change what the user may do (roles, deactivation, reactivation, forgetting)
+  // record the user's rights for every gateway's token checks (core/subject_rights.hpp) in the
+  // append's transaction: no commit without its publication.
+  static std::vector<append_effect> append_effects(const core::stream_id& stream, const state_type& after,
+                                                   const std::vector<event_type>& events);
   static rejection claim_refused(const unique_claim& claim);
   static std::vector<claim_release> releases(const event_type& event);
   static rejection release_refused(const claim_release& release);

@@ -8,13 +8,20 @@ bulkhead::slot& bulkhead::slot::operator=(slot&& other) noexcept {
   if (this != &other) {
     release();
     owner_ = other.owner_;
+    queued_ = other.queued_;
     other.owner_ = nullptr;
   }
   return *this;
 }
 
+void bulkhead::slot::start() noexcept {
+  if (owner_ == nullptr || !queued_) return;
+  owner_->start_queued();
+  queued_ = false;
+}
+
 void bulkhead::slot::release() noexcept {
-  if (owner_ != nullptr) owner_->release();
+  if (owner_ != nullptr) owner_->release(queued_);
   owner_ = nullptr;
 }
 
@@ -29,6 +36,21 @@ bulkhead::admission bulkhead::try_acquire() {
   ++running_;
   publish_locked();
   return slot(this);
+}
+
+bulkhead::admission bulkhead::try_enqueue() {
+  std::lock_guard lock(mutex_);
+  if (running_ + queued_ >= config_.max_concurrent + config_.max_queue) return refuse_locked(refusal_reason::bulkhead_full);
+  ++queued_;
+  publish_locked();
+  return slot(this, true);
+}
+
+void bulkhead::start_queued() noexcept {
+  std::lock_guard lock(mutex_);
+  --queued_;
+  ++running_;
+  publish_locked();
 }
 
 bulkhead::admission bulkhead::acquire() {
@@ -49,10 +71,14 @@ bulkhead::admission bulkhead::acquire() {
   return slot(this);
 }
 
-void bulkhead::release() noexcept {
+void bulkhead::release(bool queued) noexcept {
   {
     std::lock_guard lock(mutex_);
-    --running_;
+    if (queued) {
+      --queued_;  // admitted but never started (its pool stopped first)
+    } else {
+      --running_;
+    }
     publish_locked();
   }
   freed_.notify_one();

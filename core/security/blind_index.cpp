@@ -18,7 +18,7 @@ std::string blind_index::of_normalised(std::string_view normalised, std::string_
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(normalised.data()), normalised.size());
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
   crypto_auth_hmacsha256_final(&state, mac.data());
-  return "bi1." + base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
 result<std::string> blind_index::of_email(std::string_view address) const {

@@ -2,8 +2,9 @@
 
 // A keyed blind index: finds a record by a secret value without storing the value. The email's
 // index is HMAC-SHA-256 (libsodium) over the normalised address under a key of its own
-// (CQRS_PII_INDEX_KEY_FILE, never the master key), written `bi1.<base64url of 32 bytes>`. It backs
-// the uniqueness of emails, login and the lookup route. Without the key, an index cannot be
+// (CQRS_PII_INDEX_KEY_FILE, never the master key), written as 64 lowercase hex digits: the one
+// form the User aggregate checks and stores (events, claims, read models), so every caller passes
+// it on unchanged. It backs the uniqueness of emails, login and the lookup route. Without the key, an index cannot be
 // tested against guessed addresses; with it, it can, so the index key is a secret like the master
 // key. Changing it means recomputing every index from the decrypted addresses.
 //

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <variant>
 
 #include <sodium.h>
 
@@ -19,11 +21,16 @@ int thread_count(int wanted) {
 
 }  // namespace
 
-password_pool::password_pool(const password_hasher& hasher, password_pool_options options)
-    : hasher_(hasher), queue_limit_(options.queue_limit) {
-  const int count = thread_count(options.threads);
-  threads_.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) threads_.emplace_back([this](std::stop_token stop) { run(stop); });
+password_pool::password_pool(const password_hasher& hasher, password_pool_options options,
+                             resilience::telemetry* telemetry)
+    : hasher_(hasher),
+      queue_limit_(options.queue_limit),
+      thread_count_(thread_count(options.threads)),
+      bulkhead_(resilience::bulkhead_config{static_cast<std::uint32_t>(thread_count_),
+                                            static_cast<std::uint32_t>(options.queue_limit), std::chrono::milliseconds(0)},
+                telemetry) {
+  threads_.reserve(static_cast<std::size_t>(thread_count_));
+  for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this](std::stop_token stop) { run(stop); });
 }
 
 password_pool::~password_pool() { stop(); }
@@ -39,13 +46,15 @@ void password_pool::stop() {
   }
 }
 
+// The bulkhead admits (a free thread or a queue place); the job then waits here for a thread.
 admission password_pool::submit(job work) {
+  auto admitted = bulkhead_.try_enqueue();
+  auto* slot = std::get_if<resilience::bulkhead::slot>(&admitted);
+  if (slot == nullptr) return admission::refused;
   {
     const std::lock_guard lock(mutex_);
-    if (stopping_ || jobs_.size() >= queue_limit_ + (threads_.size() - std::min(busy_, threads_.size()))) {
-      return admission::refused;
-    }
-    jobs_.push_back(std::move(work));
+    if (stopping_) return admission::refused;
+    jobs_.push_back(admitted_job{std::move(work), std::move(*slot)});
   }
   wake_.notify_one();
   return admission::accepted;
@@ -55,21 +64,23 @@ admission password_pool::submit(job work) {
 // promises the queued work is finished, and every queued job has a caller waiting for its answer.
 void password_pool::run(std::stop_token) {
   while (true) {
-    job work;
+    std::optional<admitted_job> next;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
       if (jobs_.empty()) return;
-      work = std::move(jobs_.front());
+      next.emplace(std::move(jobs_.front()));
       jobs_.pop_front();
-      ++busy_;
     }
+    next->slot.start();
     const auto started = std::chrono::steady_clock::now();
-    work();
+    next->work();
     const auto took = std::chrono::steady_clock::now() - started;
-    const std::lock_guard lock(mutex_);
-    --busy_;
-    average_job_ = (average_job_ * 7 + std::chrono::duration_cast<std::chrono::nanoseconds>(took)) / 8;
+    {
+      const std::lock_guard lock(mutex_);
+      average_job_ = (average_job_ * 7 + std::chrono::duration_cast<std::chrono::nanoseconds>(took)) / 8;
+    }
+    next.reset();  // the slot goes back once the job's captures are gone
   }
 }
 
@@ -99,19 +110,14 @@ admission password_pool::verify(std::string stored_hash, std::string password, s
   });
 }
 
-std::size_t password_pool::busy() const {
-  const std::lock_guard lock(mutex_);
-  return busy_;
-}
+std::size_t password_pool::busy() const { return static_cast<std::size_t>(thread_count_) - bulkhead_.available(); }
 
-std::size_t password_pool::queued() const {
-  const std::lock_guard lock(mutex_);
-  return jobs_.size();
-}
+std::size_t password_pool::queued() const { return bulkhead_.queued(); }
 
 std::chrono::seconds password_pool::retry_after_hint() const {
   const std::lock_guard lock(mutex_);
-  const auto drain = average_job_ * static_cast<long>(queue_limit_ + threads_.size()) / static_cast<long>(threads_.size());
+  const auto drain = average_job_ * static_cast<long>(queue_limit_ + static_cast<std::size_t>(thread_count_)) /
+                     static_cast<long>(thread_count_);
   return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(drain));
 }
 

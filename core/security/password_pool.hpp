@@ -2,9 +2,11 @@
 
 // The bulkhead for password work: a thread pool of its own (sized to the cores by default) with a
 // bounded queue, so that argon2id never runs on an I/O thread nor in the PostgreSQL pool, and a
-// burst of logins cannot starve anything else. Submitting never blocks: when every thread is busy
-// and the queue is full the work is refused at once (admission::refused), and the gateway answers
-// 503 with Retry-After (retry_after_hint()).
+// burst of logins cannot starve anything else. Admission is core::resilience's bulkhead (its
+// threads are the bulkhead's slots, its queue the bulkhead's queue: bulkhead::try_enqueue), whose
+// series show under the instance name given (the gateway's: `password_hashing`). Submitting never
+// blocks: when every thread is busy and the queue is full the work is refused at once
+// (admission::refused), and the gateway answers 503 with Retry-After (retry_after_hint()).
 //
 // Completion handlers run on a pool thread. A Boost.Asio caller posts back to its own executor:
 //
@@ -26,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/resilience/bulkhead.hpp"
 #include "core/security/password.hpp"
 
 namespace cqrs::core::security {
@@ -49,7 +52,9 @@ struct password_pool_options {
 
 class password_pool {
  public:
-  password_pool(const password_hasher& hasher, password_pool_options options = {});
+  // `telemetry` (may be null; outlives the pool): the bulkhead's series.
+  password_pool(const password_hasher& hasher, password_pool_options options = {},
+                resilience::telemetry* telemetry = nullptr);
   ~password_pool();  // stop(), then join
   password_pool(const password_pool&) = delete;
   password_pool& operator=(const password_pool&) = delete;
@@ -64,7 +69,7 @@ class password_pool {
   // Finishes the queued work, then ends the threads. Later submissions are refused.
   void stop();
 
-  int threads() const { return static_cast<int>(threads_.size()); }
+  int threads() const { return thread_count_; }
   std::size_t busy() const;
   std::size_t queued() const;
 
@@ -74,15 +79,20 @@ class password_pool {
 
  private:
   using job = std::function<void()>;
+  struct admitted_job {
+    job work;
+    resilience::bulkhead::slot slot;  // queued until a thread starts the job; freed after it
+  };
   admission submit(job work);
   void run(std::stop_token stop);
 
   const password_hasher& hasher_;
   std::size_t queue_limit_;
+  int thread_count_;
+  resilience::bulkhead bulkhead_;
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
-  std::deque<job> jobs_;
-  std::size_t busy_ = 0;
+  std::deque<admitted_job> jobs_;
   bool stopping_ = false;
   std::chrono::nanoseconds average_job_{std::chrono::milliseconds(25)};  // under mutex_; moving average
   std::vector<std::jthread> threads_;

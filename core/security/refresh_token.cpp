@@ -34,6 +34,7 @@ void prepare(pqxx::connection_base& c) {
             "SELECT family_id, subject, expires_at <= now(), used_at IS NOT NULL, revoked_at IS NOT NULL "
             "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE");
   c.prepare("refresh_mark_used", "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1");
+  c.prepare("refresh_family_of", "SELECT family_id, subject FROM refresh_tokens WHERE token_hash = $1");
   c.prepare("refresh_revoke_family",
             "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL");
   c.prepare("refresh_revoke_subject",
@@ -111,6 +112,16 @@ rotation_outcome pg_refresh_tokens::rotate(std::string_view presented, std::chro
     }
   });
   return outcome;
+}
+
+std::optional<token_family> pg_refresh_tokens::family_of(std::string_view hash) {
+  std::optional<token_family> found;
+  connection_.run(statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    const auto rows = tx.exec_prepared("refresh_family_of", std::string(hash));
+    if (!rows.empty()) found = token_family{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
+  });
+  return found;
 }
 
 std::size_t pg_refresh_tokens::revoke_family(std::string_view family) {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,6 +41,11 @@ struct issued_token {
   std::string subject;
 };
 
+struct token_family {
+  std::string family;
+  std::string subject;
+};
+
 enum class refresh_refusal {
   unknown,   // never issued here (or deleted)
   expired,
@@ -63,6 +69,10 @@ class pg_refresh_tokens {
   // Rotates a presented token. A malformed token is `unknown`. Not retried after a commit of
   // unknown outcome (store_error in_doubt): a retry would see its own first attempt as a reuse.
   rotation_outcome rotate(std::string_view presented, std::chrono::seconds ttl);
+
+  // The family and subject of a token by its stored hash (refresh_token_hash), whatever its state
+  // (used, expired, revoked); nothing when no such token was issued here.
+  std::optional<token_family> family_of(std::string_view hash);
 
   // Revocations; the number of tokens revoked.
   std::size_t revoke_family(std::string_view family);

@@ -3,13 +3,12 @@
 // A login answers the same 401 for an unknown email, a wrong password and a deactivated user, after
 // the same work (an unknown email verifies against the dummy hash), so neither the answer nor its
 // timing tells which accounts exist. Failed logins are throttled per normalised email whether or
-// not an account has it (login_throttle): 429 with Retry-After.
+// not an account has it, across every gateway (shared_login_throttle): 429 with Retry-After.
 
 #include <utility>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "core/security/email.hpp"
 #include "core/security/refresh_token.hpp"
@@ -72,25 +71,28 @@ step rehash_then_issue(const services_ptr& s, std::string id, std::string passwo
   });
 }
 
-step login(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
-  std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  auto password = fields.text("password");
-  fields.reject_unread();
-  if (!errors.empty()) return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
-  // An implausible address has no account: it is answered like an unknown one, after the same work.
-  const auto normal = security::normalise_email(email);
-  const auto index = s->email_index(normal ? normal.value() : email);
-  if (const auto wait = s->throttle.wait(index)) {
-    return retry_later(errc::rate_limited, "too many failed logins for this email: wait", static_cast<int>(wait->count()));
+// After the check: the failure counted (shared by every gateway), or cleared and the user signed in.
+step after_verify(const services_ptr& s, std::string index, std::string user_id, bool matched, bool needs_rehash,
+                  std::string password, std::string request_id) {
+  if (user_id.empty() || !matched) {
+    return offload{pool_kind::redis, [s, index](worker_context& workers) -> step {
+                     s->throttle.failed(workers, index);
+                     return bad_credentials();
+                   }};
   }
+  return offload{pool_kind::redis, [s, index, user_id, needs_rehash, password = std::move(password),
+                                    request_id](worker_context& workers) mutable -> step {
+                   s->throttle.succeeded(workers, index);
+                   if (needs_rehash) return rehash_then_issue(s, user_id, std::move(password), request_id);
+                   return issue_tokens(s, user_id);
+                 }};
+}
+
+// The stored hash (none: unknown, or not active) verified on the password pool.
+step verify_login(const services_ptr& s, std::string index, bool known, std::string password, std::string request_id) {
   return offload{
       pool_kind::postgres,
-      [s, index, known = normal.ok(), password = std::move(password), request_id = ctx.request_id](
-          worker_context& workers) mutable -> step {
+      [s, index, known, password = std::move(password), request_id](worker_context& workers) mutable -> step {
         std::optional<std::string> id = known ? user_by_email_index(workers, index) : std::nullopt;
         std::string stored;
         if (id) {
@@ -101,25 +103,43 @@ step login(const services_ptr& s, request_context& ctx) {
         return with_verify(s, stored, std::move(password),
                            [s, index, user_id = stored.empty() ? std::string() : *id, again = std::move(again),
                             request_id](security::verify_result checked) mutable -> step {
-                             if (user_id.empty() || !checked.match) {
-                               s->throttle.failed(index);
-                               return bad_credentials();
-                             }
-                             s->throttle.succeeded(index);
-                             if (checked.needs_rehash) return rehash_then_issue(s, user_id, std::move(again), request_id);
-                             return issue_tokens(s, user_id);
+                             return after_verify(s, index, user_id, checked.match, checked.needs_rehash,
+                                                 std::move(again), request_id);
                            });
       }};
 }
 
-std::variant<std::string, http_response> refresh_token_of(request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
+step login(const services_ptr& s, request_context& ctx) {
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  auto token = fields.text("refresh_token");
-  fields.reject_unread();
-  if (!errors.empty()) return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+  std::string email, password;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) {
+        email = fields.text("email");
+        password = fields.text("password");
+      })) {
+    return std::move(*refused);
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
+  // An implausible address has no account: it is answered like an unknown one, after the same work.
+  const auto normal = security::normalise_email(email);
+  auto index = s->email_index(normal ? normal.value() : email);
+  // The throttle is shared by every gateway (Redis), so it is read on the Redis pool.
+  return offload{pool_kind::redis, [s, index = std::move(index), known = normal.ok(), password = std::move(password),
+                                    request_id = ctx.request_id](worker_context& workers) mutable -> step {
+                   if (const auto wait = s->throttle.wait(workers, index)) {
+                     return retry_later(errc::rate_limited, "too many failed logins for this email: wait",
+                                        static_cast<int>(wait->count()));
+                   }
+                   return verify_login(s, std::move(index), known, std::move(password), std::move(request_id));
+                 }};
+}
+
+std::variant<std::string, http_response> refresh_token_of(request_context& ctx) {
+  std::vector<field_error> errors;
+  std::string token;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { token = fields.text("refresh_token"); })) {
+    return std::move(*refused);
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
   return token;
 }
 
@@ -140,17 +160,6 @@ step refresh(const services_ptr& s, request_context& ctx) {
                  }};
 }
 
-// The family and subject of a presented refresh token, if it was issued here.
-std::optional<std::pair<std::string, std::string>> family_of(worker_context& workers, const std::string& hash) {
-  std::optional<std::pair<std::string, std::string>> found;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    const auto rows = tx.exec_params("SELECT family_id, subject FROM refresh_tokens WHERE token_hash = $1", hash);
-    if (!rows.empty()) found.emplace(rows[0][0].as<std::string>(), rows[0][1].as<std::string>());
-  });
-  return found;
-}
-
 // Ends the token's sign-in (its family). A token that is unknown, or already dead, answers 204
 // too; presented with another user's bearer token it is refused and nothing changes.
 step logout(const services_ptr& s, request_context& ctx) {
@@ -160,13 +169,13 @@ step logout(const services_ptr& s, request_context& ctx) {
   if (!hash) return http_response{204, {}, {}};
   std::optional<std::string> caller;
   if (ctx.caller) caller = ctx.caller->subject;
-  return offload{pool_kind::postgres, [s, hash = std::move(hash).value(), caller](worker_context& workers) -> step {
-                   const auto family = family_of(workers, hash);
+  return offload{pool_kind::postgres, [s, hash = std::move(hash).value(), caller](worker_context&) -> step {
+                   const auto family = s->refresh.with([&](security::pg_refresh_tokens& t) { return t.family_of(hash); });
                    if (!family) return http_response{204, {}, {}};
-                   if (caller && *caller != family->second) {
+                   if (caller && *caller != family->subject) {
                      return problem_response(errc::forbidden, "the refresh token belongs to another user");
                    }
-                   s->refresh.with([&](security::pg_refresh_tokens& t) { return t.revoke_family(family->first); });
+                   s->refresh.with([&](security::pg_refresh_tokens& t) { return t.revoke_family(family->family); });
                    return http_response{204, {}, {}};
                  }};
 }

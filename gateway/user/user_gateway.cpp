@@ -17,7 +17,8 @@ void add_caches(command_caches&, const gateway_config&) {}
 void add_routes(router& r, const domain_context& context) {
   if (!context.config.pii) return;
   // Shared by the routes' handlers, which the router keeps: it lives as long as they do.
-  auto services = std::make_shared<user::user_services>(context.config, *context.config.pii);
+  auto services = std::make_shared<user::user_services>(context.config, *context.config.pii, context.registry,
+                                                         context.log);
   user::add_user_routes(r, services);
   user::add_auth_routes(r, services);
 }

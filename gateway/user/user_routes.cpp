@@ -8,14 +8,12 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "commands/user/user_lookup.hpp"
 #include "commands/user/user_rules.hpp"
 #include "core/ids.hpp"
 #include "core/security/email.hpp"
 #include "core/security/password.hpp"
-#include "gateway/auth_epochs.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 
@@ -58,16 +56,8 @@ std::string open_text(user_services& s, const std::string& id, std::string_view 
 // ---- reading users -----------------------------------------------------------------------------
 
 std::string created_at(worker_context& workers, const std::string& id) {
-  std::string at;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    const auto rows = tx.exec_params(
-        "SELECT to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM events "
-        "WHERE stream_id = $1 AND stream_version = 1",
-        stream_text(id));
-    at = rows.empty() ? std::string() : rows[0][0].as<std::string>();
-  });
-  return at;
+  const auto stream = stream_of(user_binding::aggregate::category, id);
+  return stream ? commands::user::user_created_at(workers.store(), *stream) : std::string();
 }
 
 json::value optional_json(const std::string& text) { return text.empty() ? json::value(nullptr) : json::value(text); }
@@ -104,10 +94,6 @@ step read_user_step(services_ptr s, std::string id) {
 }
 
 // ---- commands ----------------------------------------------------------------------------------
-
-http_response invalid(std::vector<field_error> errors) {
-  return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
-}
 
 // The command's envelope for user `id`, from the request's headers (bad ones into `errors`).
 std::optional<prepared_user> envelope_for(request_context& ctx, const std::string& id, std::vector<field_error>& errors,
@@ -176,14 +162,16 @@ std::optional<std::string> read_email(const std::string& email, std::string_view
 // ---- POST /v1/users ----------------------------------------------------------------------------
 
 step register_user(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  auto password = fields.text("password");
-  auto profile = read_profile(fields, errors);
-  fields.reject_unread();
+  std::string email, password;
+  profile_text profile;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) {
+        email = fields.text("email");
+        password = fields.text("password");
+        profile = read_profile(fields, errors);
+      })) {
+    return std::move(*refused);
+  }
   const auto normal = read_email(email, "email", errors);
   if (normal) {
     if (auto weak = security::check_new_password(password, *normal)) errors.push_back({"password", weak->detail});
@@ -207,12 +195,11 @@ step register_user(const services_ptr& s, request_context& ctx) {
 // ---- the caller's own profile, email and password --------------------------------------------
 
 step update_profile(const services_ptr& s, request_context& ctx, std::string id) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  auto profile = read_profile(fields, errors);
-  fields.reject_unread();
+  profile_text profile;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { profile = read_profile(fields, errors); })) {
+    return std::move(*refused);
+  }
   auto command = envelope_for(ctx, id, errors);
   if (!errors.empty()) return invalid(std::move(errors));
   return offload{pool_kind::postgres, [s, command = std::move(*command), profile](worker_context& workers) mutable -> step {
@@ -224,12 +211,11 @@ step update_profile(const services_ptr& s, request_context& ctx, std::string id)
 }
 
 step change_email(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  fields.reject_unread();
+  std::string email;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { email = fields.text("email"); })) {
+    return std::move(*refused);
+  }
   const auto normal = read_email(email, "email", errors);
   auto command = envelope_for(ctx, caller_id(ctx), errors);
   if (!errors.empty()) return invalid(std::move(errors));
@@ -241,13 +227,14 @@ step change_email(const services_ptr& s, request_context& ctx) {
 }
 
 step change_password(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  auto current = fields.text("current_password");
-  auto next = fields.text("new_password");
-  fields.reject_unread();
+  std::string current, next;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) {
+        current = fields.text("current_password");
+        next = fields.text("new_password");
+      })) {
+    return std::move(*refused);
+  }
   auto command = envelope_for(ctx, caller_id(ctx), errors);
   if (!errors.empty()) return invalid(std::move(errors));
   // The stored hash and the address (the new password may not be it), read on the pool.
@@ -279,7 +266,10 @@ step change_password(const services_ptr& s, request_context& ctx) {
 
 // ---- rights: forget, deactivate, reactivate, roles -------------------------------------------
 
-// After a command that changes what the user may do: every gateway hears of it.
+// After a command that changes what the user may do. Every gateway has heard of it already: the
+// command's transaction recorded the user's rights (commands/user's append effects). What is left
+// is this side's cleanup: the data key of a forgotten user, the refresh tokens of an inactive one
+// (refresh refuses an inactive user anyway, so a crash before this loses nothing).
 http_response after_rights_change(user_services& s, worker_context& workers, const std::string& id,
                                   std::pair<http_response, bool> done, bool forgotten) {
   if (!done.second) return std::move(done.first);
@@ -287,7 +277,6 @@ http_response after_rights_change(user_services& s, worker_context& workers, con
     s.vault->forget(id);  // after the event: it says why the fields read as erased
   }
   const auto loaded = load_user(workers, id);
-  publish_rights(workers, id, loaded.state);
   if (!is_active(loaded.state)) s.refresh.with([&](security::pg_refresh_tokens& t) { return t.revoke_subject(id); });
   return std::move(done.first);
 }
@@ -377,12 +366,11 @@ step set_roles(const services_ptr& s, request_context& ctx) {
 // ---- POST /v1/users/lookup ---------------------------------------------------------------------
 
 step lookup(const services_ptr& s, request_context& ctx) {
-  auto body = body_object(ctx.request);
-  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
   std::vector<field_error> errors;
-  json_fields fields(std::get<json::object>(body), "", errors);
-  const auto email = fields.text("email");
-  fields.reject_unread();
+  std::string email;
+  if (auto refused = read_body(ctx, errors, [&](json_fields& fields) { email = fields.text("email"); })) {
+    return std::move(*refused);
+  }
   const auto normal = read_email(email, "email", errors);
   if (!errors.empty()) return invalid(std::move(errors));
   return offload{pool_kind::postgres, [s, index = s->email_index(*normal)](worker_context& workers) -> step {
@@ -397,6 +385,10 @@ step lookup(const services_ptr& s, request_context& ctx) {
 }  // namespace
 
 // ---- shared ------------------------------------------------------------------------------------
+
+http_response invalid(std::vector<field_error> errors) {
+  return problem_response(errc::validation_failed, "the request has invalid fields", std::move(errors));
+}
 
 step with_hash(const services_ptr& s, std::string password, std::function<step(std::string)> then) {
   return external_call{[s, password = std::move(password), then = std::move(then)](
@@ -452,14 +444,6 @@ std::optional<std::string> user_by_email_index(worker_context& workers, const st
 bool is_active(const user_state& state) { return state.status == user_status::active; }
 
 std::vector<std::string> roles_of(const user_state& state) { return {state.roles.begin(), state.roles.end()}; }
-
-void publish_rights(worker_context& workers, const std::string& id, const user_state& state) {
-  workers.reads().run(core::statement_effect::may_have_committed, [&](pqxx::connection_base& c) {
-    pqxx::work tx(c);
-    publish_subject_rights(tx, id, subject_rights{is_active(state), roles_of(state)});
-    tx.commit();
-  });
-}
 
 void add_user_routes(router& r, const services_ptr& s) {
   const auto anyone = access_policy::anyone();

@@ -22,16 +22,19 @@
 // before they enter a command; reads open them there too. Passwords are hashed and verified only
 // on the password pool (an external_call step); a full pool answers 503 with Retry-After.
 // Sign-in decisions read the write side: the email's claim (unique_claims) and the user's stream.
-// Commands that take rights away record them for every gateway (auth_epochs.hpp).
+// Commands that change rights record them for every gateway in their own transaction (auth_epochs.hpp).
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "commands/user/user_pipeline.hpp"
 #include "gateway/command_routes.hpp"
+#include "gateway/json_fields.hpp"
 #include "gateway/user/user_errors.hpp"
 #include "gateway/user/user_services.hpp"
 
@@ -59,6 +62,21 @@ void add_auth_routes(router& r, const services_ptr& services);
 
 // ---- shared by the routes ----------------------------------------------------------------------
 
+// The request's JSON object, read member by member by `read(fields)`: a member it does not read is
+// refused and every field error lands in `errors`. A body that is no JSON object: its refusal.
+template <typename Read>
+std::optional<http_response> read_body(request_context& ctx, std::vector<field_error>& errors, Read&& read) {
+  auto body = body_object(ctx.request);
+  if (auto* refused = std::get_if<http_response>(&body)) return std::move(*refused);
+  json_fields fields(std::get<boost::json::object>(body), "", errors);
+  read(fields);
+  fields.reject_unread();
+  return std::nullopt;
+}
+
+// 400 naming the invalid fields.
+http_response invalid(std::vector<field_error> errors);
+
 // Hashes `password` on the password pool, then `then(hash)` on the I/O thread.
 step with_hash(const services_ptr& s, std::string password, std::function<step(std::string)> then);
 // Verifies on the password pool (`stored` empty: the dummy hash), then `then(result)`.
@@ -69,8 +87,6 @@ step with_verify(const services_ptr& s, std::string stored, std::string password
 commands::loaded_aggregate<commands::user::user_state> load_user(worker_context& workers, const std::string& id);
 // The id of the user holding the email's claim (the aggregate's hex index), if any.
 std::optional<std::string> user_by_email_index(worker_context& workers, const std::string& index);
-// Records what the user may still do for every gateway's token checks.
-void publish_rights(worker_context& workers, const std::string& id, const commands::user::user_state& state);
 bool is_active(const commands::user::user_state& state);
 std::vector<std::string> roles_of(const commands::user::user_state& state);
 

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
+
+#include "gateway/worker_context.hpp"
 
 namespace cqrs::gateway::user {
 
@@ -36,6 +37,68 @@ void login_throttle::succeeded(const std::string& key) {
   entries_.erase(key);
 }
 
+namespace {
+
+// KEYS[1] the index's hash; ARGV free failures, the longest delay (s), how long to keep it (ms).
+constexpr const char* failed_script = R"lua(
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local delay = 0
+if failures >= tonumber(ARGV[1]) then
+  delay = math.min(2 ^ math.min(failures - tonumber(ARGV[1]), 16), tonumber(ARGV[2])) * 1000
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'until', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + delay)
+end
+redis.call('PEXPIRE', KEYS[1], delay + tonumber(ARGV[3]))
+return failures
+)lua";
+
+// Milliseconds left of the index's delay, 0 when a try may be made now.
+constexpr const char* wait_script = R"lua(
+local until_ms = redis.call('HGET', KEYS[1], 'until')
+if not until_ms then return 0 end
+local t = redis.call('TIME')
+local left = tonumber(until_ms) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+if left <= 0 then return 0 end
+return left
+)lua";
+
+}  // namespace
+
+std::optional<std::chrono::seconds> shared_login_throttle::wait(worker_context& workers, const std::string& index) {
+  try {
+    const auto left = workers.redis().evaluate(wait_script, {key_of(index)}, {});
+    if (left.is_error()) throw projections::redis_error(left.text);
+    if (left.integer <= 0) return std::nullopt;
+    return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(std::chrono::milliseconds(left.integer)));
+  } catch (const projections::redis_error&) {
+    workers.drop_connections();
+    return local_.wait(index);
+  }
+}
+
+void shared_login_throttle::failed(worker_context& workers, const std::string& index) {
+  try {
+    const auto keep = std::chrono::duration_cast<std::chrono::milliseconds>(forget_after);
+    const auto done = workers.redis().evaluate(failed_script, {key_of(index)},
+                                               {std::to_string(login_throttle::free_failures),
+                                                std::to_string(login_throttle::max_delay.count()),
+                                                std::to_string(keep.count())});
+    if (done.is_error()) throw projections::redis_error(done.text);
+  } catch (const projections::redis_error&) {
+    workers.drop_connections();
+    local_.failed(index);
+  }
+}
+
+void shared_login_throttle::succeeded(worker_context& workers, const std::string& index) {
+  local_.succeeded(index);
+  try {
+    (void)workers.redis().command({"DEL", key_of(index)});
+  } catch (const projections::redis_error&) {
+    workers.drop_connections();
+  }
+}
+
 std::unique_ptr<security::pg_refresh_tokens> refresh_stores::take() {
   {
     const std::lock_guard lock(mutex_);
@@ -53,10 +116,23 @@ void refresh_stores::give_back(std::unique_ptr<security::pg_refresh_tokens> stor
   free_.push_back(std::move(store));
 }
 
-user_services::user_services(const gateway_config& config, const security::pii_config& pii)
+namespace {
+
+std::unique_ptr<core::resilience::telemetry> password_series(core::metrics_registry* registry, const core::logger* log) {
+  if (registry == nullptr) return nullptr;
+  const core::logger fallback("cqrs-gateway");
+  return std::make_unique<core::resilience::telemetry>(std::string(password_instance), *registry,
+                                                       log != nullptr ? *log : fallback, 1);
+}
+
+}  // namespace
+
+user_services::user_services(const gateway_config& config, const security::pii_config& pii,
+                             core::metrics_registry* registry, const core::logger* log)
     : keys(security::open_key_store(pii)),
       hasher(config.passwords.argon2),
-      passwords(hasher, config.passwords.pool),
+      password_telemetry(password_series(registry, log)),
+      passwords(hasher, config.passwords.pool, password_telemetry.get()),
       refresh(config.engine.postgres.url),
       signer(config.auth),
       access_ttl(config.auth.access_token_ttl),
@@ -66,13 +142,6 @@ user_services::user_services(const gateway_config& config, const security::pii_c
   vault = std::make_unique<security::pii_vault>(*keys, std::move(read.ring), pii.vault);
 }
 
-// The security library writes `bi1.<base64url>`; the aggregate checks lowercase hex of the HMAC.
-std::string user_services::email_index(std::string_view normalised) const {
-  const auto written = index->of_normalised(normalised);
-  const auto bytes = detail::base64url_decode(std::string_view(written).substr(written.find('.') + 1));
-  std::string hex;
-  for (const unsigned char b : bytes.value_or("")) hex += fmt::format("{:02x}", b);
-  return hex;
-}
+std::string user_services::email_index(std::string_view normalised) const { return index->of_normalised(normalised); }
 
 }  // namespace cqrs::gateway::user

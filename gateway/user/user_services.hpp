@@ -17,16 +17,21 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/resilience/telemetry.hpp"
 #include "core/security/security_config.hpp"
 #include "core/security/refresh_token.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/jwt.hpp"
 
+namespace cqrs::gateway {
+class worker_context;
+}
+
 namespace cqrs::gateway::user {
 
 // Failed logins per normalised email (its blind index), whether or not an account has it: after
 // `free_failures`, each try must wait 1 s, doubling per failure, up to `max_delay`. In memory:
-// each gateway throttles the logins it serves.
+// shared_login_throttle's fallback while Redis cannot be reached.
 class login_throttle {
  public:
   using clock = std::chrono::steady_clock;
@@ -46,6 +51,25 @@ class login_throttle {
   };
   std::mutex mutex_;
   std::unordered_map<std::string, entry> entries_;
+};
+
+// The same rule shared by every gateway, in Redis: one hash per blind index (never the address),
+// `cqrs:login-failures:<index>` {failures, until}, `until` on Redis's clock (the gateways' clocks
+// may disagree), forgotten `forget_after` after its last delay ends. Each call runs on a Redis pool
+// thread (worker_context::redis()); when Redis cannot be reached it falls back to this gateway's
+// own counters, so an outage neither opens the throttle entirely nor blocks sign-in.
+class shared_login_throttle {
+ public:
+  static constexpr std::chrono::minutes forget_after{15};
+
+  std::optional<std::chrono::seconds> wait(worker_context& workers, const std::string& index);
+  void failed(worker_context& workers, const std::string& index);
+  void succeeded(worker_context& workers, const std::string& index);
+
+  static std::string key_of(const std::string& index) { return "cqrs:login-failures:" + index; }
+
+ private:
+  login_throttle local_;
 };
 
 // pg_refresh_tokens hold a connection each (one thread at a time): pool threads borrow one.
@@ -70,21 +94,27 @@ class refresh_stores {
   std::vector<std::unique_ptr<core::security::pg_refresh_tokens>> free_;
 };
 
+// The password pool's bulkhead shows as the resilience instance of this name.
+inline constexpr std::string_view password_instance = "password_hashing";
+
 struct user_services {
-  user_services(const gateway_config& config, const core::security::pii_config& pii);
+  // `registry` (may be null) and `log` (may be null): the password pool's resilience series.
+  user_services(const gateway_config& config, const core::security::pii_config& pii,
+                core::metrics_registry* registry = nullptr, const core::logger* log = nullptr);
 
   std::unique_ptr<core::security::key_store> keys;
   std::unique_ptr<core::security::blind_index> index;
   std::unique_ptr<core::security::pii_vault> vault;
   core::security::password_hasher hasher;
+  std::unique_ptr<core::resilience::telemetry> password_telemetry;  // before the pool it observes
   core::security::password_pool passwords;
   refresh_stores refresh;
-  login_throttle throttle;
+  shared_login_throttle throttle;
   jwt_verifier signer;
   std::chrono::seconds access_ttl;
   std::chrono::seconds refresh_ttl;
 
-  // The aggregate's form of the blind index (lowercase hex) of an address in normal form.
+  // The blind index (lowercase hex, the aggregate's form) of an address in normal form.
   std::string email_index(std::string_view normalised) const;
 };
 

@@ -2,7 +2,8 @@
 # personal field and the password, leaves no trace of them in clear in PostgreSQL (data directory
 # with the WAL, a dump of the event store and of the key store), Redis (every value), Kafka (every
 # message) or the processes' logs. Forgetting the user drops them from the read models, the
-# stored history still replays, and a rebuild of every projection succeeds.
+# stored history still replays (its personal fields shown as [erased], as `cqrs state` shows
+# them), and a rebuild of every projection succeeds.
 . "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 
 work=$(mktemp -d)
@@ -95,6 +96,14 @@ eventually 30 "the user dropped from the admin list" bash -c "! [ \$(psql -X -A 
 "$CQRS" replay --stream "user-$id" >"$work/replay" || fail "the forgotten user's history does not replay"
 grep -q '"user.forgotten"' "$work/replay" || fail "no user.forgotten event in the replay"
 ! grep -F "$m" "$work/replay" || fail "a marker in clear in the replay"
+# Its personal fields show as the erased marker (its data key is destroyed), never as ciphertext.
+grep -q '"\[erased\]"' "$work/replay" || fail "the replay does not show the fields erased"
+! grep -q '"pii1\.' "$work/replay" || fail "a forgotten user's ciphertext in the replay"
+"$CQRS" replay --stream "user-$id" --format table >"$work/replay.table" || fail "the table replay failed"
+grep -q '\[erased\]' "$work/replay.table" || fail "the table replay does not show the fields erased"
+"$CQRS" state "user-$id" --version 1 >"$work/state" || fail "the forgotten user's first state does not fold"
+grep -q '\[erased\]' "$work/state" || fail "cqrs state does not show the fields erased"
+! grep -q '"pii1\.' "$work/state" || fail "a forgotten user's ciphertext in cqrs state"
 "$CQRS" rebuild --all >/dev/null 2>"$work/rebuild.err" || { cat "$work/rebuild.err" >&2; fail "rebuild after forgetting failed"; }
 user_in_redis && fail "the rebuild brought the forgotten user back to Redis"
 user_in_pg && fail "the rebuild brought the forgotten user back to the admin list"

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "gateway/jwt.hpp"
+#include "projections/redis_client.hpp"
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/support/polling.hpp"
+#include "tests/support/stack.hpp"
 
 namespace cqrs::tests {
 
@@ -199,6 +201,31 @@ TEST_CASE_FIXTURE(users_fixture, "failed logins are throttled per email, with or
     CHECK(throttled.status == 429);
     CHECK(throttled.header("Retry-After").has_value());
   }
+}
+
+TEST_CASE_FIXTURE(users_fixture, "failed logins are counted across gateways, under the blind index only") {
+  second_gateway other(engine);
+  const auto email = unique_email("shared-throttle");
+  const auto body = json::serialize(json::object{{"email", email}, {"password", "wrong password number"}});
+  // Five failures split over two gateways: the sixth try is throttled on either.
+  for (int i = 0; i < 3; ++i) CHECK(u.login(email, "wrong password number").status == 401);
+  for (int i = 0; i < 2; ++i) CHECK(other.http.post("/v1/auth/login", body).status == 401);
+  const auto here = u.login(email, "wrong password number");
+  const auto there = other.http.post("/v1/auth/login", body);
+  INFO(describe(here));
+  INFO(describe(there));
+  CHECK(here.status == 429);
+  CHECK(there.status == 429);
+  CHECK(there.header("Retry-After").has_value());
+  // The shared count is kept under the email's blind index, never the address.
+  projections::redis_client redis(redis_url());
+  const auto keys = redis.command({"KEYS", "cqrs:login-failures:*"});
+  bool found = false;
+  for (const auto& key : keys.elements) {
+    CHECK(key.text.find('@') == std::string::npos);
+    found = found || key.text.size() == std::string("cqrs:login-failures:").size() + 64;
+  }
+  CHECK(found);
 }
 
 TEST_CASE_FIXTURE(users_fixture, "sixteen registrations of one address: exactly one is created") {

@@ -1,14 +1,21 @@
 // The User aggregate through the command pipeline on PostgreSQL: a user's life stored as events
 // (sealed fields only), reloaded from snapshots, idempotent retries, and the cached path left to
-// commands that change claims.
+// commands that change claims; rights recorded with the events that change them.
 
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <string>
+#include <utility>
+
 #include <boost/json/parse.hpp>
+#include <pqxx/pqxx>
 
 #include "commands/domains.hpp"
+#include "core/subject_rights.hpp"
 #include "tests/pg_write/user_fixture.hpp"
 #include "tests/pg_write/write_fixture.hpp"
+#include "tests/support/stack.hpp"
 
 using namespace cqrs;
 using namespace cqrs::tests::write;
@@ -111,4 +118,50 @@ TEST_CASE("cqrs state folds a user stream: sealed fields as stored, no password 
   CHECK(state.at("email") == "v1:c2VhbGVkLW1haWw=");
   CHECK(state.at("password_set") == true);
   CHECK_FALSE(state.contains("password_hash"));
+}
+
+namespace {
+
+// The subject_rights row of the user (active, roles as text), if any.
+std::optional<std::pair<bool, std::string>> rights_row(const core::stream_id& user) {
+  pqxx::connection c(tests::pg_url());
+  pqxx::work tx(c);
+  core::ensure_subject_rights_table(tx);
+  const auto& text = user.str();
+  const auto rows = tx.exec_params("SELECT active, roles::text FROM subject_rights WHERE subject = $1",
+                                   text.substr(text.find('-') + 1));
+  tx.commit();
+  if (rows.empty()) return std::nullopt;
+  return std::make_pair(rows[0][0].as<bool>(), rows[0][1].as<std::string>());
+}
+
+}  // namespace
+
+TEST_CASE("a change of rights records the user's rights in the command's own transaction, nothing else does") {
+  auto store = make_store();
+  user_pipeline pipeline(*store);
+  const auto bob = user_stream("rights");
+  REQUIRE(is_accepted(pipeline.handle({bob, new_user(unique_index("rights")), as("bob")})));
+  REQUIRE(is_accepted(pipeline.handle({bob, schemas::update_user_profile{schemas::sealed_text("v1:bg=="), {}, {}}, as("bob")})));
+  CHECK_FALSE(rights_row(bob).has_value());  // registration and profile changes take no rights away
+
+  // Written by the append's own transaction (its notification goes out at that commit): there is
+  // no moment at which the events are committed and the rights not.
+  REQUIRE(is_accepted(pipeline.handle({bob, schemas::grant_user_role{schemas::user_role("support")}, as("admin")})));
+  auto row = rights_row(bob);
+  REQUIRE(row.has_value());
+  CHECK(row->first);
+  CHECK(row->second == "{customer,support}");
+
+  REQUIRE(is_accepted(pipeline.handle({bob, schemas::deactivate_user{"check"}, as("admin")})));
+  row = rights_row(bob);
+  REQUIRE(row.has_value());
+  CHECK_FALSE(row->first);
+
+  // A refused command (the same deactivation again changes nothing) leaves the row as it was.
+  (void)pipeline.handle({bob, schemas::deactivate_user{"again"}, as("admin")});
+  REQUIRE(is_accepted(pipeline.handle({bob, schemas::reactivate_user{"ok"}, as("admin")})));
+  row = rights_row(bob);
+  REQUIRE(row.has_value());
+  CHECK(row->first);
 }

@@ -9,6 +9,7 @@
 #include "projections/product/product_projections.hpp"
 #include "schemas/contracts/catalog.hpp"
 #include "schemas/contracts/product/product_codec.hpp"
+#include "tests/redis/world_support.hpp"
 #include "tests/support/stack.hpp"
 
 namespace cqrs::tests {
@@ -30,14 +31,7 @@ projection_world::projection_world(const std::string& prefix)
       category_(scope_.category("product")),
       detail_name_(scope_.projection("product_detail")),
       catalog_name_(scope_.projection("product_catalog")) {
-  schemas::register_upcasters(upcasters_);
-  core::store_options options;
-  options.url = pg_url();
-  options.upcasters = &upcasters_;
-  store_ = std::make_unique<core::event_store>(options);
-  redis_ = std::make_unique<projections::redis_client>(redis_url());
-  projections_ = projections::default_projections(scope_);
-  targets_ = std::make_unique<projections::target_set>(projections_, *redis_, *store_, pg_url());
+  open_world(scope_, upcasters_, store_, redis_, projections_, targets_);
 }
 
 core::stream_id projection_world::stream(const std::string& id) const {
@@ -46,16 +40,7 @@ core::stream_id projection_world::stream(const std::string& id) const {
 
 std::vector<core::recorded_event> projection_world::append(const std::string& id,
                                                            const std::vector<schemas::product_event>& events) {
-  std::vector<core::new_event> batch;
-  for (const auto& event : events) {
-    auto encoded = schemas::encode(event);
-    batch.push_back({encoded.type, encoded.schema_version, encoded.data, std::nullopt});
-  }
-  const auto before = store_->current_version(stream(id));
-  (void)store_->append(stream(id), core::expected_version::any(), std::move(batch)).value();
-  auto all = whole_stream(id);
-  all.erase(all.begin(), all.begin() + before.value());
-  return all;
+  return append_any_version(*store_, stream(id), events);
 }
 
 std::vector<core::recorded_event> projection_world::whole_stream(const std::string& id) {

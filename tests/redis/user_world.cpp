@@ -7,6 +7,7 @@
 #include "schemas/contracts/catalog.hpp"
 #include "schemas/contracts/user/user_codec.hpp"
 #include "tests/redis/projection_fixture.hpp"
+#include "tests/redis/world_support.hpp"
 #include "tests/support/stack.hpp"
 
 namespace cqrs::tests {
@@ -16,14 +17,7 @@ user_world::user_world(const std::string& prefix)
       category_(scope_.category("user")),
       detail_name_(scope_.projection("user_detail")),
       list_name_(scope_.projection("user_admin_list")) {
-  schemas::register_upcasters(upcasters_);
-  core::store_options options;
-  options.url = pg_url();
-  options.upcasters = &upcasters_;
-  store_ = std::make_unique<core::event_store>(options);
-  redis_ = std::make_unique<projections::redis_client>(redis_url());
-  projections_ = projections::default_projections(scope_);
-  targets_ = std::make_unique<projections::target_set>(projections_, *redis_, *store_, pg_url());
+  open_world(scope_, upcasters_, store_, redis_, projections_, targets_);
 }
 
 core::stream_id user_world::stream(const std::string& id) const {
@@ -32,19 +26,7 @@ core::stream_id user_world::stream(const std::string& id) const {
 
 std::vector<core::recorded_event> user_world::append(const std::string& id,
                                                      const std::vector<schemas::user_event>& events) {
-  std::vector<core::new_event> batch;
-  for (const auto& event : events) {
-    auto encoded = schemas::encode(event);
-    batch.push_back({encoded.type, encoded.schema_version, encoded.data, std::nullopt});
-  }
-  const auto before = store_->current_version(stream(id));
-  (void)store_->append(stream(id), core::expected_version::any(), std::move(batch)).value();
-  std::vector<core::recorded_event> added;
-  (void)store_
-      ->for_each_stream_batch(stream(id), core::stream_version{before.value() + 1}, 100,
-                              [&](const core::stream_batch& b) { added.insert(added.end(), b.events.begin(), b.events.end()); })
-      .value();
-  return added;
+  return append_any_version(*store_, stream(id), events);
 }
 
 void user_world::project(const std::string& id, const std::vector<schemas::user_event>& events) {

@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "gateway/jwt.hpp"
+#include "tests/unit/jwt_support.hpp"
 
 namespace {
 
@@ -27,6 +28,9 @@ using cqrs::gateway::principal;
 using cqrs::gateway::token_claims;
 using cqrs::gateway::token_refusal;
 namespace detail = cqrs::gateway::detail;
+using cqrs::tests::accepted;
+using cqrs::tests::hs256;
+using cqrs::tests::refusal_of;
 
 constexpr std::string_view secret = "test-secret-of-reasonable-length";
 constexpr std::int64_t now_s = 1'800'000'000;
@@ -36,14 +40,6 @@ auth_config config(std::string key = std::string(secret)) {
   auth_config c;
   c.jwt_secret = std::move(key);
   return c;  // issuer "cqrs-engine", audience "cqrs-api", leeway 30 s
-}
-
-std::string hs256(std::string_view key, std::string_view input) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(input.data()),
-       input.size(), mac.data(), &length);
-  return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), length));
 }
 
 // header.payload, base64url-encoded, signed with HS256 under `key` whatever the header claims.
@@ -63,16 +59,6 @@ constexpr std::string_view hs256_header = R"({"alg":"HS256","typ":"JWT"})";
 
 std::string signed_token(std::chrono::seconds ttl = 3600s, std::chrono::system_clock::time_point at = now) {
   return jwt_verifier(config()).sign(token_claims{"alice", {"admin", "ops"}, ttl}, at);
-}
-
-std::string refusal_of(const std::variant<principal, token_refusal>& result) {
-  REQUIRE(std::holds_alternative<token_refusal>(result));
-  return std::get<token_refusal>(result).reason;
-}
-
-principal accepted(const std::variant<principal, token_refusal>& result) {
-  if (const auto* refused = std::get_if<token_refusal>(&result)) FAIL("refused: " << refused->reason);
-  return std::get<principal>(result);
 }
 
 std::string with_part(const std::string& token, int index, const std::string& replacement) {

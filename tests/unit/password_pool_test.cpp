@@ -15,6 +15,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/resilience/telemetry.hpp"
 #include "core/security/password_pool.hpp"
 #include "core/security/password_pool_asio.hpp"
 
@@ -139,6 +142,33 @@ TEST_CASE("a full pool refuses at once instead of queueing without bound") {
   pool.stop();  // finishes what was accepted
   CHECK(answered == 5);
   CHECK(pool.verify("", "x", hold) == admission::refused);  // stopped
+}
+
+TEST_CASE("the pool's bulkhead shows as a resilience instance: free threads, queued jobs, refusals") {
+  const password_hasher hasher(weak);
+  cqrs::core::metrics_registry registry;
+  const cqrs::core::logger log("test", cqrs::core::log_level::error);
+  cqrs::core::resilience::telemetry metrics("password_hashing", registry, log, 1);
+  password_pool pool(hasher, {1, 1}, &metrics);
+  gate held;
+  std::atomic<int> started{0};
+  const auto hold = [&](verify_outcome) {
+    ++started;
+    held.wait();
+  };
+  REQUIRE(pool.verify("", "x", hold) == admission::accepted);
+  while (started == 0) std::this_thread::yield();
+  REQUIRE(pool.verify("", "x", hold) == admission::accepted);  // waits in the queue
+  CHECK(pool.verify("", "x", hold) == admission::refused);
+  CHECK(pool.busy() == 1);
+  CHECK(pool.queued() == 1);
+  const auto text = registry.render();
+  CHECK(text.find("cqrs_resilience_bulkhead_available{name=\"password_hashing\"} 0") != std::string::npos);
+  CHECK(text.find("cqrs_resilience_bulkhead_queued{name=\"password_hashing\"} 1") != std::string::npos);
+  CHECK(text.find("cqrs_resilience_bulkhead_rejected_total{name=\"password_hashing\"} 1") != std::string::npos);
+  held.open();
+  pool.stop();
+  CHECK(registry.render().find("cqrs_resilience_bulkhead_available{name=\"password_hashing\"} 1") != std::string::npos);
 }
 
 TEST_CASE("stopping the pool finishes every accepted job") {

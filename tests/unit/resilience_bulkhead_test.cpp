@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -94,4 +95,36 @@ TEST_CASE("with no queue a full bulkhead refuses at once") {
   bulkhead b(bulkhead_config{.max_concurrent = 1, .max_queue = 0, .max_wait = 0ms});
   auto held = b.acquire();
   CHECK(std::get<refusal>(b.acquire()).reason == refusal_reason::bulkhead_full);
+}
+
+TEST_CASE("a pool's admission: try_enqueue queues up to slots plus queue, start() moves a call to running") {
+  metrics_registry registry;
+  const logger log("test", log_level::error);
+  telemetry metrics("gateway_postgres", registry, log, 1);
+  bulkhead b(two_slots_one_queued(0ms), &metrics);
+  std::vector<bulkhead::slot> admitted;
+  for (int i = 0; i < 3; ++i) {
+    auto a = b.try_enqueue();
+    REQUIRE(std::holds_alternative<bulkhead::slot>(a));
+    admitted.push_back(std::move(std::get<bulkhead::slot>(a)));
+  }
+  CHECK(b.queued() == 3);  // admitted, none started yet
+  CHECK(b.available() == 2);
+  const auto refused = b.try_enqueue();  // 2 slots + 1 queue place are taken: refused at once
+  REQUIRE(std::holds_alternative<refusal>(refused));
+  CHECK(std::get<refusal>(refused).reason == refusal_reason::bulkhead_full);
+  admitted[0].start();
+  admitted[1].start();
+  admitted[1].start();  // a running slot stays running
+  CHECK(b.available() == 0);
+  CHECK(b.queued() == 1);
+  const auto text = registry.render();
+  CHECK(text.find("cqrs_resilience_bulkhead_available{name=\"gateway_postgres\"} 0") != std::string::npos);
+  CHECK(text.find("cqrs_resilience_bulkhead_queued{name=\"gateway_postgres\"} 1") != std::string::npos);
+  CHECK(text.find("cqrs_resilience_bulkhead_rejected_total{name=\"gateway_postgres\"} 1") != std::string::npos);
+  admitted.erase(admitted.begin());  // a running call ends
+  CHECK(b.available() == 1);
+  admitted.pop_back();  // a queued call given up before it started (its pool stopped)
+  CHECK(b.queued() == 0);
+  CHECK(std::holds_alternative<bulkhead::slot>(b.try_enqueue()));
 }

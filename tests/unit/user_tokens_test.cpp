@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 
 #include "gateway/jwt.hpp"
+#include "tests/unit/jwt_support.hpp"
 #include "gateway/user/user_services.hpp"
 
 namespace {
@@ -28,6 +29,9 @@ using cqrs::gateway::token_claims;
 using cqrs::gateway::token_refusal;
 using cqrs::gateway::subject_rights;
 namespace detail = cqrs::gateway::detail;
+using cqrs::tests::accepted;
+using cqrs::tests::hs256;
+using cqrs::tests::refusal_of;
 
 constexpr std::int64_t now_s = 1'800'000'000;
 constexpr std::chrono::system_clock::time_point now{std::chrono::seconds{now_s}};
@@ -39,24 +43,6 @@ auth_config with_keys(std::vector<cqrs::gateway::jwt_key> keys) {
   c.keys = std::move(keys);
   c.jwt_secret = c.keys.front().secret;
   return c;
-}
-
-std::string hs256(std::string_view key, std::string_view input) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(input.data()),
-       input.size(), mac.data(), &length);
-  return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), length));
-}
-
-std::string refusal_of(const std::variant<principal, token_refusal>& result) {
-  REQUIRE(std::holds_alternative<token_refusal>(result));
-  return std::get<token_refusal>(result).reason;
-}
-
-principal accepted(const std::variant<principal, token_refusal>& result) {
-  if (const auto* refused = std::get_if<token_refusal>(&result)) FAIL("refused: " << refused->reason);
-  return std::get<principal>(result);
 }
 
 boost::json::object part(const std::string& token, int index) {

@@ -19,5 +19,6 @@ struct benchmark {
 
 benchmark append_benchmark();
 benchmark resilience_benchmark();
+benchmark auth_benchmark();
 
 }  // namespace cqrs::tools::benchmarks

@@ -15,7 +15,8 @@ namespace {
 using cqrs::tools::benchmarks::benchmark;
 
 std::vector<benchmark> all_benchmarks() {
-  return {cqrs::tools::benchmarks::append_benchmark(), cqrs::tools::benchmarks::resilience_benchmark()};
+  return {cqrs::tools::benchmarks::append_benchmark(), cqrs::tools::benchmarks::resilience_benchmark(),
+          cqrs::tools::benchmarks::auth_benchmark()};
 }
 
 void print_usage(std::ostream& out, const std::vector<benchmark>& benchmarks) {

@@ -19,6 +19,7 @@
 #include "core/upcasting.hpp"
 #include "projections/history.hpp"
 #include "schemas/contracts/catalog.hpp"
+#include "tools/cli/erased_fields.hpp"
 #include "tools/cli/subcommand.hpp"
 
 namespace cqrs::tools::cli {
@@ -167,6 +168,20 @@ class data_writer {
     append_decoded(out, event, current && parsed.is_object() ? &parsed : nullptr);
   }
 
+  // The data of a stream whose personal fields are erased: decoded, its sealed fields replaced.
+  void append_erased(std::string& out, const core::recorded_event& event) {
+    boost::json::value data;
+    try {
+      data = schemas::stored_event_to_json(event.type, event.schema_version, event.payload).at("data");
+    } catch (const std::exception&) {
+      append_decoded(out, event, nullptr);  // says why it cannot be read
+      return;
+    }
+    erased_fields::redact(data);
+    out.append("\"data\":");
+    append_json(out, data);
+  }
+
  private:
   void append_decoded(std::string& out, const core::recorded_event& event, const boost::json::value* parsed) {
     boost::json::value data;
@@ -194,7 +209,7 @@ class data_writer {
 // Lines go into one buffer written out in big blocks.
 class printer {
  public:
-  explicit printer(bool table) : table_(table) {
+  printer(bool table, erased_fields& erasure) : table_(table), erasure_(erasure) {
     buffer_.reserve(flush_at + 64 * 1024);
     if (table_)
       buffer_ = fmt::format("{:<32}  {:<40}  {:>7}  {:<30}  {:<27}  data\n", "position", "stream", "version", "type",
@@ -205,6 +220,7 @@ class printer {
   void print(const core::recorded_event& event) {
     if (table_) {
       auto json = projections::event_to_json(event);
+      if (erasure_.erased(event.stream, event.payload)) erased_fields::redact(json["data"]);
       buffer_ += fmt::format("{:<32}  {:<40}  {:>7}  {:<30}  {:<27}  {}\n", event.position.token(), event.stream.str(),
                              event.version.value(), event.type, projections::format_timestamp(event.recorded_at),
                              boost::json::serialize(json["data"]));
@@ -249,11 +265,16 @@ class printer {
     field("causation_id", event.metadata.causation_id);
     field("actor", event.metadata.actor);
     out.append("},");
-    data_.append(out, event);
+    if (erasure_.erased(event.stream, event.payload)) {
+      data_.append_erased(out, event);
+    } else {
+      data_.append(out, event);
+    }
     out.append("}\n");
   }
 
   bool table_;
+  erased_fields& erasure_;
   std::string buffer_;
   data_writer data_;
   std::uint64_t count_ = 0;
@@ -307,7 +328,8 @@ int run_replay(const core::settings_source& source) {
   options.url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
   options.upcasters = &upcasters;
   core::event_store store(options);
-  printer out(request.table);
+  erased_fields erasure(source);
+  printer out(request.table, erasure);
   const int status = request.stream ? replay_stream(store, request, out) : replay_log(store, request, out);
   out.flush();
   std::fflush(stdout);
@@ -327,7 +349,8 @@ subcommand replay_subcommand() {
            {"CQRS_TO_POSITION", "", "last log position to print (inclusive)", core::spec_kind::option},
            {"CQRS_UNTIL", "", "only events recorded at or before this time (2026-01-31T12:00:00Z)", core::spec_kind::option},
            {"CQRS_FORMAT", "json", "json (one object per line) or table", core::spec_kind::option},
-           {"CQRS_BATCH_SIZE", "1000", "events per read (and per COPY batch), 1..10000", core::spec_kind::option}},
+           {"CQRS_BATCH_SIZE", "1000", "events per read (and per COPY batch), 1..10000", core::spec_kind::option},
+           erased_fields::settings().front()},
           run_replay};
 }
 

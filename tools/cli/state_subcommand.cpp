@@ -18,6 +18,7 @@
 #include "core/upcasting.hpp"
 #include "projections/history.hpp"
 #include "schemas/contracts/catalog.hpp"
+#include "tools/cli/erased_fields.hpp"
 #include "tools/cli/subcommand.hpp"
 
 namespace cqrs::tools::cli {
@@ -100,10 +101,13 @@ int run_state(const core::settings_source& source) {
     std::cerr << fmt::format("cqrs state: stream '{}' has no events at that time\n", request.stream.str());
     return 1;
   }
+  boost::json::value state = result.folder->state_json();
+  erased_fields erasure(source);
+  if (erasure.erased(request.stream, boost::json::serialize(state))) erased_fields::redact(state);
   boost::json::object out{{"stream", request.stream.str()},
                           {"version", result.version.value()},
                           {"recorded_at", projections::format_timestamp(*result.last_at)},
-                          {"state", result.folder->state_json()}};
+                          {"state", std::move(state)}};
   std::cout << boost::json::serialize(out) << "\n";
   return 0;
 }
@@ -116,7 +120,8 @@ subcommand state_subcommand() {
           {{"CQRS_PG_URL", "", "PostgreSQL connection URL"},
            {"CQRS_STREAM", "", "the aggregate's stream (<category>-<id>), required", core::spec_kind::positional},
            {"CQRS_AT", "", "state as of this time (2026-01-31T12:00:00Z); default: now", core::spec_kind::option},
-           {"CQRS_VERSION", "", "state after this stream version; default: the latest", core::spec_kind::option}},
+           {"CQRS_VERSION", "", "state after this stream version; default: the latest", core::spec_kind::option},
+           erased_fields::settings().front()},
           run_state};
 }
 

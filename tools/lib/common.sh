@@ -307,7 +307,8 @@ start_engine() {
     --payment-provider-tls-cert-file "$(. "$dir/stack.env"; echo "$CQRS_TLS_CERT_FILE")" \
     --payment-provider-tls-key-file "$(. "$dir/stack.env"; echo "$CQRS_TLS_KEY_FILE")"
   # CQRS_HTTP_PORT and CQRS_JWT_SECRET come from stack.env (write_http_settings).
-  start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway"
+  start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway" \
+    --gateway-metrics-file "$dir/engine/gateway.metrics"
   wait_for_gateway "$dir"
 }
 

@@ -48,14 +48,6 @@ std::string read_password() {
   return password;
 }
 
-std::string hex_index(const security::blind_index& index, const std::string& normalised) {
-  const auto written = index.of_normalised(normalised);
-  const auto bytes = gateway::detail::base64url_decode(std::string_view(written).substr(written.find('.') + 1));
-  std::string hex;
-  for (const unsigned char b : bytes.value_or("")) hex += fmt::format("{:02x}", b);
-  return hex;
-}
-
 std::string sealed(security::pii_vault& vault, const std::string& id, std::string_view field, const std::string& text) {
   if (text.empty()) return {};
   const auto stream = "user-" + id;
@@ -103,7 +95,7 @@ int run_add(const core::settings_source& source) {
   core::event_store store(options);
   user::user_pipeline pipeline(store);
   schemas::register_user registration{schemas::sealed_text(sealed(vault, id, "email", email)),
-                                      schemas::blind_index(hex_index(keys.index, normal.value())),
+                                      schemas::blind_index(keys.index.of_normalised(normal.value())),
                                       schemas::password_hash(hasher.hash(password)),
                                       schemas::sealed_text(sealed(vault, id, "name", name)),
                                       {},
