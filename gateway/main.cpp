@@ -20,6 +20,7 @@
 #include "core/upcasting.hpp"
 #include "gateway/auth_epochs.hpp"
 #include "gateway/cors_policy.hpp"
+#include "gateway/drain_state.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/http_server.hpp"
@@ -68,10 +69,10 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
 
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
                 const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
-                const read_model_lag& lag) {
+                const read_model_lag& lag, const drain_state& drain) {
   add_domain_routes(routes, {config, *settings.caches, settings.pipeline, lag});
   add_stream_routes(routes, config);
-  add_operations_routes(routes, {config, registry, postgres, redis, lag});
+  add_operations_routes(routes, {config, registry, postgres, redis, lag, &drain});
 }
 
 int serve(const gateway_config& config, const core::settings_source& source) {
@@ -91,11 +92,12 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   const cors_policy cors(config.cors_origins);
   // Before the pools: their last queued measurements write into it.
   read_model_lag lag;
+  drain_state drain;  // set by the server on SIGTERM, read by /readyz
   worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, settings, postgres, redis, lag);
+  add_routes(routes, config, registry, settings, postgres, redis, lag, drain);
   const read_model_lag_monitor lag_monitor(lag, postgres, config);
   // The cached commands' appends (an I/O thread hands them over; see command_routes.hpp):
   // one thread and one connection of its own, bounded like the PostgreSQL pool's queue (at least
@@ -107,7 +109,7 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   const auto tls = config.tls.enabled ? std::optional<tls_config>(config.tls) : std::nullopt;
   http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
                      server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options,
-                                         &committer, tls, &log});
+                                         &committer, tls, &log, &drain});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
                          {"restarts", std::to_string(restarts)},
                          {"threads", config.engine.http.threads},
