@@ -84,6 +84,10 @@ struct gateway_config {
   // user routes.
   std::optional<core::security::pii_config> pii;
   core::security::password_config passwords;
+  // A streaming replica the PostgreSQL read models are read from (read_replica.hpp); empty: the
+  // primary only. Bypassed while it lags more than read_replica_max_lag, or is down.
+  std::string pg_read_url;
+  std::chrono::milliseconds read_replica_max_lag{1'000};
 };
 
 const std::vector<core::setting_spec>& gateway_settings();

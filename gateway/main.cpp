@@ -27,6 +27,7 @@
 #include "gateway/jwt.hpp"
 #include "gateway/operations_routes.hpp"
 #include "gateway/read_model_lag.hpp"
+#include "gateway/read_replica.hpp"
 #include "gateway/domain.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/router.hpp"
@@ -81,8 +82,16 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   schemas::register_upcasters(upcasters);
   core::commit_notifier notifier(config.engine.postgres.url);
   core::group_commit group(config.group_commit_max);
-  const auto settings = make_worker_settings(config, upcasters, notifier, group);
   core::metrics_registry registry;
+  // Read models on the streaming replica while it keeps up (read_replica.hpp); none without one.
+  read_routing routing(registry, config.read_replica_max_lag);
+  auto settings = make_worker_settings(config, upcasters, notifier, group);
+  if (!config.pg_read_url.empty()) {
+    settings.pg_read_url = config.pg_read_url;
+    settings.routing = &routing;
+  }
+  std::optional<read_replica_monitor> replica_monitor;
+  if (!config.pg_read_url.empty()) replica_monitor.emplace(routing, config.engine.postgres.url, config.pg_read_url, log);
   const auto restarts = core::publish_supervisor_restarts(source, registry);
   http_metrics metrics(registry);
   // Users' rights as every gateway last recorded them: a revoked token is refused within a second.

@@ -1,0 +1,111 @@
+# The scale suite (tools/test scale): under a steady mixed load through HAProxy (restocks with
+# Idempotency-Keys, reads with min_position, searches on the PostgreSQL read model) with
+# 2 gateways, 3 projectors, 2 relays, the replica (and 2 saga workers when the build has them):
+#   kill -9 of a gateway          only requests in flight on it may fail; retried with their keys, each applies once
+#   SIGTERM of a gateway          zero failed requests (it drains)
+#   kill -9 of a projector        its partitions move to the others
+#   kill -9 of the leading relay  the standby leads within 10 s
+#   the replica stopped/started   reads answer from the primary, then from the replica again
+# then nothing lost or applied twice, and every read model equals a fresh rebuild (digests).
+# Figures on stdout as `SCALE <key> <value>`.
+. "$(dirname "$0")/scale_lib.sh"
+
+takeover_bound_s=10
+other_relay_leads() { local now; now=$(leading_relay); [ -n "$now" ] && [ "$now" != "$leader" ]; }
+back_on_replica() { [ "$(replica_state gateway-1)" = 0 ] && [ "$(replica_state gateway-2)" = 0 ]; }
+replica_return_bound_s=30
+spec=gateways=2,projectors=3,relays=2,replica=on
+[ -x "$(processes_binary)" ] && spec=$spec,processes=2
+start_scaled_stack "$spec"
+echo "SCALE stack $spec"
+create_products 12
+start_load 3 1
+sleep 4
+
+# kill -9 of a gateway: HAProxy retries what failed before an answer on the other gateway.
+t0=$(now_ms)
+kill -KILL "$(child_of gateway-1)"
+sleep 3
+wait_until 60 gateway_ready gateway-1 || fail "gateway-1 did not come back"
+wait_until 30 haproxy_sees_up gateway-1 || fail "HAProxy does not see gateway-1 again"
+t1=$(now_ms)
+echo "SCALE gateway_kill_failed $(failures_between "$t0" "$t1")"
+
+# SIGTERM of a gateway: it drains; not one request fails.
+t0=$(now_ms)
+kill -TERM "$(child_of gateway-2)"
+sleep 4
+wait_until 60 gateway_ready gateway-2 || fail "gateway-2 did not come back"
+wait_until 30 haproxy_sees_up gateway-2 || fail "HAProxy does not see gateway-2 again"
+t1=$(now_ms)
+sigterm_failed=$(failures_between "$t0" "$t1")
+echo "SCALE gateway_sigterm_failed $sigterm_failed"
+
+# kill -9 of a projector: the group rebalances, the others carry its partitions meanwhile.
+kill -KILL "$(child_of projector-2)"
+sleep 4
+
+# kill -9 of the leading relay: the standby takes the lead.
+leader=$(leading_relay)
+[ -n "$leader" ] || fail "no relay leads"
+t0=$(now_ms)
+kill -KILL "$(child_of "$leader")"
+wait_until "$takeover_bound_s" other_relay_leads ||
+  fail "no standby relay took the lead within $takeover_bound_s s"
+takeover_ms=$(( $(now_ms) - t0 ))
+echo "SCALE relay_takeover_ms $takeover_ms"
+sleep 2
+
+# The replica stopped: reads go to the primary (counted); started again: back to the replica.
+for g in gateway-1 gateway-2; do [ "$(replica_state "$g")" = 0 ] || fail "$g does not read from the replica"; done
+bypassed_before=$(bypassed_reads gateway-1)
+t0=$(now_ms)
+stop_replica_server "$dir" || fail "cannot stop the replica"
+sleep 3
+[ "$(replica_state gateway-1)" = 2 ] || fail "gateway-1 did not bypass the stopped replica"
+start_replica_server "$dir" || fail "cannot start the replica again"
+t_started=$(now_ms)
+wait_until "$replica_return_bound_s" back_on_replica ||
+  fail "the gateways did not return to the replica within $replica_return_bound_s s"
+replica_return_ms=$(( $(now_ms) - t_started ))
+t1=$(now_ms)
+echo "SCALE replica_outage_failed $(failures_between "$t0" "$t1")"
+echo "SCALE replica_bypassed_reads $(awk -v a="$bypassed_before" -v b="$(bypassed_reads gateway-1)" 'BEGIN { print b - a }')"
+echo "SCALE replica_return_ms $replica_return_ms"
+sleep 2
+stop_load
+
+# Every command applied exactly once; the models caught up; a fresh rebuild gives the same models.
+cat "$scratch"/writes.* >"$scratch/writes"
+sent=$(awk '$2 == "sent"' "$scratch/writes" | wc -l)
+retried=$(awk '$2 == "retry"' "$scratch/writes" | wc -l)
+first_failed=$(awk '$2 == "sent" && $5 != 200' "$scratch/writes" | wc -l)
+reads=$(cat "$scratch"/reads.* | wc -l)
+reads_failed=$(cat "$scratch"/reads.* | awk '$5 != 200' | wc -l)
+acked_keys=$(awk '$5 == 200 { print $3 }' "$scratch/writes" | sort -u | wc -l)
+stored=$(psql_value "SELECT count(*) FROM events WHERE event_type = 'product.restocked'")
+echo "SCALE requests_sent $((sent + retried + reads))"
+echo "SCALE commands_sent $sent"
+echo "SCALE commands_failed_first_try $first_failed"
+echo "SCALE commands_retried $retried"
+echo "SCALE reads_sent $reads"
+echo "SCALE reads_failed $reads_failed"
+echo "SCALE commands_acked $acked_keys"
+echo "SCALE restocks_stored $stored"
+[ "$acked_keys" -eq "$sent" ] || fail "$((sent - acked_keys)) commands never got an answer"
+[ "$stored" -eq "$acked_keys" ] || fail "the store holds $stored restocks for $acked_keys acknowledged commands (lost or doubled)"
+[ "$sigterm_failed" -eq 0 ] || fail "$sigterm_failed requests failed while a gateway drained"
+wait_until 120 models_caught_up || fail "the catalog model did not catch up with the store"
+catalog_live=$(catalog_digest)
+detail_live=$(detail_digest)
+(set -a; . "$CQRS_STACK_ENV"; "$CQRS_BUILD_DIR/tools/cli/cqrs" rebuild --all) >"$scratch/rebuild.log" 2>&1 ||
+  { cat "$scratch/rebuild.log"; fail "cqrs rebuild --all failed"; }
+catalog_rebuilt=$(catalog_digest)
+detail_rebuilt=$(detail_digest)
+echo "SCALE catalog_digest_live $catalog_live"
+echo "SCALE catalog_digest_rebuilt $catalog_rebuilt"
+echo "SCALE detail_digest_live $detail_live"
+echo "SCALE detail_digest_rebuilt $detail_rebuilt"
+[ "$catalog_live" = "$catalog_rebuilt" ] || fail "the live catalog differs from a fresh rebuild"
+[ "$detail_live" = "$detail_rebuilt" ] || fail "the live product details differ from a fresh rebuild"
+echo "scale suite: every fault held"
