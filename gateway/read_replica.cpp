@@ -90,7 +90,8 @@ void read_replica_monitor::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     try {
       const auto now = clock::now();
-      samples_.push_back({now, single_number(primary, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")});
+      // The flushed position: only flushed WAL is streamed to the replica.
+      samples_.push_back({now, single_number(primary, "SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint")});
       while (samples_.size() > 1 && now - samples_.front().at > samples_kept) samples_.pop_front();
     } catch (const std::exception&) {
       primary.reset();  // the primary away: nothing to compare with; the routing stays as it is
@@ -118,7 +119,7 @@ void read_replica_monitor::run(std::stop_token stop) {
             // Sampled after the move: every check made on the primary before it saw no more than this.
             try {
               returning_from_ =
-                  single_number(primary, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
+                  single_number(primary, "SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint");
             } catch (const std::exception&) {
               primary.reset();
               routing_.move_to(read_routing::state::bypassed);

@@ -57,12 +57,13 @@ echo "SCALE relay_takeover_ms $takeover_ms"
 sleep 2
 
 # The replica stopped: reads go to the primary (counted); started again: back to the replica.
-for g in gateway-1 gateway-2; do [ "$(replica_state "$g")" = 0 ] || fail "$g does not read from the replica"; done
+wait_until 30 back_on_replica || fail "the gateways do not read from the replica"
 bypassed_before=$(bypassed_reads gateway-1)
 t0=$(now_ms)
 stop_replica_server "$dir" || fail "cannot stop the replica"
-sleep 3
-[ "$(replica_state gateway-1)" = 2 ] || fail "gateway-1 did not bypass the stopped replica"
+wait_until 10 bash -c "[ \"\$(curl -s '$(cat "$dir/engine/gateway-1.address")/metrics' | awk '/^cqrs_read_replica_state / {print \$2}')\" = 2 ]" ||
+  fail "gateway-1 did not bypass the stopped replica"
+sleep 2
 start_replica_server "$dir" || fail "cannot start the replica again"
 t_started=$(now_ms)
 wait_until "$replica_return_bound_s" back_on_replica ||

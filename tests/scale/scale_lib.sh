@@ -31,7 +31,7 @@ create_products() {
   products=()
   for i in $(seq 1 "$1"); do
     id=$(curl -s --max-time 10 "$url/v1/products" -H "$auth" -H 'Content-Type: application/json' \
-      -d "{\"sku\":\"scale-$RANDOM-$i-$(now_ms)\",\"name\":\"Scale $i\",\"description\":\"\",\"price\":{\"amount\":100,\"currency\":\"EUR\"},\"stock\":0}" |
+      -d "{\"sku\":\"SCALE-$RANDOM-$i-$(now_ms)\",\"name\":\"Scale $i\",\"description\":\"\",\"price\":{\"amount\":100,\"currency\":\"EUR\"},\"stock\":0}" |
       jq -r .id)
     [ -n "$id" ] && [ "$id" != null ] || fail "could not create product $i"
     products+=("$id")

@@ -21,7 +21,8 @@ grep -q "^haproxy pid [0-9]* running $url\$" "$scratch/status" || { cat "$scratc
 urls=$(setting CQRS_METRICS_URLS)
 [ "$(tr ',' '\n' <<<"$urls" | wc -l)" -eq 6 ] || fail "CQRS_METRICS_URLS does not list the 6 engine processes: $urls"
 for metrics in ${urls//,/ }; do
-  curl -sf "$metrics" | grep -q '^cqrs_process_restarts ' || fail "$metrics serves no metrics"
+  curl -sf "$metrics" >"$scratch/metrics" || fail "$metrics does not answer"
+  grep -q '^cqrs_process_restarts ' "$scratch/metrics" || fail "$metrics serves no metrics"
 done
 
 create_products 2

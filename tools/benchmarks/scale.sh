@@ -55,7 +55,7 @@ scale_seed() {
   local token=$1 i
   : >"$bench_dir/ids"
   for i in $(seq 1 "$scale_products"); do
-    printf '{"sku":"bench-%d","name":"Bench %d","description":"","price":{"amount":100,"currency":"EUR"},"stock":0}\n' "$i" "$i"
+    printf '{"sku":"BENCH-%d","name":"Bench %d","description":"","price":{"amount":100,"currency":"EUR"},"stock":0}\n' "$i" "$i"
   done | xargs -P 8 -d '\n' -I{} curl -s --max-time 10 "$CQRS_HTTP_URL/v1/products" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d '{}' -w '\n' | jq -r '.id // empty' >>"$bench_dir/ids"
   [ "$(wc -l <"$bench_dir/ids")" -ge $((scale_products * 9 / 10)) ] || die "seeding the products failed"
