@@ -17,6 +17,8 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "core/tcp_listen.hpp"
+
 namespace cqrs::core {
 
 namespace {
@@ -109,16 +111,7 @@ tcp::endpoint endpoint_for(const std::string& host, std::uint16_t port) {
 
 struct metrics_endpoint::impl {
   impl(const metrics_registry& r, const std::string& host, std::uint16_t port) : registry(r), acceptor(io) {
-    const auto endpoint = endpoint_for(host, port);
-    error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
-      throw std::system_error(static_cast<std::error_code>(ec),
-                              fmt::format("metrics endpoint: cannot listen on {}:{}", host, port));
-    }
+    listen_on(acceptor, endpoint_for(host, port));
     bound_port = acceptor.local_endpoint().port();
     net::co_spawn(io, accept_loop(registry, acceptor), net::detached);
     thread = std::jthread([this] { io.run(); });

@@ -56,6 +56,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/tcp_listen.hpp"
 #include "gateway/drain_state.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/tls_context.hpp"
@@ -925,18 +926,6 @@ tcp::endpoint resolve_endpoint(net::io_context& io, const std::string& host, std
   return results.begin()->endpoint();
 }
 
-void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
-  error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw std::system_error(static_cast<std::error_code>(ec),
-                            fmt::format("cannot listen on {}:{}", endpoint.address().to_string(), endpoint.port()));
-  }
-}
-
 }  // namespace
 
 // --- http_server --------------------------------------------------------------------------------
@@ -952,7 +941,7 @@ struct http_server::impl {
         signals(strand),
         reload_signals(strand) {
     if (deps.tls) tls_context = load_tls_context(*deps.tls);
-    listen_on(acceptor, resolve_endpoint(io, host, port));
+    core::listen_on(acceptor, resolve_endpoint(io, host, port));
     bound_port = acceptor.local_endpoint().port();
     // One per I/O thread: enough to keep each thread's share of reads pipelined on its own socket.
     if (!deps.redis_url.empty()) {

@@ -91,6 +91,8 @@ echo "SCALE commands_failed_first_try $first_failed"
 echo "SCALE commands_retried $retried"
 echo "SCALE reads_sent $reads"
 echo "SCALE reads_failed $reads_failed"
+# By answer: 503 not_yet_consistent is a min_position wait that outlasted a take-over (a client retries).
+echo "SCALE reads_failed_by_status $(cat "$scratch"/reads.* | awk '$5 != 200 { n[$5]++ } END { for (s in n) printf "%s:%d,", s, n[s] }')"
 echo "SCALE commands_acked $acked_keys"
 echo "SCALE restocks_stored $stored"
 [ "$acked_keys" -eq "$sent" ] || fail "$((sent - acked_keys)) commands never got an answer"
