@@ -4,6 +4,7 @@
 #   kill -9 of a gateway          only requests in flight on it may fail; retried with their keys, each applies once
 #   SIGTERM of a gateway          zero failed requests (it drains)
 #   kill -9 of a projector        its partitions move to the others
+#   kill -9 of a saga worker      (when the build has cqrs-processes) the other takes over
 #   kill -9 of the leading relay  the standby leads within 10 s
 #   the replica stopped/started   reads answer from the primary, then from the replica again
 # then nothing lost or applied twice, and every read model equals a fresh rebuild (digests).
@@ -44,6 +45,12 @@ echo "SCALE gateway_sigterm_failed $sigterm_failed"
 # kill -9 of a projector: the group rebalances, the others carry its partitions meanwhile.
 kill -KILL "$(child_of projector-2)"
 sleep 4
+
+# kill -9 of a saga worker (when the build has them): the other takes its partitions.
+if [ -f "$dir/engine/processes-1.pid" ]; then
+  kill -KILL "$(child_of processes-1)"
+  sleep 4
+fi
 
 # kill -9 of the leading relay: the standby takes the lead.
 leader=$(leading_relay)
