@@ -23,23 +23,23 @@ create_products 12
 start_load 3 1
 sleep 4
 
-# kill -9 of a gateway: HAProxy retries what failed before an answer on the other gateway.
-t0=$(now_ms)
-kill -KILL "$(child_of gateway-1)"
-sleep 3
-wait_until 60 gateway_ready gateway-1 || fail "gateway-1 did not come back"
-wait_until 30 haproxy_sees_up gateway-1 || fail "HAProxy does not see gateway-1 again"
-t1=$(now_ms)
-echo "SCALE gateway_kill_failed $(failures_between "$t0" "$t1")"
+# signal_gateway SIGNAL NAME: sends SIGNAL to the gateway, waits until it is back (its supervisor
+# restarts it) and HAProxy sends it requests again; prints the requests that failed meanwhile.
+signal_gateway() {
+  local t0
+  t0=$(now_ms)
+  kill "-$1" "$(child_of "$2")"
+  sleep 4
+  wait_until 60 gateway_ready "$2" || fail "$2 did not come back"
+  wait_until 30 haproxy_sees_up "$2" || fail "HAProxy does not see $2 again"
+  failures_between "$t0" "$(now_ms)"
+}
 
+# kill -9 of a gateway: HAProxy retries what failed before an answer on the other gateway.
+kill_failed=$(signal_gateway KILL gateway-1)
+echo "SCALE gateway_kill_failed $kill_failed"
 # SIGTERM of a gateway: it drains; not one request fails.
-t0=$(now_ms)
-kill -TERM "$(child_of gateway-2)"
-sleep 4
-wait_until 60 gateway_ready gateway-2 || fail "gateway-2 did not come back"
-wait_until 30 haproxy_sees_up gateway-2 || fail "HAProxy does not see gateway-2 again"
-t1=$(now_ms)
-sigterm_failed=$(failures_between "$t0" "$t1")
+sigterm_failed=$(signal_gateway TERM gateway-2)
 echo "SCALE gateway_sigterm_failed $sigterm_failed"
 
 # kill -9 of a projector: the group rebalances, the others carry its partitions meanwhile.
