@@ -7,7 +7,8 @@
 #   kill -9 of a saga worker      (when the build has cqrs-processes) the other takes over
 #   kill -9 of the leading relay  the standby leads within 10 s
 #   the replica stopped/started   reads answer from the primary, then from the replica again
-# then nothing lost or applied twice, and every read model equals a fresh rebuild (digests).
+# then nothing lost or applied twice, every read model equals a fresh rebuild (digests), and
+# Prometheus (--with-prometheus) scrapes every process.
 # Figures on stdout as `SCALE <key> <value>`.
 . "$(dirname "$0")/scale_lib.sh"
 
@@ -17,7 +18,7 @@ back_on_replica() { [ "$(replica_state gateway-1)" = 0 ] && [ "$(replica_state g
 replica_return_bound_s=30
 spec=gateways=2,projectors=3,relays=2,replica=on
 [ -x "$(processes_binary)" ] && spec=$spec,processes=2
-start_scaled_stack "$spec"
+start_scaled_stack "$spec" --with-prometheus
 echo "SCALE stack $spec"
 create_products 12
 start_load 3 1
@@ -118,4 +119,6 @@ echo "SCALE detail_digest_live $detail_live"
 echo "SCALE detail_digest_rebuilt $detail_rebuilt"
 [ "$catalog_live" = "$catalog_rebuilt" ] || fail "the live catalog differs from a fresh rebuild"
 [ "$detail_live" = "$detail_rebuilt" ] || fail "the live product details differ from a fresh rebuild"
+wait_until 60 prometheus_scrapes_all || fail "Prometheus does not scrape every process"
+echo "SCALE prometheus_targets_up $(setting CQRS_METRICS_URLS | tr ',' '\n' | wc -l)"
 echo "scale suite: every fault held"

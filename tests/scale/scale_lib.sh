@@ -6,14 +6,14 @@
 
 now_ms() { date +%s%3N; }
 
-# start_scaled_stack SPEC: tools/run --detach --scale SPEC on a scratch state; sets scratch, dir,
+# start_scaled_stack SPEC [OPTION...]: tools/run --detach --scale SPEC OPTION... on a scratch state; sets scratch, dir,
 # url (HAProxy) and auth; the stack stops when the test exits.
 start_scaled_stack() {
   scratch=$(mktemp -d /tmp/cqrs-scaletest.XXXXXX)
   export CQRS_RUN_STATE=$scratch/run.state CQRS_STACK_ENV=$scratch/stack.env
   CQRS_HTTP_PORT=$(free_port); export CQRS_HTTP_PORT
   trap 'rm -f "$scratch/load.on"; "$ROOT/tools/run" --stop >/dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
-  "$ROOT/tools/run" --detach --scale "$1" 2>"$scratch/run.log" || { tail -n 40 "$scratch/run.log"; fail "tools/run --detach --scale $1 failed"; }
+  "$ROOT/tools/run" --detach --scale "$@" 2>"$scratch/run.log" || { tail -n 40 "$scratch/run.log"; fail "tools/run --detach --scale $* failed"; }
   dir=$(cat "$CQRS_RUN_STATE")
   url=$(setting CQRS_HTTP_URL)
   export CURL_CA_BUNDLE=$CQRS_DEV_CA
@@ -153,4 +153,11 @@ models_caught_up() {
         FROM events e WHERE e.category = 'product' GROUP BY 1) s
         LEFT JOIN (product_catalog_rows r JOIN projection_live_models l ON l.projection = 'product_catalog' AND l.model = r.model)
         ON r.product_id = s.id WHERE r.on_hand IS DISTINCT FROM s.n")" = 0 ]
+}
+
+# prometheus_scrapes_all: Prometheus (--with-prometheus) scrapes every URL of CQRS_METRICS_URLS, all up.
+prometheus_scrapes_all() {
+  local up
+  up=$(curl -s "$(setting CQRS_PROMETHEUS_URL)/api/v1/targets" | jq '[.data.activeTargets[] | select(.health == "up")] | length')
+  [ "$up" = "$(setting CQRS_METRICS_URLS | tr ',' '\n' | wc -l)" ]
 }
