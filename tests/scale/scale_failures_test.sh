@@ -21,6 +21,7 @@ spec=gateways=2,projectors=3,relays=2,replica=on
 start_scaled_stack "$spec" --with-prometheus
 echo "SCALE stack $spec"
 create_products 12
+load_started=$(now_ms)
 start_load 3 1
 sleep 4
 
@@ -37,13 +38,16 @@ signal_gateway() {
 }
 
 # kill -9 of a gateway: HAProxy retries what failed before an answer on the other gateway.
+echo "SCALE phase_gateway_kill_at_ms $(( $(now_ms) - load_started ))"
 kill_failed=$(signal_gateway KILL gateway-1)
 echo "SCALE gateway_kill_failed $kill_failed"
 # SIGTERM of a gateway: it drains; not one request fails.
+echo "SCALE phase_gateway_sigterm_at_ms $(( $(now_ms) - load_started ))"
 sigterm_failed=$(signal_gateway TERM gateway-2)
 echo "SCALE gateway_sigterm_failed $sigterm_failed"
 
 # kill -9 of a projector: the group rebalances, the others carry its partitions meanwhile.
+echo "SCALE phase_projector_kill_at_ms $(( $(now_ms) - load_started ))"
 kill -KILL "$(child_of projector-2)"
 sleep 4
 
@@ -56,6 +60,7 @@ fi
 # kill -9 of the leading relay: the standby takes the lead.
 leader=$(leading_relay)
 [ -n "$leader" ] || fail "no relay leads"
+echo "SCALE phase_relay_kill_at_ms $(( $(now_ms) - load_started ))"
 t0=$(now_ms)
 kill -KILL "$(child_of "$leader")"
 wait_until "$takeover_bound_s" other_relay_leads ||
@@ -67,6 +72,7 @@ sleep 2
 # The replica stopped: reads go to the primary (counted); started again: back to the replica.
 wait_until 30 back_on_replica || fail "the gateways do not read from the replica"
 bypassed_before=$(bypassed_reads gateway-1)
+echo "SCALE phase_replica_stop_at_ms $(( $(now_ms) - load_started ))"
 t0=$(now_ms)
 stop_replica_server "$dir" || fail "cannot stop the replica"
 wait_until 10 bash -c "[ \"\$(curl -s '$(cat "$dir/engine/gateway-1.address")/metrics' | awk '/^cqrs_read_replica_state / {print \$2}')\" = 2 ]" ||
@@ -100,6 +106,10 @@ echo "SCALE commands_retried $retried"
 echo "SCALE reads_sent $reads"
 echo "SCALE reads_failed $reads_failed"
 # By answer: 503 not_yet_consistent is a min_position wait that outlasted a take-over (a client retries).
+echo "SCALE reads_failed_min_position $(cat "$scratch"/reads.[0-9]* | awk '$5 != 200' | wc -l)"
+echo "SCALE reads_failed_search $(cat "$scratch"/reads.r* | awk '$5 != 200' | wc -l)"
+# When: milliseconds after the load started, per failed read.
+echo "SCALE reads_failed_at_ms $(cat "$scratch"/reads.* | awk -v s="$load_started" '$5 != 200 { printf "%d,", $1 - s }')"
 echo "SCALE reads_failed_by_status $(cat "$scratch"/reads.* | awk '$5 != 200 { n[$5]++ } END { for (s in n) printf "%s:%d,", s, n[s] }')"
 echo "SCALE commands_acked $acked_keys"
 echo "SCALE restocks_stored $stored"
