@@ -33,12 +33,24 @@ bool expired(const consistency_wait& wait) { return clock::now() >= wait.deadlin
 
 // Each check is one statement: run in autocommit it takes one round trip instead of three
 // (BEGIN, the query, COMMIT), and its one snapshot is all it needs. Reads are safe to run again.
+// A check of a read model's applied records runs where the read models are read (read_replica.hpp);
+// a lookup in the event store runs on the primary, whatever the replica has replayed.
 template <typename Check>
 auto check_once(worker_context& workers, Check&& check) {
   std::optional<decltype(check(std::declval<pqxx::transaction_base&>()))> out;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+  workers.run_on_models(model_access::check, [&](pqxx::connection_base& connection) {
     pqxx::nontransaction tx(connection);
     out.emplace(check(tx));
+  });
+  return std::move(*out);
+}
+
+template <typename Lookup>
+auto store_lookup(worker_context& workers, Lookup&& lookup) {
+  std::optional<decltype(lookup(std::declval<pqxx::transaction_base&>()))> out;
+  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+    pqxx::nontransaction tx(connection);
+    out.emplace(lookup(tx));
   });
   return std::move(*out);
 }
@@ -116,7 +128,7 @@ step after_position(const std::optional<consistency_wait>& wait, std::string pro
 step at_stream_version(const consistency_wait& wait, core::stream_id stream, stream_continuation then) {
   return offload{pool_kind::postgres,
                  [wait, stream = std::move(stream), then = std::move(then)](worker_context& workers) -> step {
-                   const auto version = check_once(workers, [&](pqxx::transaction_base& tx) {
+                   const auto version = store_lookup(workers, [&](pqxx::transaction_base& tx) {
                      return projections::stream_version_at(tx, stream, wait.position);
                    });
                    return then(stream_wait{wait, stream, version});

@@ -36,12 +36,13 @@ namespace cqrs::gateway {
 
 struct gateway_config;
 
-// Runs `read` in a read-only transaction on this thread's read connection, with the connection's
-// retry judgement (reads are safe to run again).
+// Runs `read` in a read-only transaction on this thread's read-model connection (the replica while
+// it keeps up, see read_replica.hpp), with the connection's retry judgement (reads are safe to run
+// again).
 template <typename Read>
 auto read_only(worker_context& workers, Read&& read) {
   std::optional<decltype(read(std::declval<pqxx::transaction_base&>()))> out;
-  workers.reads().run(core::statement_effect::none_on_failure, [&](pqxx::connection_base& connection) {
+  workers.run_on_models(model_access::read, [&](pqxx::connection_base& connection) {
     pqxx::read_transaction tx(connection);
     out.emplace(read(tx));
   });

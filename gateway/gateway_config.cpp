@@ -40,6 +40,7 @@ server_limits load_limits(const core::settings_source& source) {
   l.max_connections = count(source, "CQRS_HTTP_MAX_CONNECTIONS", 10'000, 1, 1'000'000);
   l.max_pipelined = count(source, "CQRS_HTTP_MAX_PIPELINED", 16, 1, 1024);
   l.shutdown_deadline = source.milliseconds("CQRS_HTTP_SHUTDOWN_DEADLINE_MS", l.shutdown_deadline, 0ms, 600'000ms);
+  l.drain_delay = source.milliseconds("CQRS_HTTP_DRAIN_DELAY_MS", l.drain_delay, 0ms, 600'000ms);
   return l;
 }
 
@@ -208,6 +209,14 @@ const std::vector<core::setting_spec>& gateway_settings() {
       {"CQRS_HTTP_MAX_CONNECTIONS", "10000", "open connections at most; more are closed at once (1-1000000)"},
       {"CQRS_HTTP_MAX_PIPELINED", "16", "requests of one connection read ahead of their responses (1-1024)"},
       {"CQRS_HTTP_SHUTDOWN_DEADLINE_MS", "10000", "on SIGTERM, in-flight requests get this long to finish (0-600000)"},
+      {"CQRS_PG_READ_URL", "",
+       "a streaming replica of CQRS_PG_URL the PostgreSQL read models are read from (read-your-writes stays exact); "
+       "empty: the primary"},
+      {"CQRS_PG_READ_MAX_LAG_MS", "1000",
+       "a replica further behind the primary than this is bypassed for the primary until it catches up (10-600000)"},
+      {"CQRS_HTTP_DRAIN_DELAY_MS", "0",
+       "on SIGTERM, /readyz answers 503 and connections are still accepted this long before the listener closes, "
+       "so that a load balancer's health check takes the gateway out first (0-600000)"},
       {"CQRS_PG_POOL_QUEUE", "256", "requests waiting for a PostgreSQL worker; more answer 503 (0-100000)"},
       {"CQRS_REDIS_POOL_SIZE", "2", "blocking Redis workers (one connection each) of the gateway, used by /readyz (1-256)"},
       {"CQRS_REDIS_POOL_QUEUE", "256", "requests waiting for a Redis worker; more answer 503 (0-100000)"},
@@ -255,6 +264,8 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.command_cache_sizes = load_cache_sizes(source);
   c.group_commit_max = count(source, "CQRS_GROUP_COMMIT_MAX", 64, 1, 1'000);
   c.relay_name = load_relay_name(source);
+  c.pg_read_url = source.text("CQRS_PG_READ_URL", "");
+  c.read_replica_max_lag = source.milliseconds("CQRS_PG_READ_MAX_LAG_MS", c.read_replica_max_lag, 10ms, 600'000ms);
   return c;
 }
 

@@ -27,6 +27,9 @@ struct server_limits {
   std::size_t max_connections = 10'000;            // accepted beyond this are closed at once
   std::size_t max_pipelined = 16;                  // requests read ahead of their responses
   std::chrono::milliseconds shutdown_deadline{10'000};  // SIGTERM: in-flight requests get this long
+  // SIGTERM: /readyz answers 503 and new connections are still accepted this long before the
+  // listener closes (a load balancer's health checks see the gateway leave first; drain_state.hpp).
+  std::chrono::milliseconds drain_delay{0};
 };
 
 struct pool_limits {
@@ -81,6 +84,10 @@ struct gateway_config {
   // user routes.
   std::optional<core::security::pii_config> pii;
   core::security::password_config passwords;
+  // A streaming replica the PostgreSQL read models are read from (read_replica.hpp); empty: the
+  // primary only. Bypassed while it lags more than read_replica_max_lag, or is down.
+  std::string pg_read_url;
+  std::chrono::milliseconds read_replica_max_lag{1'000};
 };
 
 const std::vector<core::setting_spec>& gateway_settings();

@@ -56,6 +56,8 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/tcp_listen.hpp"
+#include "gateway/drain_state.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/tls_context.hpp"
 #include "gateway/worker_pool.hpp"
@@ -355,6 +357,8 @@ struct server_state {
   }
 
   const std::vector<std::unique_ptr<redis_async>>* redis_links = nullptr;  // set by http_server::impl
+  // Set when the stop begins: from then on every response closes its connection.
+  std::atomic<bool> draining{false};
 
  private:
   std::mutex mutex_;
@@ -818,8 +822,8 @@ net::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
       auto slot = std::move(self->pipeline_.front());
       self->pipeline_.pop_front();
       self->room_.notify();
-      const bool last =
-          !slot->keep_alive || (self->shutting_down_ && self->reader_done_ && self->pipeline_.empty());
+      const bool last = !slot->keep_alive || self->server_.draining.load(std::memory_order_relaxed) ||
+                        (self->shutting_down_ && self->reader_done_ && self->pipeline_.empty());
       const auto bytes = serialize(std::move(*slot->response), slot->version, !last, slot->head);
       self->writing_ = true;
       const bool written = co_await self->write(bytes);
@@ -922,18 +926,6 @@ tcp::endpoint resolve_endpoint(net::io_context& io, const std::string& host, std
   return results.begin()->endpoint();
 }
 
-void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
-  error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw std::system_error(static_cast<std::error_code>(ec),
-                            fmt::format("cannot listen on {}:{}", endpoint.address().to_string(), endpoint.port()));
-  }
-}
-
 }  // namespace
 
 // --- http_server --------------------------------------------------------------------------------
@@ -949,7 +941,7 @@ struct http_server::impl {
         signals(strand),
         reload_signals(strand) {
     if (deps.tls) tls_context = load_tls_context(*deps.tls);
-    listen_on(acceptor, resolve_endpoint(io, host, port));
+    core::listen_on(acceptor, resolve_endpoint(io, host, port));
     bound_port = acceptor.local_endpoint().port();
     // One per I/O thread: enough to keep each thread's share of reads pipelined on its own socket.
     if (!deps.redis_url.empty()) {
@@ -984,6 +976,7 @@ struct http_server::impl {
   }
   net::awaitable<void> accept_loop();
   net::awaitable<void> shutdown();
+  net::awaitable<void> drain();
   net::awaitable<void> wait_for_connections(clock::time_point deadline);
 
   server_state state;  // before the lanes: connections destroyed with them still reach the state
@@ -1084,15 +1077,32 @@ net::awaitable<void> http_server::impl::accept_loop() {
 // deadline close the rest; then stop the lanes so that run() returns.
 net::awaitable<void> http_server::impl::shutdown() {
   error_code ec;
-  acceptor.close(ec);
   signals.cancel(ec);
   reload_signals.cancel(ec);
+  co_await drain();
+  acceptor.close(ec);
   for (auto& c : state.begin_shutdown()) c->begin_shutdown();
   co_await wait_for_connections(clock::now() + state.limits.shutdown_deadline);
   for (auto& c : state.live()) c->force_close();
   co_await wait_for_connections(clock::now() + 100ms);
   keep_lanes.clear();
   for (auto& lane : lanes) lane->stop();
+}
+
+// Draining: /readyz answers 503 and every response closes its connection at once; new connections
+// are still accepted for the drain delay, so that a load balancer that has not yet seen the 503
+// loses no request to a closed listener.
+net::awaitable<void> http_server::impl::drain() {
+  state.draining = true;
+  if (state.deps.drain != nullptr) state.deps.drain->begin();
+  const auto delay = state.limits.drain_delay;
+  if (state.deps.log != nullptr) {
+    state.deps.log->info("draining", {{"drain_delay_ms", std::to_string(delay.count())},
+                                      {"open_connections", std::to_string(state.open_count())}});
+  }
+  if (delay <= 0ms) co_return;
+  net::steady_timer pause(strand, delay);
+  co_await pause.async_wait(use_op);
 }
 
 net::awaitable<void> http_server::impl::wait_for_connections(clock::time_point deadline) {

@@ -11,6 +11,8 @@
 // certificate and key again for new connections, while open ones keep theirs. Every answer carries
 // Strict-Transport-Security.
 // stop(): stop accepting, let in-flight requests finish until the deadline, then close the rest.
+// Before that, the drain (drain_state.hpp): marked draining at once, every response closes its
+// connection, and new connections are still accepted for limits.drain_delay.
 // Beast and Asio are included only by http_server.cpp.
 
 #include <cstdint>
@@ -27,6 +29,7 @@ namespace cqrs::gateway {
 
 class worker_pool;
 class http_metrics;
+class drain_state;
 
 struct server_dependencies {
   request_handler& handler;
@@ -44,6 +47,8 @@ struct server_dependencies {
   std::optional<tls_config> tls = {};
   // Where the server says what a SIGHUP did; null: nowhere.
   const core::logger* log = nullptr;
+  // Marked draining when the stop begins (read by /readyz); null: nobody else is told.
+  drain_state* drain = nullptr;
 };
 
 class http_server {

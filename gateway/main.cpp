@@ -20,12 +20,14 @@
 #include "core/upcasting.hpp"
 #include "gateway/auth_epochs.hpp"
 #include "gateway/cors_policy.hpp"
+#include "gateway/drain_state.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/operations_routes.hpp"
 #include "gateway/read_model_lag.hpp"
+#include "gateway/read_replica.hpp"
 #include "gateway/domain.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/router.hpp"
@@ -71,10 +73,10 @@ worker_settings make_worker_settings(const gateway_config& config, const core::u
 
 void add_routes(router& routes, const gateway_config& config, core::metrics_registry& registry,
                 const worker_settings& settings, const worker_pool& postgres, const worker_pool& redis,
-                const read_model_lag& lag, const core::logger& log) {
+                const read_model_lag& lag, const core::logger& log, const drain_state& drain) {
   add_domain_routes(routes, {config, *settings.caches, settings.pipeline, lag, &registry, &log});
   add_stream_routes(routes, config);
-  add_operations_routes(routes, {config, registry, postgres, redis, lag});
+  add_operations_routes(routes, {config, registry, postgres, redis, lag, &drain});
 }
 
 int serve(const gateway_config& config, const core::settings_source& source) {
@@ -83,8 +85,16 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   schemas::register_upcasters(upcasters);
   core::commit_notifier notifier(config.engine.postgres.url);
   core::group_commit group(config.group_commit_max);
-  const auto settings = make_worker_settings(config, upcasters, notifier, group);
   core::metrics_registry registry;
+  // Read models on the streaming replica while it keeps up (read_replica.hpp); none without one.
+  read_routing routing(registry, config.read_replica_max_lag);
+  auto settings = make_worker_settings(config, upcasters, notifier, group);
+  if (!config.pg_read_url.empty()) {
+    settings.pg_read_url = config.pg_read_url;
+    settings.routing = &routing;
+  }
+  std::optional<read_replica_monitor> replica_monitor;
+  if (!config.pg_read_url.empty()) replica_monitor.emplace(routing, config.engine.postgres.url, config.pg_read_url, log);
   const auto restarts = core::publish_supervisor_restarts(source, registry);
   http_metrics metrics(registry);
   // Users' rights as every gateway last recorded them: a revoked token is refused within a second.
@@ -94,11 +104,12 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   const cors_policy cors(config.cors_origins);
   // Before the pools: their last queued measurements write into it.
   read_model_lag lag;
+  drain_state drain;  // set by the server on SIGTERM, read by /readyz
   worker_pool postgres(pool_kind::postgres, config.postgres_pool.threads, config.postgres_pool.queue, settings,
                        &metrics);
   worker_pool redis(pool_kind::redis, config.redis_pool.threads, config.redis_pool.queue, settings, &metrics);
   router routes(router_dependencies{config, tokens, limiter, cors, metrics});
-  add_routes(routes, config, registry, settings, postgres, redis, lag, log);
+  add_routes(routes, config, registry, settings, postgres, redis, lag, log, drain);
   // The pools' and the password pool's resilience series, for `cqrs status` (after the routes,
   // which make the password pool's: its first write holds every series; destroyed before the
   // pools, with one last write).
@@ -114,7 +125,7 @@ int serve(const gateway_config& config, const core::settings_source& source) {
   const auto tls = config.tls.enabled ? std::optional<tls_config>(config.tls) : std::nullopt;
   http_server server(config.engine.http.host, config.engine.http.port, config.engine.http.threads, config.limits,
                      server_dependencies{routes, postgres, redis, &metrics, config.engine.redis.url, redis_options,
-                                         &committer, tls, &log});
+                                         &committer, tls, &log, &drain});
   log.info("listening", {{"host", config.engine.http.host}, {"port", server.port()},
                          {"restarts", std::to_string(restarts)},
                          {"threads", config.engine.http.threads},

@@ -14,6 +14,7 @@
 
 #include "core/log_position.hpp"
 #include "core/metrics.hpp"
+#include "gateway/drain_state.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_metrics.hpp"
 #include "gateway/read_model_lag.hpp"
@@ -129,7 +130,16 @@ http_response readiness(const postgres_state& postgres, bool redis_up) {
   return response;
 }
 
+// A gateway asked to stop answers 503 at once, whatever its dependencies: a load balancer takes it
+// out of rotation while its requests in flight finish (drain_state.hpp).
+http_response draining() {
+  auto response = json_response(503, json::object{{"status", "draining"}});
+  response.set_header("Retry-After", "1");
+  return response;
+}
+
 step readyz(const operations_dependencies& deps) {
+  if (deps.drain != nullptr && deps.drain->draining()) return draining();
   return offload{pool_kind::postgres,
                  [deps](worker_context& workers) -> step {
                    auto postgres = postgres_answers(workers, deps);

@@ -1,6 +1,6 @@
 #pragma once
 
-// /healthz (the process is alive), /readyz (503 only when PostgreSQL does not answer; 200 naming
+// /healthz (the process is alive), /readyz (503 when draining or when PostgreSQL does not answer; 200 naming
 // what is degraded: Redis, stale projections) and /metrics (Prometheus text: the gateway's
 // series, pool saturation, relay and projection lag).
 
@@ -11,6 +11,7 @@ class metrics_registry;
 namespace cqrs::gateway {
 
 class read_model_lag;
+class drain_state;
 
 class router;
 class worker_pool;
@@ -22,6 +23,8 @@ struct operations_dependencies {
   const worker_pool& postgres;
   const worker_pool& redis;
   const read_model_lag& lag;
+  // Set on SIGTERM: /readyz answers 503 "draining" at once; null: never draining.
+  const drain_state* drain = nullptr;
 };
 
 void add_operations_routes(router& r, operations_dependencies deps);

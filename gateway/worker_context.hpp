@@ -26,6 +26,8 @@ class commit_notifier;
 
 namespace cqrs::gateway {
 
+class read_routing;
+
 struct worker_settings {
   std::string pg_url;
   std::string redis_url;
@@ -35,7 +37,14 @@ struct worker_settings {
   // Shared by every worker's pipelines (each cache is thread-safe): the aggregates this process
   // loaded or changed, per aggregate type (CQRS_COMMAND_CACHE_SIZE...; none: no caches).
   std::shared_ptr<const command_caches> caches = std::make_shared<const command_caches>();
+  // A streaming replica for read-model reads (read_replica.hpp); empty: the primary only.
+  std::string pg_read_url = {};
+  read_routing* routing = nullptr;  // shared; set whenever pg_read_url is
 };
+
+// What a read-model statement is for: reading rows, or checking the model's applied records for a
+// read-your-writes wait (read_replica.hpp explains why the two may go to different servers).
+enum class model_access { read, check };
 
 // The event store's options for these settings: the pool threads' stores and the gateway's
 // append committer are opened alike.
@@ -61,6 +70,9 @@ class worker_context {
   }
   // For read models and read-your-writes checks (not the store's own connection).
   core::pg_connection& reads() { return reads_; }
+  // Runs `w` (read-only) on the read models' server: the replica while read_routing says so, else
+  // the primary; a replica that cannot be reached is bypassed and `w` runs on the primary.
+  void run_on_models(model_access access, const core::pg_connection::work& w);
   // Connects on first use. Throws projections::redis_error when Redis cannot be reached.
   projections::redis_client& redis();
 
@@ -72,6 +84,7 @@ class worker_context {
   // Typed by the key; each holds a reference to store_, so they are destroyed first.
   std::map<std::type_index, std::shared_ptr<void>> pipelines_;
   core::pg_connection reads_;
+  std::unique_ptr<core::pg_connection> replica_reads_;  // when settings_.pg_read_url is set
   std::unique_ptr<projections::redis_client> redis_;
 };
 

@@ -15,6 +15,7 @@
 #include "commands/relay/relay.hpp"
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "core/metrics_endpoint.hpp"
 #include "core/supervision.hpp"
 
 extern char** environ;
@@ -52,6 +53,7 @@ int serve(const relay_process_config& config, const core::settings_source& sourc
   const auto restarts = core::publish_supervisor_restarts(source, registry);
   if (restarts > 0) log.warn("started again by the supervisor", {{"restarts", std::to_string(restarts)}});
   relay publisher(config.relay, log, registry);
+  const auto endpoint = core::serve_metrics(source, registry, log);  // GET /metrics, if CQRS_METRICS_PORT is set
   std::atomic<bool> finished{false};
   std::jthread worker([&](std::stop_token stop) {
     publisher.run(stop);

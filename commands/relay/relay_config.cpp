@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/kafka_bootstrap.hpp"
+#include "core/metrics_endpoint.hpp"
 #include "core/supervision.hpp"
 
 namespace cqrs::commands::relay {
@@ -122,6 +123,8 @@ const std::vector<core::setting_spec>& relay_settings() {
     }
     all.insert(all.end(), own_settings().begin(), own_settings().end());
     all.push_back(core::supervisor_restarts_spec());
+    const auto metrics = core::metrics_endpoint_specs();
+    all.insert(all.end(), metrics.begin(), metrics.end());
     return all;
   }();
   return specs;

@@ -24,6 +24,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/errors.hpp"
+#include "gateway/drain_state.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/redis_async.hpp"
 #include "gateway/worker_pool.hpp"
@@ -652,6 +653,58 @@ TEST_CASE("http_server closes an idle keep-alive connection after the idle timeo
   const auto waited = std::chrono::steady_clock::now() - before;
   CHECK(waited >= 150ms);
   CHECK(waited < 2s);
+}
+
+TEST_CASE("http_server drains on stop(): draining at once, every answer closes its connection, new connections "
+          "are accepted for the drain delay, the request in flight finishes") {
+  fake_handler handler;
+  drain_state drain;
+  std::atomic<bool> routed{false};
+  handler.on("/ready", [&drain](http_request&) -> step { return text(drain.draining() ? 503 : 200, "ready?"); });
+  handler.on("/slow", [&routed](http_request&) -> step {
+    routed = true;
+    return offload{pool_kind::postgres, [](worker_context&) -> step { return text(200, "finished"); }, 300ms};
+  });
+  server_limits limits;
+  limits.drain_delay = 3000ms;  // long enough for the steps below to happen within it
+  const auto settings = unused_settings();
+  worker_pool postgres(pool_kind::postgres, 2, 16, settings);
+  worker_pool redis(pool_kind::redis, 1, 16, settings);
+  http_server server("127.0.0.1", 0, 2, limits,
+                     server_dependencies{handler, postgres, redis, nullptr, {}, {}, nullptr, std::nullopt, nullptr, &drain});
+  std::thread runner([&server] { server.run(); });
+  client kept(server.port());
+  kept.send(get("/ready"));
+  const auto before = kept.read();
+  REQUIRE(before);
+  CHECK(before->result_int() == 200);
+  CHECK(before->keep_alive());
+  client busy(server.port());
+  busy.send(get("/slow"));
+  REQUIRE(eventually([&] { return routed.load(); }));
+
+  server.stop();
+  REQUIRE(eventually([&] { return drain.draining(); }));
+  kept.send(get("/ready"));
+  const auto after = kept.read();
+  REQUIRE(after);
+  CHECK(after->result_int() == 503);
+  CHECK_FALSE(after->keep_alive());
+  CHECK(kept.closed_by_server());
+  client late(server.port());  // still accepted while draining
+  late.send(get("/ready"));
+  const auto late_answer = late.read();
+  REQUIRE(late_answer);
+  CHECK(late_answer->result_int() == 503);
+  CHECK_FALSE(late_answer->keep_alive());
+  const auto slow = busy.read();
+  REQUIRE(slow);
+  CHECK(slow->body() == "finished");
+  CHECK_FALSE(slow->keep_alive());
+  kept.close();
+  late.close();
+  busy.close();
+  runner.join();  // run() returns once the delay has passed and nothing is in flight
 }
 
 }  // namespace

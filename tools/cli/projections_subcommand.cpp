@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/kafka_bootstrap.hpp"
+#include "core/metrics_endpoint.hpp"
 #include "core/supervision.hpp"
 #include "projections/projector.hpp"
 #include "projections/status.hpp"
@@ -93,6 +94,7 @@ int run_projector(const core::settings_source& source) {
   core::metrics_registry registry;  // the process's: the gateway will expose it later
   const auto restarts = core::publish_supervisor_restarts(source, registry);
   projections::projector projector(config, rt.targets(), log, registry);
+  const auto endpoint = core::serve_metrics(source, registry, log);  // GET /metrics, if CQRS_METRICS_PORT is set
   log.info("projector started",
            {{"group", config.group}, {"topic", config.topic}, {"restarts", std::to_string(restarts)}});
   projector.run(stop.flag());
@@ -131,6 +133,8 @@ subcommand projector_subcommand() {
                              {"CQRS_PROJECTOR_METRICS_FILE", "",
                               "write Prometheus text metrics here every second (none if empty)"},
                              core::supervisor_restarts_spec()});
+  const auto metrics = core::metrics_endpoint_specs();
+  specs.insert(specs.end(), metrics.begin(), metrics.end());
   return {"projector", "run a projector: consume the events topic and keep every projection up to date", specs,
           run_projector};
 }

@@ -258,6 +258,14 @@ start_engine_process() {
   mkdir -p "$dir/engine"
   : >"$stem.log"
   rm -f "$stem.restarts"
+  # A process that serves its metrics over HTTP (its --help lists CQRS_METRICS_PORT, see
+  # core/metrics_endpoint.hpp) gets a port of its own, kept across restarts, for CQRS_METRICS_URLS.
+  if serves_metrics_endpoint "$@"; then
+    local metrics_port
+    metrics_port=$(free_port)
+    set -- "$@" --metrics-port "$metrics_port"
+    record_metrics_url "$dir" "$name" "http://127.0.0.1:$metrics_port/metrics"
+  fi
   (set -a; . "$dir/stack.env"; exec setsid bash -c '. "$1"; shift; supervise "$@"' supervise \
     "$CQRS_ROOT/tools/lib/common.sh" "$stem" "$@" </dev/null >/dev/null 2>&1) &
   echo $! >"$stem.pid"
@@ -416,6 +424,11 @@ stop_stack() {
   done
   stop_pid_file "$dir/kafka/broker.pid"
   stop_pid_file "$dir/redis/redis.pid"
+  # The read replica of a scaled stack (tools/run --scale ...,replica=on), before its primary.
+  if [ -f "$dir/pg-replica/data/postmaster.pid" ]; then
+    pg_run "$PG_BIN/pg_ctl" -D "$dir/pg-replica/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+      pg_run "$PG_BIN/pg_ctl" -D "$dir/pg-replica/data" -m immediate -w stop >/dev/null 2>&1
+  fi
   if [ -f "$dir/pg/data/postmaster.pid" ]; then
     pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
       pg_run "$PG_BIN/pg_ctl" -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1
@@ -425,4 +438,335 @@ stop_stack() {
 # Processes whose command line mentions DIR (what a stop must leave at zero).
 stack_processes() {
   pgrep -f -- "$1" || true
+}
+
+# --- metrics over HTTP ----------------------------------------------------------------------------
+# Every long-running engine process serves Prometheus metrics over HTTP: the gateway at /metrics on
+# its own HTTPS port, the others (relay, projector, saga workers) on a plain-HTTP port of their own
+# (core/metrics_endpoint.hpp). DIR/engine/NAME.metrics_url holds each one's URL; write_metrics_urls
+# lists them all in stack.env as CQRS_METRICS_URLS.
+
+# serves_metrics_endpoint BINARY [ARGS...]: whether one of the engine's programs (cqrs*) serves its
+# metrics over HTTP, asked of its own --help (the settings it reads).
+serves_metrics_endpoint() {
+  case "$(basename "$1")" in cqrs*) ;; *) return 1 ;; esac
+  timeout 10 "$@" --help 2>/dev/null | grep -q 'CQRS_METRICS_PORT'
+}
+
+# record_metrics_url DIR NAME URL
+record_metrics_url() {
+  mkdir -p "$1/engine"
+  echo "$3" >"$1/engine/$2.metrics_url"
+}
+
+# write_metrics_urls DIR: CQRS_METRICS_URLS, the metrics URLs of every engine process, comma-separated.
+write_metrics_urls() {
+  local dir=$1 urls
+  urls=$(cat "$dir"/engine/*.metrics_url 2>/dev/null | paste -sd, -)
+  write_setting "$dir" CQRS_METRICS_URLS "$urls"
+}
+
+# --- a scaled stack (tools/run --scale) -----------------------------------------------------------
+# HAProxy in front of N gateways, N projectors in one consumer group, N saga workers, N relays (one
+# leads, the others stand by on the leadership lock) and a PostgreSQL streaming replica for the
+# gateways' reads. docs/scaling.md describes it.
+
+# Debian packages only a scaled stack needs: the load balancer, and Prometheus for --with-prometheus.
+CQRS_SCALE_PACKAGES=(haproxy)
+CQRS_PROMETHEUS_PACKAGES=(prometheus)
+
+# How long a stopping gateway keeps accepting after /readyz turned 503: HAProxy checks every 300 ms
+# and takes a gateway out after 2 failed checks, so 2 s leaves it three times the time it needs.
+CQRS_SCALE_DRAIN_DELAY_MS=${CQRS_SCALE_DRAIN_DELAY_MS:-2000}
+
+# Where the saga worker is built (commands/processes), when the build has it.
+processes_binary() {
+  echo "$CQRS_BUILD_DIR/commands/processes/cqrs-processes"
+}
+
+# parse_scale SPEC: gateways=N,projectors=N,processes=N,relays=N,replica=on|off into SCALE_GATEWAYS,
+# SCALE_PROJECTORS, SCALE_PROCESSES, SCALE_RELAYS and SCALE_REPLICA; unnamed parts keep 1 (0 saga
+# workers, replica off). A bad part ends with a message naming it.
+parse_scale() {
+  local spec=$1 part key value
+  SCALE_GATEWAYS=1 SCALE_PROJECTORS=1 SCALE_PROCESSES=0 SCALE_RELAYS=1 SCALE_REPLICA=off
+  [ -n "$spec" ] || die "--scale needs a value such as gateways=2,projectors=3,processes=2,relays=2,replica=on"
+  IFS=, read -ra parts <<<"$spec"
+  for part in "${parts[@]}"; do
+    key=${part%%=*}
+    value=${part#*=}
+    [ "$key" != "$part" ] || die "--scale: '$part' is not name=value"
+    case $key in
+      gateways|projectors|relays|processes)
+        [[ $value =~ ^[0-9]+$ ]] && [ "$value" -le 16 ] || die "--scale: $key takes a whole number from 0 to 16, got '$value'"
+        if [ "$key" != processes ] && [ "$value" -lt 1 ]; then die "--scale: $key must be at least 1"; fi ;;
+      replica)
+        [ "$value" = on ] || [ "$value" = off ] || die "--scale: replica takes on or off, got '$value'" ;;
+      *) die "--scale: unknown part '$key' (known: gateways, projectors, processes, relays, replica)" ;;
+    esac
+    case $key in
+      gateways) SCALE_GATEWAYS=$value ;;
+      projectors) SCALE_PROJECTORS=$value ;;
+      processes) SCALE_PROCESSES=$value ;;
+      relays) SCALE_RELAYS=$value ;;
+      replica) SCALE_REPLICA=$value ;;
+    esac
+  done
+  if [ "$SCALE_PROCESSES" -gt 0 ] && [ ! -x "$(processes_binary)" ]; then
+    die "--scale processes=$SCALE_PROCESSES: this build has no saga worker ($(processes_binary) does not exist)"
+  fi
+}
+
+# start_replica_server DIR: the replica's server, on the port in DIR/pg-replica/port (its data made
+# by start_replica). Hot standby (queries while it replays); TLS like the primary, same certificate.
+start_replica_server() {
+  local dir=$1 port opts
+  port=$(cat "$dir/pg-replica/port")
+  opts="-c listen_addresses=127.0.0.1 -k $dir/pg-replica -c max_connections=300 -c hot_standby=on"
+  opts="$opts -c ssl=on -c ssl_cert_file=$dir/pg/server.pem -c ssl_key_file=$dir/pg/server.key"
+  opts="$opts -c ssl_min_protocol_version=TLSv1.3"
+  pg_run "$PG_BIN/pg_ctl" -D "$dir/pg-replica/data" -l "$dir/pg-replica/server.log" -w -t 60 \
+    -o "-p $port $opts" start >/dev/null 2>&1
+}
+
+# stop_replica_server DIR: stops the replica (tests stop it and start it again with start_replica_server).
+stop_replica_server() {
+  pg_run "$PG_BIN/pg_ctl" -D "$1/pg-replica/data" -m fast -w -t 30 stop >/dev/null 2>&1
+}
+
+# start_replica DIR: a streaming replica of the stack's PostgreSQL (pg_basebackup -R: a standby that
+# follows the primary over a replication connection), its URL in stack.env as CQRS_PG_READ_URL.
+start_replica() {
+  local dir=$1 url primary_port port
+  url=$(. "$dir/stack.env"; echo "$CQRS_PG_URL")
+  primary_port=${url#*@localhost:}; primary_port=${primary_port%%/*}
+  mkdir -p "$dir/pg-replica"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/pg-replica"; fi
+  # Over the primary's Unix socket, where initdb's pg_hba allows replication.
+  pg_run "$PG_BIN/pg_basebackup" -h "$dir/pg" -p "$primary_port" -U postgres -D "$dir/pg-replica/data" -R \
+    -X stream -c fast >"$dir/pg-replica/basebackup.log" 2>&1 ||
+    { cat "$dir/pg-replica/basebackup.log" >&2; die "pg_basebackup failed"; }
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    echo "$port" >"$dir/pg-replica/port"
+    if start_replica_server "$dir"; then
+      write_setting "$dir" CQRS_PG_READ_URL \
+        "postgresql://postgres@localhost:$port/cqrs?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=$CQRS_DEV_CA"
+      return 0
+    fi
+  done
+  tail -n 20 "$dir/pg-replica/server.log" >&2
+  die "the PostgreSQL replica did not start"
+}
+
+# write_haproxy_config DIR PORT GATEWAY_PORT...: HAProxy on PORT (HTTPS with the stack's
+# certificate) in front of the gateways, speaking TLS to them verified against the dev CA.
+write_haproxy_config() {
+  local dir=$1 port=$2 i=0 gateway
+  shift 2
+  mkdir -p "$dir/haproxy"
+  cat "$dir/tls/server.pem" "$dir/tls/server.key" >"$dir/haproxy/server.pem"
+  chmod 600 "$dir/haproxy/server.pem"
+  {
+    cat <<CONFIG
+# Generated by tools/lib/common.sh (write_haproxy_config); docs/scaling.md explains each choice.
+global
+  maxconn 8000
+  stats socket $dir/haproxy/admin.sock mode 600 level admin
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+  ssl-default-server-options ssl-min-ver TLSv1.3
+
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 60s
+  timeout server 30s
+  timeout http-request 10s
+  timeout http-keep-alive 10s
+  # A connection that fails, or a gateway that closes without answering (killed, or closing a
+  # kept-alive connection just as a request arrives), is retried on another gateway: up to 3 times,
+  # each on another server (redispatch).
+  retries 3
+  option redispatch 1
+  retry-on conn-failure empty-response
+
+frontend api
+  bind 127.0.0.1:$port ssl crt $dir/haproxy/server.pem alpn http/1.1
+  default_backend gateways
+
+backend gateways
+  balance roundrobin
+  # A request that may have reached a gateway is sent again only when doing so twice is harmless:
+  # reads, and commands carrying an Idempotency-Key (the gateway answers the first outcome again).
+  http-request disable-l7-retry if !METH_GET !METH_HEAD !{ req.hdr(idempotency-key) -m found }
+  # A gateway answers /readyz 503 from the moment it is asked to stop (it drains): 2 failed checks
+  # 300 ms apart take it out of rotation, 2 good ones bring it back.
+  option httpchk GET /readyz
+  http-check expect status 200
+  default-server check inter 300ms fall 2 rise 2 ssl verify required ca-file $CQRS_DEV_CA verifyhost localhost sni str(localhost) check-sni localhost alpn http/1.1
+CONFIG
+    for gateway in "$@"; do
+      i=$((i + 1))
+      echo "  server gateway-$i 127.0.0.1:$gateway"
+    done
+  } >"$dir/haproxy/haproxy.cfg"
+  haproxy -c -q -f "$dir/haproxy/haproxy.cfg" >"$dir/haproxy/check.log" 2>&1 ||
+    { cat "$dir/haproxy/check.log" >&2; die "the generated HAProxy configuration is invalid"; }
+}
+
+# wait_for_url SECONDS URL NAME: until URL answers 2xx, else NAME's log and die.
+wait_for_url() {
+  local seconds=$1 url=$2 name=$3 dir=$4
+  local deadline=$((SECONDS + seconds))
+  until curl -sf -o /dev/null "$url"; do
+    if engine_exited "$dir" "$name" || [ $SECONDS -ge $deadline ]; then
+      tail -n 40 "$dir/engine/$name.log" >&2
+      die "$name did not answer $url"
+    fi
+    sleep 0.1
+  done
+}
+
+# start_scaled_engine DIR: the engine's processes as SCALE_* asks (parse_scale), in DIR/engine under
+# the supervisor like start_engine's: relay-N, projector-N, processes-N, payment-provider,
+# gateway-N (each on a port of its own, CQRS_GATEWAY_URLS) and haproxy on CQRS_HTTP_PORT, which
+# CQRS_HTTP_URL names; the replica first when asked for (the gateways read CQRS_PG_READ_URL).
+start_scaled_engine() {
+  local dir=$1 i port public_url ports=() urls=()
+  public_url=$(. "$dir/stack.env"; echo "$CQRS_HTTP_URL")
+  port=$(. "$dir/stack.env"; echo "$CQRS_HTTP_PORT")
+  if [ "$SCALE_REPLICA" = on ]; then start_replica "$dir"; fi
+  for i in $(seq 1 "$SCALE_RELAYS"); do
+    start_engine_process "$dir" "relay-$i" "$CQRS_BUILD_DIR/commands/relay/cqrs-relay" \
+      --relay-metrics-file "$dir/engine/relay-$i.metrics"
+  done
+  for i in $(seq 1 "$SCALE_PROJECTORS"); do
+    start_engine_process "$dir" "projector-$i" "$CQRS_BUILD_DIR/tools/cli/cqrs" projector \
+      --projector-group "cqrs-projections" --projector-metrics-file "$dir/engine/projector-$i.metrics"
+  done
+  for i in $(seq 1 "$SCALE_PROCESSES"); do
+    start_engine_process "$dir" "processes-$i" "$(processes_binary)"
+  done
+  start_engine_process "$dir" payment-provider "$CQRS_BUILD_DIR/tools/payment_provider/cqrs-payment-provider" \
+    --payment-webhook-url "$public_url/v1/payments/provider-events" --payment-webhook-ca-file "$CQRS_DEV_CA"
+  for i in $(seq 1 "$SCALE_GATEWAYS"); do
+    ports+=("$(free_port)")
+    urls+=("https://127.0.0.1:${ports[-1]}")
+    echo "${urls[-1]}" >"$dir/engine/gateway-$i.address"
+    record_metrics_url "$dir" "gateway-$i" "${urls[-1]}/metrics"
+    start_engine_process "$dir" "gateway-$i" "$CQRS_BUILD_DIR/gateway/cqrs-gateway" --http-port "${ports[-1]}" \
+      --http-drain-delay-ms "$CQRS_SCALE_DRAIN_DELAY_MS"
+  done
+  for i in $(seq 1 "$SCALE_GATEWAYS"); do wait_for_url 30 "${urls[$((i - 1))]}/readyz" "gateway-$i" "$dir"; done
+  write_setting "$dir" CQRS_GATEWAY_URLS "$(IFS=,; echo "${urls[*]}")"
+  write_haproxy_config "$dir" "$port" "${ports[@]}"
+  echo "$public_url" >"$dir/engine/haproxy.address"
+  start_engine_process "$dir" haproxy "$(command -v haproxy)" -db -f "$dir/haproxy/haproxy.cfg"
+  wait_for_url 30 "$public_url/readyz" haproxy "$dir"
+  write_setting "$dir" CQRS_SCALE "gateways=$SCALE_GATEWAYS,projectors=$SCALE_PROJECTORS,processes=$SCALE_PROCESSES,relays=$SCALE_RELAYS,replica=$SCALE_REPLICA"
+}
+
+# start_prometheus DIR: Debian's Prometheus scraping every metrics URL of the stack with the
+# shipped configuration (tools/prometheus/prometheus.yml), its targets written next to it.
+start_prometheus() {
+  local dir=$1 port urls url kind
+  mkdir -p "$dir/prometheus"
+  cp "$CQRS_ROOT/tools/prometheus/prometheus.yml" "$dir/prometheus/prometheus.yml"
+  urls=$(. "$dir/stack.env"; echo "$CQRS_METRICS_URLS")
+  for kind in https http; do
+    printf '[' >"$dir/prometheus/targets-$kind.json"
+    local first=1
+    for url in ${urls//,/ }; do
+      case $url in "$kind://"*) ;; *) continue ;; esac
+      [ $first -eq 1 ] || printf ',' >>"$dir/prometheus/targets-$kind.json"
+      first=0
+      url=${url#*://}
+      printf '{"targets":["%s"],"labels":{"process":"%s"}}' "${url%%/*}" \
+        "$(grep -lx "$kind://$url" "$dir"/engine/*.metrics_url | xargs -n1 basename | sed 's/\.metrics_url$//')" \
+        >>"$dir/prometheus/targets-$kind.json"
+    done
+    printf ']\n' >>"$dir/prometheus/targets-$kind.json"
+  done
+  # The gateways are scraped over HTTPS: Prometheus trusts the dev CA (a copy next to its config).
+  cp "$CQRS_DEV_CA" "$dir/prometheus/ca.pem"
+  port=$(free_port)
+  echo "http://127.0.0.1:$port" >"$dir/engine/prometheus.address"
+  start_engine_process "$dir" prometheus "$(command -v prometheus)" \
+    --config.file="$dir/prometheus/prometheus.yml" --storage.tsdb.path="$dir/prometheus/data" \
+    --web.listen-address="127.0.0.1:$port"
+  wait_for_url 60 "http://127.0.0.1:$port/-/ready" prometheus "$dir"
+  write_setting "$dir" CQRS_PROMETHEUS_URL "http://127.0.0.1:$port"
+}
+
+# --- status -------------------------------------------------------------------------------------
+
+# status_line NAME PID STATE [ADDRESS]
+status_line() {
+  printf '%s pid %s %s%s\n' "$1" "$2" "$3" "${4:+ $4}"
+}
+
+# relay_role URL: leader or standby, as the relay's own metrics say (cqrs_relay_leader).
+relay_role() {
+  local value
+  value=$(curl -s --max-time 2 "$1" 2>/dev/null | awk '/^cqrs_relay_leader[{ ]/ {print $2; exit}')
+  if [ "$value" = 1 ]; then echo leader; elif [ -n "$value" ]; then echo standby; else echo starting; fi
+}
+
+# postgres_status NAME DATA_DIR SOCKET_DIR: the server's line (primary, or streaming for a standby
+# that receives the primary's WAL).
+postgres_status() {
+  local name=$1 data=$2 socket=$3 pid port state
+  if [ ! -f "$data/postmaster.pid" ]; then
+    [ -d "$data" ] && status_line "$name" - stopped
+    return 0
+  fi
+  pid=$(sed -n 1p "$data/postmaster.pid")
+  port=$(sed -n 4p "$data/postmaster.pid")
+  if ! kill -0 "$pid" 2>/dev/null; then status_line "$name" "$pid" stopped; return 0; fi
+  state=$(pg_run "$PG_BIN/psql" -h "$socket" -p "$port" -U postgres -d cqrs -Atc \
+    "select case when pg_is_in_recovery() then coalesce((select status from pg_stat_wal_receiver), 'recovering') else 'primary' end" \
+    2>/dev/null || echo unreachable)
+  status_line "$name" "$pid" "$state" "127.0.0.1:$port"
+}
+
+# engine_status DIR NAME: an engine process's line: its pid (the process, else its supervisor),
+# running, restarting (between a crash and its restart) or stopped; relays say leader or standby.
+engine_status() {
+  local dir=$1 name=$2 stem="$1/engine/$2" pid state address=""
+  pid=$(cat "$stem.child" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    state=running
+    case $name in relay*) [ -f "$stem.metrics_url" ] && state=$(relay_role "$(cat "$stem.metrics_url")") ;; esac
+  elif kill -0 "$(cat "$stem.pid" 2>/dev/null)" 2>/dev/null; then
+    pid=$(cat "$stem.pid"); state=restarting
+  else
+    pid=-; state=stopped
+  fi
+  if [ -f "$stem.address" ]; then address=$(cat "$stem.address")
+  elif [ -f "$stem.metrics_url" ]; then address=$(cat "$stem.metrics_url"); fi
+  status_line "$name" "$pid" "$state" "$address"
+}
+
+# stack_status DIR: every process of the stack started in DIR, one a line:
+# `<name> pid <pid> <state> [address]`.
+stack_status() {
+  local dir=$1 file name port url
+  postgres_status postgres "$dir/pg/data" "$dir/pg"
+  postgres_status postgres-replica "$dir/pg-replica/data" "$dir/pg-replica"
+  url=$(. "$dir/stack.env"; echo "$CQRS_REDIS_URL")
+  port=${url##*:}; port=${port%%/*}
+  if kill -0 "$(cat "$dir/redis/redis.pid" 2>/dev/null)" 2>/dev/null; then
+    status_line redis "$(cat "$dir/redis/redis.pid")" running "127.0.0.1:$port"
+  else
+    status_line redis - stopped
+  fi
+  if kill -0 "$(cat "$dir/kafka/broker.pid" 2>/dev/null)" 2>/dev/null; then
+    status_line kafka "$(cat "$dir/kafka/broker.pid")" running "$(cat "$dir/kafka/bootstrap" 2>/dev/null)"
+  else
+    status_line kafka - stopped
+  fi
+  for file in $(ls "$dir"/engine/*.pid 2>/dev/null | sort -V); do
+    name=$(basename "$file" .pid)
+    engine_status "$dir" "$name"
+  done
 }
