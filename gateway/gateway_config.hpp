@@ -81,6 +81,10 @@ struct gateway_config {
   // user routes.
   std::optional<core::security::pii_config> pii;
   core::security::password_config passwords;
+  // The card processor's signed webhooks (docs/payment-provider.md): the HMAC key (empty: every
+  // webhook is refused) and how far a signature's timestamp may be from now.
+  std::string webhook_secret;
+  std::chrono::seconds webhook_tolerance{300};
 };
 
 const std::vector<core::setting_spec>& gateway_settings();
