@@ -70,7 +70,7 @@ std::optional<payment_view> fold_payment_view(core::event_store& store, const st
   fold_stream(store, order_payment_projection(payment_category), stream.value(), payments);
   const auto found = payments.find("payment:" + payment_id);
   if (found == payments.end()) return std::nullopt;
-  return decode_payment(found->second);
+  return detail::decode_payment(found->second);
 }
 
 }  // namespace cqrs::projections::order

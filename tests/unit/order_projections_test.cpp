@@ -34,7 +34,7 @@ core::recorded_event stored(const std::string& stream, const s::encoded_payload&
 using hash = std::map<std::string, std::string>;
 using hashes = std::map<std::string, hash>;
 
-void apply(hashes& into, const std::vector<projections::redis_op>& ops) {
+void apply_ops(hashes& into, const std::vector<projections::redis_op>& ops) {
   for (const auto& op : ops) {
     REQUIRE(op.command == "HSET");
     for (std::size_t i = 0; i + 1 < op.args.size(); i += 2) into[op.key][op.args[i]] = op.args[i + 1];
@@ -79,7 +79,7 @@ TEST_SUITE("order read models") {
                                             "shipped", "partially_refunded", "delivered"};
     const auto& order_statuses = order::order_statuses();
     for (std::size_t i = 0; i < life.size(); ++i) {
-      apply(model, detail.changes(stored("order-o1", s::encode(life[i]), static_cast<std::int64_t>(i + 1))));
+      apply_ops(model, detail.changes(stored("order-o1", s::encode(life[i]), static_cast<std::int64_t>(i + 1))));
       const auto& h = model["order:o1"];
       CHECK(h.at("status") == statuses[i]);
       CHECK(h.at("version") == std::to_string(i + 1));
@@ -115,7 +115,7 @@ TEST_SUITE("order read models") {
                                              s::payment_refunded{s::refund_id("r2"), eur(2500), eur(2800)}};
     const std::vector<std::string> statuses{"requested", "requested", "authorized", "captured", "captured", "refunded"};
     for (std::size_t i = 0; i < life.size(); ++i) {
-      apply(model, payments.changes(stored("payment-pay-1", s::encode(life[i]), static_cast<std::int64_t>(i + 1))));
+      apply_ops(model, payments.changes(stored("payment-pay-1", s::encode(life[i]), static_cast<std::int64_t>(i + 1))));
       const auto view = order::detail::decode_payment(model["payment:pay-1"]);
       REQUIRE(view);
       CHECK(view->status == statuses[i]);
@@ -129,13 +129,13 @@ TEST_SUITE("order read models") {
     const order::order_detail_projection detail;
     const order::order_payment_projection payments;
     hashes model;
-    apply(model, detail.changes(stored("order-o1", s::encode(placed()), 1)));
+    apply_ops(model, detail.changes(stored("order-o1", s::encode(placed()), 1)));
     auto view = order::decode_order_detail(reply_of(model["order:o1"], {}));
     REQUIRE(view);
     CHECK(view->order_id == "o1");
     CHECK(view->status == "placed");
     CHECK_FALSE(view->payment_status);
-    apply(model, payments.changes(stored("payment-pay-1",
+    apply_ops(model, payments.changes(stored("payment-pay-1",
                                          s::encode(s::payment_event{s::payment_requested{s::order_id("o1"), eur(2800),
                                                                                          s::card_token("tok")}}),
                                          1)));
@@ -148,7 +148,7 @@ TEST_SUITE("order read models") {
     CHECK_FALSE(order::decode_order_detail(reply_of({}, {})));
     const order::order_detail_projection detail;
     hashes model;
-    apply(model, detail.changes(stored("order-o1", s::encode(placed()), 1)));
+    apply_ops(model, detail.changes(stored("order-o1", s::encode(placed()), 1)));
     auto broken = model["order:o1"];
     broken["version"] = "seven";
     CHECK_FALSE(order::decode_order_detail(reply_of(broken, {})));
