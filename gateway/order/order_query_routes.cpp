@@ -121,7 +121,8 @@ redis_call redis_step(const order_read& read, const reads_ptr& reads) {
                       auto response = order_response(*view, read.caller);
                       if (response.status == 200) reads->lag.mark(response, detail_projection);
                       return response;
-                    }};
+                    },
+                    {}};
 }
 
 step get_order(request_context& ctx, const reads_ptr& reads) {
@@ -162,7 +163,7 @@ std::optional<projections::order::order_list_cursor> read_cursor(const http_requ
                                                                  std::vector<field_error>& errors) {
   const auto text = request.query_param("cursor");
   if (!text) return std::nullopt;
-  const auto decoded = detail::base64url_decode(*text);
+  const auto decoded = gateway::detail::base64url_decode(*text);
   const auto space = decoded ? decoded->find(' ') : std::string::npos;
   if (space == std::string::npos || space == 0 || space + 1 == decoded->size() ||
       !projections::parse_timestamp(decoded->substr(0, space)) || !stream_of(order_category, decoded->substr(space + 1))) {
@@ -198,7 +199,7 @@ http_response list_page(std::vector<order_view> rows, int limit) {
   json::array items;
   for (const auto& row : rows) items.push_back(order_json(row, false));
   json::value next = nullptr;
-  if (more) next = detail::base64url_encode(rows.back().created_at + " " + rows.back().order_id);
+  if (more) next = gateway::detail::base64url_encode(rows.back().created_at + " " + rows.back().order_id);
   auto response = json_response(200, json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   response.set_header("Cache-Control", "no-store");
   return response;

@@ -115,13 +115,13 @@ step refund(request_context& ctx) {
 }
 
 detail::order_preparation prepare_ship(const request_context& ctx) {
-  return prepare_command<order_binding>(ctx, {.has_body = false}, [](json_fields&, const request_context&) {
+  return prepare_command<order_binding>(ctx, {.has_body = false, .creates = false, .aliases = {}}, [](json_fields&, const request_context&) {
     return schemas::order_command{schemas::ship_order{}};
   });
 }
 
 detail::order_preparation prepare_deliver(const request_context& ctx) {
-  return prepare_command<order_binding>(ctx, {.has_body = false}, [](json_fields&, const request_context&) {
+  return prepare_command<order_binding>(ctx, {.has_body = false, .creates = false, .aliases = {}}, [](json_fields&, const request_context&) {
     return schemas::order_command{schemas::deliver_order{}};
   });
 }
@@ -130,10 +130,10 @@ detail::order_preparation prepare_deliver(const request_context& ctx) {
 
 namespace detail {
 
-std::string payment_id_of(std::string_view order_id) { return derived_id(payment_id_purpose, "order", order_id); }
+std::string payment_id_of(std::string_view order_id) { return gateway::detail::derived_id(payment_id_purpose, "order", order_id); }
 
 order_preparation prepare_place(const request_context& ctx) {
-  auto made = prepare_command<order_binding>(ctx, {.creates = true}, [](json_fields& body, const request_context& c) {
+  auto made = prepare_command<order_binding>(ctx, {.has_body = true, .creates = true, .aliases = {}}, [](json_fields& body, const request_context& c) {
     schemas::place_order p;
     p.customer = schemas::customer_id(c.caller->subject);
     p.lines = body.objects("lines", max_order_lines, [](json_fields& line) {
@@ -159,13 +159,13 @@ order_preparation prepare_place(const request_context& ctx) {
 
 order_preparation prepare_cancel(const request_context& ctx) {
   const std::string by(is_admin(ctx) ? schemas::cancelled_by::admin : schemas::cancelled_by::customer);
-  return prepare_command<order_binding>(ctx, {.has_body = false}, [&by](json_fields&, const request_context&) {
+  return prepare_command<order_binding>(ctx, {.has_body = false, .creates = false, .aliases = {}}, [&by](json_fields&, const request_context&) {
     return schemas::order_command{schemas::cancel_order{by}};
   });
 }
 
 order_preparation prepare_refund(const request_context& ctx) {
-  return prepare_command<order_binding>(ctx, {.aliases = {{"refund_id", "Idempotency-Key"}}},
+  return prepare_command<order_binding>(ctx, {.has_body = true, .creates = false, .aliases = {{"refund_id", "Idempotency-Key"}}},
                                         [](json_fields& body, const request_context& c) {
     // A refund's id, like a created order's: derived from the caller and the Idempotency-Key, so
     // a retried request asks for the same refund; random without one.

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "core/security/webhook_signature.hpp"
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/e2e_orders/order_api.hpp"
 #include "tests/e2e_orders/payment_streams.hpp"
@@ -209,14 +210,16 @@ TEST_CASE_FIXTURE(orders_fixture, "a forged or stale webhook is 401 and a replay
   CHECK(problem_code(early) == "webhook.unknown_payment");
 
   request_payment(payment_id, order_id, 2500);
-  const auto applied = orders.webhook(body);
+  // The provider signs every attempt anew, a second apart at least.
+  const auto applied = orders.webhook(body, core::security::unix_now() + 1);
   INFO(describe(applied));
   REQUIRE(applied.status == 200);
   CHECK(text_at(applied.json().as_object(), "outcome") == "applied");
   CHECK(applied.header("consistency-token").has_value());
   // The same event again (signed anew, as the provider's retry would be): 409, nothing appended.
   const auto before = events_in_store();
-  const auto replayed = orders.webhook(body, core::security::unix_now() + 1);
+  const auto replayed = orders.webhook(body, core::security::unix_now() + 2);
+  CHECK(orders.webhook(body, core::security::unix_now() + 1).status == 409);  // the very same request
   CHECK(replayed.status == 409);
   CHECK(problem_code(replayed) == "webhook.replayed_event");
   CHECK(events_in_store() == before);

@@ -51,11 +51,19 @@ std::vector<core::recorded_event> projection_world::append(const std::string& id
     auto encoded = schemas::encode(event);
     batch.push_back({encoded.type, encoded.schema_version, encoded.data, std::nullopt});
   }
-  const auto before = store_->current_version(stream(id));
-  (void)store_->append(stream(id), core::expected_version::any(), std::move(batch)).value();
-  auto all = whole_stream(id);
-  all.erase(all.begin(), all.begin() + before.value());
-  return all;
+  return append_to(stream(id), std::move(batch));
+}
+
+std::vector<core::recorded_event> projection_world::append_to(const core::stream_id& stream,
+                                                              std::vector<core::new_event> batch) {
+  const auto before = store_->current_version(stream);
+  (void)store_->append(stream, core::expected_version::any(), std::move(batch)).value();
+  std::vector<core::recorded_event> added;
+  const auto end = store_->for_each_stream_batch(
+      stream, core::stream_version{before.value() + 1}, 100,
+      [&](const core::stream_batch& b) { added.insert(added.end(), b.events.begin(), b.events.end()); });
+  (void)end.value();
+  return added;
 }
 
 std::vector<core::recorded_event> projection_world::whole_stream(const std::string& id) {
