@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "commands/product/product_pipeline.hpp"
+#include "commands/product/batch_reservation.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 #include "projections/order/order_projections.hpp"
@@ -26,25 +26,19 @@ schemas::place_order& place_of(prepared_order& command) {
   return std::get<schemas::place_order>(command.envelope.command);
 }
 
-// Each line's unit price from its product's stream as stored; the first unknown product answers
-// 400 naming its line.
+// Each line's unit price from its product's stream as stored (commands/product/batch_reservation,
+// current_products); every unknown product answers 400 naming its line.
 std::optional<http_response> fix_prices(worker_context& workers, schemas::place_order& place) {
-  auto& products = workers.pipeline<commands::product::product_aggregate>();
+  std::vector<schemas::product_id> ids;
+  for (const auto& line : place.lines) ids.push_back(line.product);
+  const auto facts = commands::product::current_products(workers.store(), ids);
   std::vector<field_error> errors;
   for (std::size_t i = 0; i < place.lines.size(); ++i) {
-    auto& line = place.lines[i];
-    const auto field = fmt::format("lines[{}].product_id", i);
-    const auto stream = stream_of(commands::product::product_aggregate::category, line.product.value());
-    if (!stream) {
-      errors.push_back({field, std::string(invalid_id_message)});
+    if (!facts[i].exists) {
+      errors.push_back({fmt::format("lines[{}].product_id", i), "no product has this id"});
       continue;
     }
-    const auto loaded = products.load(*stream);
-    if (loaded.version.value() == 0) {
-      errors.push_back({field, "no product has this id"});
-      continue;
-    }
-    line.unit_price = loaded.state.price;
+    place.lines[i].unit_price = facts[i].price;
   }
   if (errors.empty()) return std::nullopt;
   return problem_response(errc::validation_failed, "the order names unknown products", std::move(errors));
