@@ -190,11 +190,13 @@ http_response answer(const commands::command_outcome<typename B::aggregate::reje
 
 // The offload's work: runs the command on this thread's pipeline and answers. PostgreSQL down
 // (or a commit in doubt) answers 503 with Retry-After; a failing statement is a bug and is
-// rethrown, for the router's failed() to log and answer 500.
-template <command_binding B>
-step execute(worker_context& workers, const prepared<B>& command) {
+// rethrown, for the router's failed() to log and answer 500. `then(outcome, answer)` turns the
+// outcome and its answer into the step (execute() below answers as is).
+template <command_binding B, typename Then>
+step execute_then(worker_context& workers, const prepared<B>& command, Then&& then) {
   try {
-    return answer<B>(workers.pipeline<typename B::aggregate>().handle(command.envelope), command);
+    const auto outcome = workers.pipeline<typename B::aggregate>().handle(command.envelope);
+    return then(outcome, answer<B>(outcome, command));
   } catch (const core::store_error& failure) {
     auto outage = detail::unavailable(failure.kind(), command.envelope.context.idempotency_key.has_value(), B::noun);
     if (!outage) throw;  // the router's failed() logs it and answers 500
@@ -202,6 +204,11 @@ step execute(worker_context& workers, const prepared<B>& command) {
     if (failure.kind() != core::failure_kind::transient) workers.drop_connections();
     return std::move(*outage);
   }
+}
+
+template <command_binding B>
+step execute(worker_context& workers, const prepared<B>& command) {
+  return execute_then<B>(workers, command, [](const auto&, http_response response) -> step { return response; });
 }
 
 namespace detail {

@@ -90,10 +90,28 @@ http_response accepted_response(const commands::accepted& done, std::string_view
   if (done.position) body["position"] = done.position->token();
   auto response = json_response(creates ? 201 : 200, body);
   response.set_header("ETag", etag(done.version));
-  if (done.position) response.set_header("X-Position", done.position->token());
+  if (done.position) {
+    response.set_header("X-Position", done.position->token());
+    set_consistency_token(response, done.position->token());
+  }
   if (done.replayed) response.set_header("Idempotent-Replayed", "true");
   if (creates) response.set_header("Location", fmt::format("{}/{}", collection, id));
   return response;
+}
+
+void set_consistency_token(http_response& response, const std::string& token) {
+  response.set_header(std::string(consistency_token_name), token);
+  // The same value as a cookie, so that a client keeping cookies (a browser, curl -b/-c) carries
+  // it to its next read without doing anything; never readable by scripts, never sent elsewhere.
+  response.set_header("Set-Cookie", fmt::format("{}={}; Secure; HttpOnly; SameSite=Strict; Path=/",
+                                                consistency_token_name, token));
+}
+
+void copy_consistency_token(const http_response& from, http_response& to) {
+  for (const auto& [name, value] : from.headers) {
+    if (name == "set-cookie" || name == "Set-Cookie") to.set_header(name, value);
+    if (name == consistency_token_name) to.set_header(name, value);
+  }
 }
 
 http_response conflict_response(const commands::version_conflict& conflict, const commands::command_context& context,

@@ -57,6 +57,15 @@ std::string path_param(const request_context& ctx, const std::string& name);
 // A version as an ETag: "3".
 std::string etag(core::stream_version version);
 
+// Every command answer that wrote something carries the position written as a consistency
+// token: the Consistency-Token header and a cookie of the same name (Secure; HttpOnly;
+// SameSite=Strict; Path=/). Reads that honour it (consistency.hpp, read_causal_position) wait
+// until their read model has applied it, so a session that keeps cookies is causal by default.
+inline constexpr std::string_view consistency_token_name = "Consistency-Token";
+void set_consistency_token(http_response& response, const std::string& token);
+// The token of `from` (a command's answer), if any, onto `to` (an answer built afterwards).
+void copy_consistency_token(const http_response& from, http_response& to);
+
 // The answers that do not depend on the aggregate. `noun` names the aggregate ("product").
 http_response accepted_response(const commands::accepted& done, std::string_view id, bool creates,
                                 std::string_view collection);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateway/command_support.hpp"
 #include "gateway/gateway_config.hpp"
 
 namespace cqrs::gateway {
@@ -100,7 +101,51 @@ std::optional<core::log_position> parse_position(std::string_view token) {
   return parsed.value();
 }
 
+std::optional<std::string_view> cookie(const http_request& request, std::string_view name) {
+  for (const auto& [header, value] : request.headers) {
+    if (header != "cookie") continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto end = std::min(rest.find(';'), rest.size());
+      auto pair = rest.substr(0, end);
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace detail
+
+namespace {
+
+consistency_wait wait_for(core::log_position position, const gateway_config& config) {
+  projections::read_your_writes_source source{"", config.relay_name, config.engine.kafka.topic,
+                                              config.stream_partitions};
+  const auto now = clock::now();
+  return consistency_wait{std::move(source), position, now + config.consistency_wait, now};
+}
+
+}  // namespace
+
+std::optional<consistency_wait> read_causal_position(const http_request& request, const gateway_config& config,
+                                                     std::vector<field_error>& errors) {
+  if (request.query_param("min_position") || request.header("x-min-position")) {
+    return read_min_position(request, config, errors);
+  }
+  const std::string name(consistency_token_name);
+  auto token = request.header("consistency-token");
+  if (!token) token = detail::cookie(request, name);
+  if (!token) return std::nullopt;
+  const auto position = detail::parse_position(*token);
+  if (!position) {
+    errors.push_back({name, "must be a consistency token: 32 lowercase hex digits, as a command answered"});
+    return std::nullopt;
+  }
+  return wait_for(*position, config);
+}
 
 std::optional<consistency_wait> read_min_position(const http_request& request, const gateway_config& config,
                                                   std::vector<field_error>& errors) {
@@ -112,10 +157,7 @@ std::optional<consistency_wait> read_min_position(const http_request& request, c
     errors.push_back({"min_position", "must be a log position: 32 lowercase hex digits, as a command answered"});
     return std::nullopt;
   }
-  projections::read_your_writes_source source{"", config.relay_name, config.engine.kafka.topic,
-                                              config.stream_partitions};
-  const auto now = clock::now();
-  return consistency_wait{std::move(source), *position, now + config.consistency_wait, now};
+  return wait_for(*position, config);
 }
 
 step after_position(const std::optional<consistency_wait>& wait, std::string projection, continuation then) {

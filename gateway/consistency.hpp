@@ -64,6 +64,12 @@ using continuation = std::function<step()>;
 std::optional<consistency_wait> read_min_position(const http_request& request, const gateway_config& config,
                                                   std::vector<field_error>& errors);
 
+// The position a read waits for by default (causal consistency): min_position or X-Min-Position
+// as above, else the Consistency-Token header, else the Consistency-Token cookie that command
+// answers set (command_support.hpp). A bad value is recorded in `errors` under the name it came by.
+std::optional<consistency_wait> read_causal_position(const http_request& request, const gateway_config& config,
+                                                     std::vector<field_error>& errors);
+
 // Across streams: `then` once `projection` has applied the wait's position on every partition
 // (checked on the PostgreSQL pool, looked at again on a timer until the deadline, then 503
 // not_yet_consistent); at once without a wait.
@@ -118,6 +124,8 @@ step read_strong(core::stream_id stream, Render render, Missing missing) {
 namespace detail {
 // A log position as a command answered it: 32 lowercase hex digits.
 std::optional<core::log_position> parse_position(std::string_view token);
+// The value of cookie `name` in the request's Cookie headers, if any.
+std::optional<std::string_view> cookie(const http_request& request, std::string_view name);
 }  // namespace detail
 
 }  // namespace cqrs::gateway

@@ -11,7 +11,7 @@ constexpr std::string_view any_origin = "*";
 constexpr std::string_view allowed_methods = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr std::string_view allowed_headers =
     "Authorization, Content-Type, Idempotency-Key, If-Match, X-Request-Id, X-Min-Position";
-constexpr std::string_view exposed_headers = "ETag, Location, X-Position, X-Request-Id, Retry-After, Idempotent-Replayed";
+constexpr std::string_view exposed_headers = "ETag, Location, X-Position, Consistency-Token, X-Request-Id, Retry-After, Idempotent-Replayed";
 constexpr std::string_view preflight_max_age = "600";  // seconds a browser may cache the preflight
 
 // Appends to an existing Vary rather than replacing it (a response may already vary on more).

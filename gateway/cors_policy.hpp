@@ -3,7 +3,7 @@
 // CORS for the configured origins. A preflight (OPTIONS with Access-Control-Request-Method) from
 // an allowed origin is answered 204 with the allowed methods and headers; any other response to
 // an allowed origin carries Access-Control-Allow-Origin (that origin; Vary: Origin) and exposes
-// ETag, Location, X-Position, X-Request-Id, Retry-After and Idempotent-Replayed. Requests from other origins get no
+// ETag, Location, X-Position, Consistency-Token, X-Request-Id, Retry-After and Idempotent-Replayed. Requests from other origins get no
 // CORS headers (the browser then refuses them; the server itself does not).
 
 #include <optional>

@@ -9,6 +9,8 @@
 #include "gateway/domain.hpp"
 #include "gateway/product/product_gateway.hpp"
 #include "gateway/user/user_gateway.hpp"
+#include "gateway/order/order_gateway.hpp"
+#include "gateway/payment/payment_gateway.hpp"
 
 namespace cqrs::gateway {
 
@@ -16,6 +18,8 @@ const std::vector<gateway_domain>& gateway_domains() {
   static const std::vector<gateway_domain> domains = {
       product_gateway(),
       user_gateway(),
+      order_gateway(),
+      payment_gateway(),
   };
   return domains;
 }

@@ -240,6 +240,10 @@ const std::vector<core::setting_spec>& gateway_settings() {
        "per aggregate category, overriding CQRS_COMMAND_CACHE_SIZE: category=size,... (e.g. product=50000)"},
       {"CQRS_GROUP_COMMIT_MAX", "64",
        "appends written together in one statement and commit (group commit); 1 writes each alone (1-1000)"},
+      {"CQRS_PAYMENT_WEBHOOK_SECRET", "",
+       "HMAC-SHA-256 key of the card processor's webhook signatures; unset refuses every webhook"},
+      {"CQRS_PAYMENT_WEBHOOK_TOLERANCE_SECONDS", "300",
+       "how far a webhook signature's timestamp may be from now, either way (1-86400)"},
   };
   return specs;
 }
@@ -266,6 +270,8 @@ gateway_config load_gateway_config(const core::settings_source& source) {
   c.relay_name = load_relay_name(source);
   c.pg_read_url = source.text("CQRS_PG_READ_URL", "");
   c.read_replica_max_lag = source.milliseconds("CQRS_PG_READ_MAX_LAG_MS", c.read_replica_max_lag, 10ms, 600'000ms);
+  c.webhook_secret = source.text("CQRS_PAYMENT_WEBHOOK_SECRET", "");
+  c.webhook_tolerance = std::chrono::seconds(source.integer("CQRS_PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300, 1, 86'400));
   return c;
 }
 

@@ -88,6 +88,10 @@ struct gateway_config {
   // primary only. Bypassed while it lags more than read_replica_max_lag, or is down.
   std::string pg_read_url;
   std::chrono::milliseconds read_replica_max_lag{1'000};
+  // The card processor's signed webhooks (docs/payment-provider.md): the HMAC key (empty: every
+  // webhook is refused) and how far a signature's timestamp may be from now.
+  std::string webhook_secret;
+  std::chrono::seconds webhook_tolerance{300};
 };
 
 const std::vector<core::setting_spec>& gateway_settings();

@@ -95,6 +95,24 @@ bool json_fields::is_string(std::string_view name, const json::value& v) {
   return false;
 }
 
+const json::array* json_fields::array_of_objects(std::string_view name, std::size_t max_items) {
+  const auto* v = member(name, true);
+  if (v == nullptr) return nullptr;
+  const auto* items = v->if_array();
+  const bool objects = items != nullptr && std::all_of(items->begin(), items->end(), [](const json::value& item) {
+    return item.is_object();
+  });
+  if (!objects) {
+    fail(name, fmt::format("must be an array of objects, not {}", kind_name(*v)));
+    return nullptr;
+  }
+  if (items->empty() || items->size() > max_items) {
+    fail(name, fmt::format("must hold 1 to {} items, not {}", max_items, items->size()));
+    return nullptr;
+  }
+  return items;
+}
+
 void json_fields::not_an_object(std::string_view name, const json::value& v) {
   fail(name, fmt::format("must be an object, not {}", kind_name(v)));
 }

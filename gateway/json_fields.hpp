@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -49,9 +50,29 @@ class json_fields {
     return out;
   }
 
+  // An array of objects, each read by `read` with the prefix "<name>[<i>]."; at most `max_items`
+  // (more, an empty array, or a member that is not an array of objects: an error naming it).
+  template <typename Read>
+  auto objects(std::string_view name, std::size_t max_items, Read&& read)
+      -> std::vector<decltype(read(std::declval<json_fields&>()))> {
+    std::vector<decltype(read(std::declval<json_fields&>()))> out;
+    const auto* items = array_of_objects(name, max_items);
+    if (items == nullptr) return out;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      json_fields inner((*items)[i].get_object(), path(name) + "[" + std::to_string(i) + "].", errors_);
+      out.push_back(read(inner));
+      inner.reject_unread();
+    }
+    return out;
+  }
+  // The prefix of this reader's members ("" at the top, "lines[0]." in an item).
+  const std::string& prefix() const { return prefix_; }
+
   void reject_unread();
 
  private:
+  // The member as a non-empty array of at most `max_items` objects, or null (and an error).
+  const boost::json::array* array_of_objects(std::string_view name, std::size_t max_items);
   const boost::json::value* member(std::string_view name, bool required);
   bool is_string(std::string_view name, const boost::json::value& v);
   void not_an_object(std::string_view name, const boost::json::value& v);

@@ -10,6 +10,7 @@
 // The domains: each has its include here and its line in `domains`.
 #include "projections/product/product_projections_domain.hpp"
 #include "projections/user/user_projections_domain.hpp"
+#include "projections/order/order_projections_domain.hpp"
 
 namespace cqrs::projections {
 
@@ -18,6 +19,7 @@ namespace {
 constexpr domain_projections domains[] = {
     product::register_projections,
     user::register_projections,
+    order::register_projections,
 };
 
 }  // namespace

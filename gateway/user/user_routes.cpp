@@ -348,18 +348,23 @@ step set_roles(const services_ptr& s, request_context& ctx) {
                      if (!loaded.state.has_role(role)) steps.emplace_back(schemas::grant_user_role{schemas::user_role(role)});
                    }
                    bool changed = false;
+                   http_response last;  // the last accepted command's answer: its consistency token
                    for (auto& c : steps) {
                      auto done = run_command(workers, command, std::move(c));
                      command.envelope.context.if_match.reset();  // only the first command carries it
                      if (!done.second) {
                        if (changed) after_rights_change(*s, workers, command.id, {http_response{}, true}, false);
+                       copy_consistency_token(last, done.first);
                        return std::move(done.first);
                      }
                      changed = true;
+                     last = std::move(done.first);
                    }
                    if (changed) after_rights_change(*s, workers, command.id, {http_response{}, true}, false);
                    const auto now = load_user(workers, command.id);
-                   return user_response(*s, workers, command.id, now.state, now.version.value());
+                   auto response = user_response(*s, workers, command.id, now.state, now.version.value());
+                   copy_consistency_token(last, response);
+                   return response;
                  }};
 }
 

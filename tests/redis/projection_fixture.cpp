@@ -43,6 +43,11 @@ std::vector<core::recorded_event> projection_world::append(const std::string& id
   return append_any_version(*store_, stream(id), events);
 }
 
+std::vector<core::recorded_event> projection_world::append_to(const core::stream_id& stream,
+                                                              std::vector<core::new_event> batch) {
+  return append_batch_any_version(*store_, stream, std::move(batch));
+}
+
 std::vector<core::recorded_event> projection_world::whole_stream(const std::string& id) {
   std::vector<core::recorded_event> all;
   const auto end = store_->for_each_stream_batch(

@@ -40,6 +40,8 @@ class projection_world {
   // Appends to the stream (any expected version); returns the stored events.
   std::vector<core::recorded_event> append(const std::string& id, const std::vector<schemas::product_event>& events);
   std::vector<core::recorded_event> whole_stream(const std::string& id);
+  // Appends encoded events to any stream of the store (any expected version); returns them stored.
+  std::vector<core::recorded_event> append_to(const core::stream_id& stream, std::vector<core::new_event> batch);
 
   // Every key and row of both models for the given product ids, as one comparable text.
   std::string redis_digest(const std::vector<std::string>& ids);

@@ -32,6 +32,19 @@ inline void open_world(const projections::projection_scope& scope, core::upcaste
   targets = std::make_unique<projections::target_set>(projections, *redis, *store, pg_url());
 }
 
+// Appends `batch` to `stream`, any expected version; the events this append stored.
+inline std::vector<core::recorded_event> append_batch_any_version(core::event_store& store, const core::stream_id& stream,
+                                                                  std::vector<core::new_event> batch) {
+  const auto before = store.current_version(stream);
+  (void)store.append(stream, core::expected_version::any(), std::move(batch)).value();
+  std::vector<core::recorded_event> added;
+  (void)store
+      .for_each_stream_batch(stream, core::stream_version{before.value() + 1}, 100,
+                             [&](const core::stream_batch& b) { added.insert(added.end(), b.events.begin(), b.events.end()); })
+      .value();
+  return added;
+}
+
 // Appends `events` (each through its contract's encode) to `stream`, any expected version; the
 // events this append stored.
 template <typename Event>
@@ -42,14 +55,7 @@ std::vector<core::recorded_event> append_any_version(core::event_store& store, c
     auto encoded = encode(event);  // found by argument-dependent lookup in the event's namespace
     batch.push_back({encoded.type, encoded.schema_version, encoded.data, std::nullopt});
   }
-  const auto before = store.current_version(stream);
-  (void)store.append(stream, core::expected_version::any(), std::move(batch)).value();
-  std::vector<core::recorded_event> added;
-  (void)store
-      .for_each_stream_batch(stream, core::stream_version{before.value() + 1}, 100,
-                             [&](const core::stream_batch& b) { added.insert(added.end(), b.events.begin(), b.events.end()); })
-      .value();
-  return added;
+  return append_batch_any_version(store, stream, std::move(batch));
 }
 
 }  // namespace cqrs::tests

@@ -77,7 +77,7 @@ TEST_CASE("cors: decorate allows and exposes headers to an allowed origin only")
   cors.decorate(request("GET", std::string(app)), allowed);
   CHECK(header(allowed, "Access-Control-Allow-Origin") == std::string(app));
   CHECK(header(allowed, "Access-Control-Expose-Headers") ==
-        "ETag, Location, X-Position, X-Request-Id, Retry-After, Idempotent-Replayed");
+        "ETag, Location, X-Position, Consistency-Token, X-Request-Id, Retry-After, Idempotent-Replayed");
   CHECK(header(allowed, "Vary") == "Origin");
 
   http_response other;

@@ -324,6 +324,18 @@ TEST_SUITE("product command routes: outcomes become answers") {
     CHECK(body_of(r) == boost::json::object{{"id", "p1"}, {"version", 1}, {"position", at.token()}});
   }
 
+  TEST_CASE("every answer that wrote carries the position as a Consistency-Token header and cookie") {
+    const core::log_position at{7, 3};
+    const auto r = detail::answer(commands::accepted{core::stream_version{2}, at, {}, false, 1}, product_route());
+    CHECK(header_of(r, "Consistency-Token") == at.token());
+    CHECK(header_of(r, "Set-Cookie") ==
+          "Consistency-Token=" + at.token() + "; Secure; HttpOnly; SameSite=Strict; Path=/");
+    const auto unchanged =
+        detail::answer(commands::accepted{core::stream_version{4}, std::nullopt, {}, false, 1}, product_route());
+    CHECK_FALSE(header_of(unchanged, "Consistency-Token"));
+    CHECK_FALSE(header_of(unchanged, "Set-Cookie"));
+  }
+
   TEST_CASE("a replayed outcome says so in Idempotent-Replayed") {
     const auto r = detail::answer(commands::accepted{core::stream_version{2}, core::log_position{1, 2}, {}, true, 1},
                                   product_route());

@@ -13,6 +13,7 @@
 #include "projections/catalog.hpp"
 #include "projections/product/product_projections_domain.hpp"
 #include "projections/user/user_projections_domain.hpp"
+#include "projections/order/order_projections_domain.hpp"
 
 namespace cqrs::projections {
 
@@ -39,6 +40,7 @@ std::vector<listed> registered_by_the_domains() {
   projection_registrar registrar(set, production);
   product::register_projections(registrar);
   user::register_projections(registrar);
+  order::register_projections(registrar);
   return listing(set);
 }
 
@@ -49,8 +51,11 @@ TEST_CASE("the catalog holds every registered domain's projections under their p
   CHECK(all == registered_by_the_domains());
   CHECK(all == std::vector<listed>{{"product_detail", "product", target_kind::redis},
                                    {"user_detail", "user", target_kind::redis},
+                                   {"order_detail", "order", target_kind::redis},
+                                   {"order_payment", "payment", target_kind::redis},
                                    {"product_catalog", "product", target_kind::postgres},
-                                   {"user_admin_list", "user", target_kind::postgres}});
+                                   {"user_admin_list", "user", target_kind::postgres},
+                                   {"order_list", "order", target_kind::postgres}});
 }
 
 TEST_CASE("a scope renames every projection and the category it reads, the same way for each") {
