@@ -46,16 +46,7 @@ std::map<std::string, projection_metrics> make_projection_metrics(core::metrics_
 }
 
 bool write_metrics_file(const core::metrics_registry& registry, const std::string& path) {
-  const std::filesystem::path target(path);
-  const auto temporary = target.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << registry.render();
-    if (!out) return false;
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, target, error);
-  return !error;
+  return core::write_metrics_file(registry, path);
 }
 
 }  // namespace cqrs::projections
