@@ -686,7 +686,7 @@ void projector::report_metrics() {
   last_metrics_ = std::chrono::steady_clock::now();
   update_lag();
   if (config_.metrics_file.empty()) return;
-  if (!write_metrics_file(registry_, config_.metrics_file)) {
+  if (!core::write_metrics_file(registry_, config_.metrics_file)) {
     log_.warn("cannot write the metrics file", {{"path", config_.metrics_file}});
   }
 }
