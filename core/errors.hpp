@@ -47,6 +47,9 @@ struct error {
   std::string detail;
   // Only for version_conflict: the stream's version when the append was refused (0: no stream).
   std::optional<stream_version> actual_version;
+  // Only for version_conflict: the stream whose expected version did not hold (the one stream of
+  // an append, or the one of several in append_streams).
+  std::optional<std::string> stream{};
 };
 
 // Holds a value or an error. Reading the wrong side is a programming error (std::logic_error).

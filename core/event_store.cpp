@@ -4,9 +4,11 @@
 #include <string_view>
 #include <unordered_set>
 
+#include <fmt/format.h>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/stream_from>
+#include <pqxx/transaction>
 
 #include "core/commit_notifier.hpp"
 #include "core/event_store_sql.hpp"
@@ -100,6 +102,64 @@ std::vector<std::optional<append_success>> event_store::append_group(const std::
 result<append_success> event_store::append(const stream_id& stream, expected_version expected,
                                            std::vector<new_event> events, event_metadata metadata) {
   return append(append_request{stream, expected, std::move(events), std::move(metadata), std::nullopt, std::nullopt});
+}
+
+namespace {
+
+// A request list append_streams refuses before sending anything: a stream twice, or more than
+// one append's worth of events or payload in all.
+std::optional<error> check_streams(const std::vector<append_request>& requests, const store_limits& limits) {
+  std::unordered_set<std::string_view> streams;
+  std::size_t events = 0;
+  std::size_t bytes = 0;
+  for (const auto& request : requests) {
+    if (!streams.insert(request.stream.str()).second) {
+      return make_error(errc::invalid_stream_id, fmt::format("stream {} is named twice", request.stream.str()));
+    }
+    events += request.events.size();
+    for (const auto& event : request.events) bytes += event.payload.size();
+  }
+  if (events > limits.max_events_per_append) {
+    return make_error(errc::too_many_events, fmt::format("{} events in all, over the limit of {}", events,
+                                                         limits.max_events_per_append));
+  }
+  if (bytes > limits.max_append_bytes) {
+    return make_error(errc::append_too_large,
+                      fmt::format("{} payload bytes in all, over the limit of {}", bytes, limits.max_append_bytes));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+result<std::vector<append_success>> event_store::append_streams(const std::vector<append_request>& requests) {
+  for (const auto& request : requests) {
+    if (auto invalid = check_append(request, options_.limits)) return *invalid;
+  }
+  if (auto invalid = check_streams(requests, options_.limits)) return *invalid;
+  if (requests.empty()) return std::vector<append_success>{};
+  std::vector<std::size_t> order(requests.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return requests[a].stream.str() < requests[b].stream.str(); });
+  std::optional<result<std::vector<append_success>>> outcome;
+  // Nothing commits before tx.commit(); a lost commit reply raises in_doubt, which is not retried.
+  connection_.run(statement_effect::none_on_failure, [&](pqxx::connection_base& c) {
+    pqxx::work tx(c);
+    std::vector<append_success> written(requests.size());
+    for (const auto i : order) {
+      auto appended = append_in(tx, requests[i]);
+      if (!appended) {
+        outcome = appended.error();
+        return;  // rolled back by tx's destructor
+      }
+      written[i] = std::move(appended).value();
+    }
+    tx.commit();
+    outcome = std::move(written);
+  });
+  if (outcome->ok() && options_.notifier != nullptr) options_.notifier->committed();
+  return std::move(*outcome);
 }
 
 result<append_success> event_store::append_in(pqxx::transaction_base& tx, const append_request& request) {

@@ -73,6 +73,17 @@ class event_store {
   // the common command, and the shape append_group writes.
   static bool groupable(const append_request& request);
 
+  // Appends to several streams atomically: one transaction, each request under its own expected
+  // version, every event written or none. The answer is each request's success, in request order,
+  // or the first refusal: a version_conflict (its `stream` names the stream, `actual_version` its
+  // version), a duplicate event id or idempotency key, or invalid input (any request's, a stream
+  // named twice, more than max_events_per_append events or max_append_bytes of payload in all);
+  // then nothing is written. Streams are written in stream id order, so two calls over
+  // overlapping streams wait for each other instead of deadlocking. Retried like append when
+  // nothing can have committed; a connection lost during the commit is a store_error of kind
+  // in_doubt (append again with the same event ids to find out). Wakes tailing readers on success.
+  result<std::vector<append_success>> append_streams(const std::vector<append_request>& requests);
+
   // Appends inside the caller's transaction, on any connection: the caller commits (and notifies,
   // if it wants tailing readers woken). The append runs under a savepoint: a version_conflict,
   // duplicate_event_id or duplicate_idempotency_key writes nothing and leaves the caller's

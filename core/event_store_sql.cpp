@@ -550,7 +550,7 @@ result<append_success> exec_append(pqxx::transaction_base& tx, const append_requ
       return error{errc::version_conflict,
                    fmt::format("stream {} is at version {}, expected {}", request.stream.str(), actual.value(),
                                request.expected.to_string()),
-                   actual};
+                   actual, request.stream.str()};
     }
   }
   throw store_error(failure_kind::transient,

@@ -8,6 +8,8 @@
 
 #include "schemas/contracts/contract_error.hpp"
 // The domains: one include and one line of the list below each.
+#include "schemas/contracts/order/order_contracts.hpp"
+#include "schemas/contracts/payment/payment_contracts.hpp"
 #include "schemas/contracts/product/product_contracts.hpp"
 #include "schemas/contracts/user/user_contracts.hpp"
 
@@ -19,6 +21,8 @@ std::vector<domain_contracts> listed_domains() {
   return {
       product_contracts(),
       user_contracts(),
+      order_contracts(),
+      payment_contracts(),
   };
 }
 

@@ -12,6 +12,8 @@
 #include "core/upcasting.hpp"
 #include "schemas/contracts/catalog.hpp"
 #include "schemas/contracts/contract_error.hpp"
+#include "schemas/contracts/order/order_codec.hpp"
+#include "schemas/contracts/payment/payment_codec.hpp"
 #include "schemas/contracts/product/product_codec.hpp"
 #include "schemas/contracts/product/product_events_history.hpp"
 #include "schemas/contracts/user/user_codec.hpp"
@@ -20,12 +22,15 @@ namespace s = cqrs::schemas;
 
 TEST_CASE("the catalog lists the product and user domains and every event contract under its domain") {
   const auto& domains = s::contract_domains();
-  REQUIRE(domains.size() == 2);
+  REQUIRE(domains.size() == 4);
   CHECK(domains[0].name == "product");
   CHECK(domains[1].name == "user");
+  CHECK(domains[2].name == "order");
+  CHECK(domains[3].name == "payment");
 
   const auto contracts = s::event_contracts();
-  CHECK(contracts.size() == std::variant_size_v<s::product_event> + std::variant_size_v<s::user_event>);
+  CHECK(contracts.size() == std::variant_size_v<s::product_event> + std::variant_size_v<s::user_event> +
+                                std::variant_size_v<s::order_event> + std::variant_size_v<s::payment_event>);
   CHECK(std::ranges::count(contracts, std::string("product"), &s::contract_info::domain) ==
         std::variant_size_v<s::product_event>);
   for (const char* name : {"product.created", "product.details_updated", "product.price_changed", "product.restocked",
@@ -51,11 +56,20 @@ TEST_CASE("each domain's descriptor answers for its own events only") {
   CHECK(product.knows_event("product.created", 2));
   CHECK_FALSE(product.knows_event("product.created", 3));
   CHECK_FALSE(product.knows_event("order.placed", 1));
+  CHECK_FALSE(product.knows_event("payment.requested", 1));
   CHECK(product.event_versions() == s::product_event_versions());
   const auto& user = s::contract_domains()[1];
   CHECK(user.knows_event("user.registered", 1));
   CHECK_FALSE(user.knows_event("product.created", 2));
   CHECK_FALSE(product.knows_event("user.registered", 1));
+  const auto& order = s::contract_domains()[2];
+  CHECK(order.knows_event("order.placed", 1));
+  CHECK_FALSE(order.knows_event("payment.requested", 1));
+  CHECK(order.event_versions() == s::order_event_versions());
+  const auto& payment = s::contract_domains()[3];
+  CHECK(payment.knows_event("payment.refunded", 1));
+  CHECK_FALSE(payment.knows_event("order.refunded", 1));
+  CHECK(payment.event_versions() == s::payment_event_versions());
 }
 
 TEST_CASE("the catalog registers every domain's upcasters with the store's registry") {
@@ -68,6 +82,6 @@ TEST_CASE("the catalog registers every domain's upcasters with the store's regis
 }
 
 TEST_CASE("a stored event of no domain is a contract error") {
-  CHECK_THROWS_AS(s::stored_event_to_json("order.placed", 1, "{}"), s::contract_error);
+  CHECK_THROWS_AS(s::stored_event_to_json("invoice.issued", 1, "{}"), s::contract_error);
   CHECK_THROWS_AS(s::stored_event_to_json("product.created", 9, "{}"), s::contract_error);
 }

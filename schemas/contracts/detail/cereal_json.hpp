@@ -29,6 +29,8 @@ std::string to_cereal_json(const T& value) {
   // between tokens, since JSON strings escape theirs, so dropping them all is safe.
   auto text = out.str();
   std::erase(text, '\n');
+  // A contract without fields (order.paid) writes nothing at all: store it as an empty object.
+  if (text.empty()) text = "{}";
   return text;
 }
 

@@ -5,6 +5,7 @@
 // cereal's JSON archive).
 
 #include <map>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,7 @@
 
 #include "schemas/contracts/contract_error.hpp"
 #include "schemas/contracts/detail/cereal_json.hpp"
+#include "schemas/contracts/encoded_payload.hpp"
 
 namespace cqrs::schemas::detail {
 
@@ -65,6 +67,21 @@ decoder_table<Variant> current_versions_of(std::variant<T...>*) {
 template <typename Variant>
 decoder_table<Variant> current_versions() {
   return current_versions_of<Variant>(static_cast<Variant*>(nullptr));
+}
+
+}  // namespace cqrs::schemas::detail
+
+namespace cqrs::schemas::detail {
+
+// The stored form of whichever contract `value` holds, at its current version.
+template <typename Variant>
+encoded_payload encode_any(const Variant& value) {
+  return std::visit(
+      [](const auto& contract) {
+        using T = std::decay_t<decltype(contract)>;
+        return encoded_payload{std::string(T::type_name), T::schema_version, to_cereal_json(contract)};
+      },
+      value);
 }
 
 }  // namespace cqrs::schemas::detail
