@@ -26,7 +26,9 @@
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
+#include "core/https_client.hpp"
 #include "tests/support/polling.hpp"
+#include "tests/support/stack.hpp"
 
 extern char** environ;
 
@@ -62,30 +64,6 @@ std::string read_file(const std::string& path) {
   _exit(127);
 }
 
-asio::awaitable<void> exchange(beast::tcp_stream& stream, tcp::endpoint endpoint,
-                               http::request<http::string_body>& request, reply& out) {
-  auto [connect_error] = co_await stream.async_connect(endpoint, no_throw);
-  if (connect_error) {
-    out.result = connect_error == beast::error::timeout ? reply::outcome::timed_out : reply::outcome::refused;
-    co_return;
-  }
-  auto [write_error, written] = co_await http::async_write(stream, request, no_throw);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  auto [read_error, read] = co_await http::async_read(stream, buffer, response, no_throw);
-  const auto error = write_error ? write_error : read_error;
-  if (error == beast::error::timeout) {
-    out.result = reply::outcome::timed_out;
-  } else if (error) {
-    out.result = reply::outcome::closed_without_answer;
-  } else {
-    out.result = reply::outcome::answered;
-    out.status = response.result_int();
-    out.body = response.body();
-    out.replayed = response["Idempotent-Replayed"] == "true";
-  }
-}
-
 }  // namespace
 
 provider_process::provider_process(const settings& extra) {
@@ -95,7 +73,11 @@ provider_process::provider_process(const settings& extra) {
   ::close(fd);
   log_path_ = path;
   secret_ = fmt::format("whsec_{:x}", static_cast<unsigned>(getpid()) * 2654435761u + static_cast<unsigned>(time(nullptr)));
-  settings env{{"CQRS_PAYMENT_PROVIDER_PORT", "0"}, {"CQRS_PAYMENT_WEBHOOK_SECRET", secret_}};
+  // HTTPS with the test stack's certificate, as in the dev stack (tools/lib/common.sh).
+  settings env{{"CQRS_PAYMENT_PROVIDER_PORT", "0"},
+               {"CQRS_PAYMENT_WEBHOOK_SECRET", secret_},
+               {"CQRS_PAYMENT_PROVIDER_TLS_CERT_FILE", stack_setting("CQRS_TLS_CERT_FILE")},
+               {"CQRS_PAYMENT_PROVIDER_TLS_KEY_FILE", stack_setting("CQRS_TLS_KEY_FILE")}};
   env.insert(env.end(), extra.begin(), extra.end());
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -136,22 +118,28 @@ boost::json::value reply::json() const {
 
 reply call(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
            std::optional<std::string> idempotency_key, std::chrono::milliseconds deadline) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  http::request<http::string_body> request(http::string_to_verb(method), target, 11);
-  request.set(http::field::host, "127.0.0.1");
-  if (!body.empty()) request.set(http::field::content_type, "application/json");
-  if (idempotency_key) request.set("Idempotency-Key", *idempotency_key);
-  request.body() = body;
-  request.prepare_payload();
-  reply out;
+  const core::https_client client({.ca_file = stack_setting("CQRS_TLS_CA_FILE")});
+  core::http_call request{method, target, {}, body};
+  if (idempotency_key) request.headers.emplace_back("Idempotency-Key", *idempotency_key);
   const auto started = std::chrono::steady_clock::now();
-  stream.expires_after(deadline);
-  asio::co_spawn(io, exchange(stream, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), request, out),
-                 asio::detached);
-  io.run();
+  const auto answer = client.send(provider_endpoint(port), request, started + deadline);
+  reply out;
   out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  switch (answer.result) {
+    case core::http_reply::outcome::answered: out.result = reply::outcome::answered; break;
+    case core::http_reply::outcome::timed_out: out.result = reply::outcome::timed_out; break;
+    case core::http_reply::outcome::closed_without_answer: out.result = reply::outcome::closed_without_answer; break;
+    case core::http_reply::outcome::connect_failed:
+    case core::http_reply::outcome::tls_failed: out.result = reply::outcome::refused; break;
+  }
+  out.status = answer.status;
+  out.body = answer.body;
+  out.replayed = answer.header("Idempotent-Replayed") == "true";
   return out;
+}
+
+core::http_endpoint provider_endpoint(std::uint16_t port) {
+  return core::parse_http_endpoint(fmt::format("https://127.0.0.1:{}", port));
 }
 
 test_certificates::test_certificates() {

@@ -1,8 +1,9 @@
 #pragma once
 
 // What the payment provider's tests need around the real process: cqrs-payment-provider started
-// on a port of its own choosing (read from its "listening" log line) and stopped with SIGTERM; a
-// client whose every call has a deadline and tells an answer from a timeout and from a connection
+// over HTTPS with the test stack's certificate (CQRS_TLS_CERT_FILE, CQRS_TLS_KEY_FILE) on a port
+// of its own choosing (read from its "listening" log line) and stopped with SIGTERM; a client
+// (core/https_client.hpp, trusting CQRS_TLS_CA_FILE) whose every call has a deadline and tells an answer from a timeout and from a connection
 // closed without an answer; and a tiny HTTP listener that receives the provider's webhooks.
 
 #include <sys/types.h>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include <boost/json/value.hpp>
+
+#include "core/https_client.hpp"
 
 namespace cqrs::tests::payment {
 
@@ -55,7 +58,10 @@ struct reply {
   boost::json::value json() const;
 };
 
-// One request on a fresh connection, given up after `deadline` (connect, send and answer).
+// The provider's HTTPS address (its certificate is the test stack's: CQRS_TLS_CA_FILE verifies it).
+core::http_endpoint provider_endpoint(std::uint16_t port);
+
+// One request over HTTPS on a fresh connection, given up after `deadline` (connect, send and answer).
 reply call(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body = {},
            std::optional<std::string> idempotency_key = std::nullopt,
            std::chrono::milliseconds deadline = std::chrono::seconds(5));

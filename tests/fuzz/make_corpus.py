@@ -191,6 +191,45 @@ def cursors() -> None:
     write("cursor", "query-bad", b"\x01limit=0&min_price=-1&in_stock=yes&q=" + b"x" * 201)
 
 
+WEBHOOK_TIME = 1796621979  # tests/fuzz/webhook_signature.cpp's "now"
+
+
+def settled_event(number: int, charge: int, status: str, amount: int, payment: str) -> str:
+    """A charge.settled event exactly as cqrs-payment-provider serializes it (server.cpp, ledger.cpp)."""
+    data = {"id": f"ch_{charge:06}", "status": status, "amount": amount, "currency": "eur",
+            "captured": status == "captured", "amount_refunded": 0, "refunds": [],
+            "idempotency_key": f"{payment}:charge", "metadata": {"payment_id": payment}}
+    event = {"id": f"evt_{number:06}", "type": "charge.settled", "created": WEBHOOK_TIME, "data": data}
+    return json.dumps(event, separators=(",", ":"))
+
+
+def webhook_header(body: str, t: int = WEBHOOK_TIME, secret: bytes = SECRET) -> str:
+    mac = hmac.new(secret, f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def webhooks() -> None:
+    captured = settled_event(1, 1, "captured", 2500, "payment-5f0c8a52-2b1e-4c8e-9d51-0b7c55f1f0aa")
+    authorized = settled_event(2, 3, "authorized", 119900, "payment-0f8fad5b-d9cb-469f-a165-70867728950e")
+    seeds = {
+        "captured": (0, webhook_header(captured), captured),
+        "authorized": (0, webhook_header(authorized), authorized),
+        "reordered": (0, "v1=" + webhook_header(captured).split("v1=")[1] + f",t={WEBHOOK_TIME}", captured),
+        "future-scheme": (0, webhook_header(captured) + ",v2=" + "0" * 64, captured),
+        "stale": (0, webhook_header(captured, WEBHOOK_TIME - 301), captured),
+        "early": (0, webhook_header(captured, WEBHOOK_TIME + 301), captured),
+        "wrong-secret": (0, webhook_header(captured, secret=b"another-secret"), captured),
+        "uppercase-hex": (0, webhook_header(captured).upper().replace("T=", "t=").replace("V1=", "v1="), captured),
+        "no-timestamp": (0, "v1=" + webhook_header(captured).split("v1=")[1], captured),
+        "negative": (0, "t=-1,v1=" + "a" * 64, captured),
+        "empty-body": (0, webhook_header(""), ""),
+        "own-signature": (1, f"t={WEBHOOK_TIME}", captured),
+        "own-signature-late": (1, "t=999999999999999999", authorized),
+    }
+    for name, (mode, header, body) in seeds.items():
+        write("webhook_signature", name, bytes([mode]) + header.encode() + b"\n" + body.encode())
+
+
 if __name__ == "__main__":
     shutil.rmtree(ROOT, ignore_errors=True)
     json_bodies()
@@ -199,3 +238,4 @@ if __name__ == "__main__":
     events()
     positions()
     cursors()
+    webhooks()

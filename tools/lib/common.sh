@@ -303,7 +303,9 @@ start_engine() {
   # gateway, trusting the stack's CA when the gateway serves HTTPS.
   start_engine_process "$dir" payment-provider "$CQRS_BUILD_DIR/tools/payment_provider/cqrs-payment-provider" \
     --payment-webhook-url "$(. "$dir/stack.env"; echo "$CQRS_HTTP_URL")/v1/payments/provider-events" \
-    --payment-webhook-ca-file "$(. "$dir/stack.env"; echo "${CQRS_TLS_CA_FILE:-}")"
+    --payment-webhook-ca-file "$(. "$dir/stack.env"; echo "${CQRS_TLS_CA_FILE:-}")" \
+    --payment-provider-tls-cert-file "$(. "$dir/stack.env"; echo "$CQRS_TLS_CERT_FILE")" \
+    --payment-provider-tls-key-file "$(. "$dir/stack.env"; echo "$CQRS_TLS_KEY_FILE")"
   # The process managers (order fulfilment): their own consumer group, PostgreSQL state, and the
   # card processor's client (CQRS_PAYMENT_PROVIDER_URL from stack.env).
   start_engine_process "$dir" processes "$CQRS_BUILD_DIR/commands/processes/cqrs-processes" \
@@ -325,7 +327,9 @@ write_http_settings() {
 # calls CQRS_PAYMENT_PROVIDER_URL) and a fresh key for its webhooks' signatures.
 write_payment_provider_settings() {
   write_setting "$1" CQRS_PAYMENT_PROVIDER_PORT "$2"
-  write_setting "$1" CQRS_PAYMENT_PROVIDER_URL "http://127.0.0.1:$2"
+  # HTTPS with the stack's certificate (start_tls); the engine's client trusts the dev CA.
+  write_setting "$1" CQRS_PAYMENT_PROVIDER_URL "https://127.0.0.1:$2"
+  write_setting "$1" CQRS_PAYMENT_PROVIDER_CA_FILE "$CQRS_DEV_CA"
   write_setting "$1" CQRS_PAYMENT_WEBHOOK_SECRET "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 }
 

@@ -23,6 +23,7 @@ int serve(const provider_config& config) {
   provider_server server(config, log);
   log.info("listening", {{"host", config.host},
                          {"port", server.port()},
+                         {"scheme", server.tls() ? "https" : "http"},
                          {"webhook_url", config.webhook_url.empty() ? "none" : config.webhook_url},
                          {"seed", config.seed}});
   server.run();

@@ -20,6 +20,9 @@ struct provider_config {
   std::string webhook_url;
   std::string webhook_secret;
   std::string webhook_ca_file;  // empty: the system's trust store
+  // HTTPS (TLS 1.3 only) with this certificate chain and key; both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::chrono::milliseconds settle_delay{2000};
   // How late a "timeout" fault answers: longer than any client deadline.
   std::chrono::milliseconds timeout_delay{30000};

@@ -8,11 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -60,6 +62,25 @@ response_type to_http(const api_response& answer, unsigned version, bool keep_al
   return response;
 }
 
+// TLS 1.3 only, with the configured chain and key (the gateway's policy, docs/security.md).
+std::unique_ptr<asio::ssl::context> server_tls(const provider_config& config) {
+  if (config.tls_cert_file.empty()) return nullptr;
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_3_VERSION);
+  SSL_CTX_set_options(context->native_handle(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  try {
+    context->use_certificate_chain_file(config.tls_cert_file);
+  } catch (const std::exception& e) {
+    throw core::config_error("CQRS_PAYMENT_PROVIDER_TLS_CERT_FILE", fmt::format("'{}': {}", config.tls_cert_file, e.what()));
+  }
+  try {
+    context->use_private_key_file(config.tls_key_file, asio::ssl::context::pem);
+  } catch (const std::exception& e) {
+    throw core::config_error("CQRS_PAYMENT_PROVIDER_TLS_KEY_FILE", fmt::format("'{}': {}", config.tls_key_file, e.what()));
+  }
+  return context;
+}
+
 api_response injected_error() {
   return {500,
           R"({"type":"about:blank","title":"provider_error","status":500,"code":"provider_error",)"
@@ -71,12 +92,20 @@ api_response injected_error() {
 
 struct provider_server::state {
   state(const provider_config& c, const core::logger& l)
-      : config(c), log(l), faults(c.seed), api(books, faults), acceptor(io), signals(io, SIGTERM, SIGINT) {}
+      : config(c), log(l), faults(c.seed), api(books, faults), tls(server_tls(c)), acceptor(io),
+        signals(io, SIGTERM, SIGINT) {}
 
   asio::awaitable<void> accept();
-  asio::awaitable<void> session(tcp::socket socket);
-  asio::awaitable<bool> serve_one(beast::tcp_stream& stream, request_type request);
-  asio::awaitable<void> hold(beast::tcp_stream& stream);
+  asio::awaitable<void> session_plain(tcp::socket socket);
+  asio::awaitable<void> session_tls(tcp::socket socket);
+  template <class Stream>
+  asio::awaitable<void> session(Stream& stream);
+  template <class Stream>
+  asio::awaitable<bool> serve_one(Stream& stream, request_type request);
+  template <class Stream>
+  asio::awaitable<void> hold(Stream& stream);
+  template <class Stream>
+  asio::awaitable<void> discard_rest(Stream& stream);
   asio::awaitable<void> settle(std::string id);
   void schedule(const api_effects& effects);
 
@@ -85,6 +114,7 @@ struct provider_server::state {
   ledger books;
   fault_injector faults;
   provider_api api;
+  std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
   asio::io_context io{1};
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -96,17 +126,35 @@ asio::awaitable<void> provider_server::state::accept() {
     auto [error, socket] = co_await acceptor.async_accept(no_throw);
     if (error == asio::error::operation_aborted) co_return;
     if (error) continue;
-    asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    if (tls) {
+      asio::co_spawn(io, session_tls(std::move(socket)), asio::detached);
+    } else {
+      asio::co_spawn(io, session_plain(std::move(socket)), asio::detached);
+    }
   }
 }
 
-asio::awaitable<void> provider_server::state::session(tcp::socket socket) {
+asio::awaitable<void> provider_server::state::session_plain(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
+  co_await session(stream);
+}
+
+// The handshake within the idle timeout; a client without TLS 1.3 fails here.
+asio::awaitable<void> provider_server::state::session_tls(tcp::socket socket) {
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+  beast::get_lowest_layer(stream).expires_after(idle_timeout);
+  auto [error] = co_await stream.async_handshake(asio::ssl::stream_base::server, no_throw);
+  if (error) co_return;
+  co_await session(stream);
+}
+
+template <class Stream>
+asio::awaitable<void> provider_server::state::session(Stream& stream) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(body_limit);
-    stream.expires_after(idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(idle_timeout);
     auto [error, read] = co_await http::async_read(stream, buffer, parser, no_throw);
     if (error == http::error::body_limit || error == http::error::bad_target || error == http::error::bad_method ||
         error == http::error::bad_field || error == http::error::bad_value) {
@@ -115,16 +163,18 @@ asio::awaitable<void> provider_server::state::session(tcp::socket socket) {
                                                    R"("detail":"{}"}})", status, error.message()),
                                "application/problem+json"}, 11, false);
       co_await http::async_write(stream, response, no_throw);
+      co_await discard_rest(stream);
       co_return;
     }
     if (error) co_return;
-    stream.expires_never();
+    beast::get_lowest_layer(stream).expires_never();
     if (!co_await serve_one(stream, parser.release())) co_return;
   }
 }
 
 // Answers one request, faults included; false when the connection is to be closed.
-asio::awaitable<bool> provider_server::state::serve_one(beast::tcp_stream& stream, request_type request) {
+template <class Stream>
+asio::awaitable<bool> provider_server::state::serve_one(Stream& stream, request_type request) {
   const auto call = to_api(request);
   fault drawn = fault::none;
   if (is_payment_call(call)) {
@@ -140,9 +190,11 @@ asio::awaitable<bool> provider_server::state::serve_one(beast::tcp_stream& strea
   const auto answer = drawn == fault::error ? injected_error() : api.handle(call, effects);
   schedule(effects);
   if (drawn == fault::lose_answer) {
+    // Below TLS too: no close_notify, the connection just ends.
+    auto& socket = beast::get_lowest_layer(stream).socket();
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.socket().close(ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
     co_return false;
   }
   if (drawn == fault::timeout) co_await sleep_for(config.timeout_delay);
@@ -152,12 +204,28 @@ asio::awaitable<bool> provider_server::state::serve_one(beast::tcp_stream& strea
 }
 
 // Never answers: reads (and drops) whatever arrives until the client gives up and closes.
-asio::awaitable<void> provider_server::state::hold(beast::tcp_stream& stream) {
-  stream.expires_after(hang_limit);
+template <class Stream>
+asio::awaitable<void> provider_server::state::hold(Stream& stream) {
+  beast::get_lowest_layer(stream).expires_after(hang_limit);
   std::array<char, 4096> sink{};
   for (;;) {
     auto [error, read] = co_await stream.async_read_some(asio::buffer(sink), no_throw);
     if (error) co_return;
+  }
+}
+
+// After a refusal of a request still being sent (a body over the limit): reads and drops what
+// the client still sends, for a bounded time and amount, so that closing does not reset the
+// connection under the answer before the client has read it (over TLS above all).
+template <class Stream>
+asio::awaitable<void> provider_server::state::discard_rest(Stream& stream) {
+  constexpr std::size_t most = 4 * body_limit;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  std::array<char, 4096> sink{};
+  for (std::size_t total = 0; total < most;) {
+    auto [error, read] = co_await stream.async_read_some(asio::buffer(sink), no_throw);
+    if (error) co_return;
+    total += read;
   }
 }
 
@@ -191,6 +259,8 @@ provider_server::provider_server(const provider_config& config, const core::logg
 provider_server::~provider_server() = default;
 
 std::uint16_t provider_server::port() const { return state_->acceptor.local_endpoint().port(); }
+
+bool provider_server::tls() const { return state_->tls != nullptr; }
 
 void provider_server::run() {
   auto& s = *state_;

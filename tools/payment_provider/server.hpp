@@ -20,6 +20,7 @@ class provider_server {
   provider_server& operator=(const provider_server&) = delete;
 
   std::uint16_t port() const;
+  bool tls() const;
   // Serves until SIGTERM or SIGINT.
   void run();
 
