@@ -198,12 +198,12 @@ std::string format_metric_value(double value) {
   return fmt::format("{}", value);
 }
 
-bool write_metrics_file(const metrics_registry& registry, const std::string& path) {
+bool write_metrics_file(const metrics_registry& registry, const std::string& path, std::string_view more) {
   const std::filesystem::path target(path);
   const auto temporary = target.string() + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << registry.render();
+    out << registry.render() << more;
     if (!out) return false;
   }
   std::error_code error;

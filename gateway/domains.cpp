@@ -7,6 +7,7 @@
 
 #include "core/config.hpp"
 #include "gateway/domain.hpp"
+#include "gateway/processes/processes_gateway.hpp"
 #include "gateway/product/product_gateway.hpp"
 #include "gateway/user/user_gateway.hpp"
 
@@ -16,6 +17,7 @@ const std::vector<gateway_domain>& gateway_domains() {
   static const std::vector<gateway_domain> domains = {
       product_gateway(),
       user_gateway(),
+      processes_gateway(),
   };
   return domains;
 }

@@ -57,7 +57,7 @@ int serve(const processes_config& config, const core::settings_source& source, c
   processes_metrics metrics(registry);
   auto catalog = engine_processes(source, registry, log);
   process_runtime runtime(config.runtime, std::move(catalog.processes), std::move(catalog.sender), log, metrics);
-  processes_host host(config, runtime, log, registry, metrics);
+  processes_host host(config, runtime, log, registry, metrics, std::move(catalog.metrics_texts));
   std::atomic<bool> finished{false};
   std::exception_ptr failure;
   std::jthread worker([&](std::stop_token stop) {

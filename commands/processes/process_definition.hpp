@@ -58,6 +58,8 @@ struct reaction {
   // Effects (by key) to stop retrying: a pending one is cancelled; one in flight finishes and its
   // result still comes to on_effect.
   std::vector<std::string> cancel_effects;
+  // Other names the process is found by (route::by_alias), e.g. its payment's id.
+  std::vector<std::string> aliases;
 };
 
 // A process as stored, as its reactions see it.
@@ -68,10 +70,13 @@ struct instance_view {
   bool finished = false;
 };
 
-// Which instance an event concerns, and whether the event may start it.
+// Which instance an event concerns, and whether the event may start it. With `by_alias`,
+// `process_id` is an alias an earlier reaction registered (reaction::aliases); an alias nobody
+// registered concerns no instance.
 struct route {
   std::string process_id;
   bool starts = false;
+  bool by_alias = false;
 };
 
 struct effect_outcome {

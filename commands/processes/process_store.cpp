@@ -100,6 +100,10 @@ void detail::store_reaction(pqxx::transaction_base& tx, std::string_view type, c
   for (const auto& e : r.effects) insert_effect(tx, type, process_id, e, correlation_id, causation_id);
   cancel_effects(tx, type, process_id, r.cancel_effects);
   store_deadlines(tx, type, process_id, r);
+  for (const auto& alias : r.aliases) {
+    tx.exec_params("INSERT INTO process_aliases (process_type, alias, process_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                   std::string(type), alias, process_id);
+  }
   tx.exec_params(
       "UPDATE process_instances SET deadline = (SELECT min(due_at) FROM process_deadlines d "
       "WHERE d.process_type = $1 AND d.process_id = $2) WHERE process_type = $1 AND process_id = $2",
@@ -125,11 +129,20 @@ void process_store::in_transaction(const Work& work) {
 }
 
 handled_as process_store::handle_event(const process_definition& process, const core::recorded_event& event) {
-  const auto where = process.route_of(event);
+  auto where = process.route_of(event);
   if (!where) return handled_as::ignored;
   handled_as outcome = handled_as::ignored;
   const std::string type(process.type());
   in_transaction([&](pqxx::transaction_base& tx) {
+    if (where->by_alias) {
+      const auto found = tx.exec_params("SELECT process_id FROM process_aliases WHERE process_type = $1 AND alias = $2",
+                                        type, where->process_id);
+      if (found.empty()) {
+        outcome = handled_as::no_instance;
+        return;
+      }
+      where = route{found[0][0].as<std::string>(), false, false};
+    }
     const auto fresh = tx.exec_params(
         "INSERT INTO process_handled (process_type, process_id, stream_id, stream_version, event_id) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1",

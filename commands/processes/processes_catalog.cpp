@@ -3,8 +3,7 @@
 namespace cqrs::commands::processes {
 
 process_catalog engine_processes(const core::settings_source&, core::metrics_registry&, const core::logger&) {
-  process_catalog catalog;
-  return catalog;
+  return {};
 }
 
 std::vector<core::setting_spec> engine_process_settings() { return {}; }

@@ -3,6 +3,8 @@
 // The engine's process managers, one line each in processes_catalog.cpp, with what they command:
 // the aggregates' senders and the effects' performers. cqrs-processes runs them all.
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "commands/processes/command_sender.hpp"
@@ -16,6 +18,9 @@ namespace cqrs::commands::processes {
 struct process_catalog {
   std::vector<registered_process> processes;
   command_sender sender;
+  // Prometheus text of the processes' clients (the payment provider's resilience series), added
+  // to the metrics file.
+  std::vector<std::function<std::string()>> metrics_texts;
 };
 
 // Every process, configured from `source` (throws core::config_error); their clients' metrics go

@@ -32,8 +32,14 @@ std::chrono::milliseconds backoff(int failures) {
 }  // namespace
 
 processes_host::processes_host(const processes_config& config, process_runtime& runtime, core::logger log,
-                               core::metrics_registry& registry, processes_metrics& metrics)
-    : config_(config), runtime_(runtime), log_(std::move(log)), registry_(registry), metrics_(metrics) {}
+                               core::metrics_registry& registry, processes_metrics& metrics,
+                               std::vector<std::function<std::string()>> more_metrics)
+    : config_(config),
+      runtime_(runtime),
+      log_(std::move(log)),
+      registry_(registry),
+      metrics_(metrics),
+      more_metrics_(std::move(more_metrics)) {}
 
 void processes_host::run(const std::stop_token& stop) {
   std::vector<std::jthread> threads;
@@ -70,10 +76,14 @@ void processes_host::report_metrics(const std::stop_token& stop) {
       const auto counts = count_processes(connection.get());
       metrics_.stuck.set(static_cast<double>(counts.stuck));
       metrics_.pending_actions.set(static_cast<double>(counts.pending_actions));
-    } catch (const std::exception& e) {
+    } catch (const std::exception&) {
       connection.reset();
     }
-    if (!config_.metrics_file.empty()) core::write_metrics_file(registry_, config_.metrics_file);
+    if (!config_.metrics_file.empty()) {
+      std::string more;
+      for (const auto& text : more_metrics_) more += text();
+      core::write_metrics_file(registry_, config_.metrics_file, more);
+    }
     pause(stop, std::chrono::milliseconds{1000});
   }
 }

@@ -80,3 +80,11 @@ CREATE TABLE IF NOT EXISTS process_deadlines (
 );
 
 CREATE INDEX IF NOT EXISTS process_deadlines_due_idx ON process_deadlines (due_at);
+
+-- Other names a process is found by (an order's payment id leads to the order's process).
+CREATE TABLE IF NOT EXISTS process_aliases (
+  process_type text NOT NULL,
+  alias text NOT NULL,
+  process_id text NOT NULL,
+  CONSTRAINT process_aliases_pkey PRIMARY KEY (process_type, alias)
+);

@@ -27,7 +27,7 @@ class process final : public rt::process_definition {
                                        const core::recorded_event& event) const override {
     const auto& id = id_of(event.stream);
     if (event.type == "ptest.started") {
-      rt::reaction r{"created", "creating", false, {}, {}, {}, {}, {}};
+      rt::reaction r{"created", "creating", false, {}, {}, {}, {}, {}, {}};
       const schemas::product_command create = schemas::create_product{
           schemas::sku(event.payload), "Kettle", "Boils", schemas::money{500, schemas::currency_code("EUR")}, 5};
       r.commands.push_back({"create", core::stream_id::parse(product_of(id)).value(), schemas::encode(create)});
@@ -35,7 +35,7 @@ class process final : public rt::process_definition {
       return r;
     }
     if (event.type == "ptest.effect" && current) {
-      rt::reaction r{current->state, "effecting", false, {}, {}, {}, {}, {}};
+      rt::reaction r{current->state, "effecting", false, {}, {}, {}, {}, {}, {}};
       r.effects.push_back({"flaky", "flaky", event.payload, true});
       return r;
     }
@@ -44,14 +44,14 @@ class process final : public rt::process_definition {
 
   std::optional<rt::reaction> on_deadline(const rt::instance_view& current, std::string_view name) const override {
     if (name != "timeout") return std::nullopt;
-    rt::reaction r{current.state, "timed_out", true, {}, {}, {}, {}, {}};
+    rt::reaction r{current.state, "timed_out", true, {}, {}, {}, {}, {}, {}};
     const schemas::product_command restock = schemas::restock_product{schemas::quantity(1)};
     r.commands.push_back({"restock", core::stream_id::parse(product_of(current.process_id)).value(), schemas::encode(restock)});
     return r;
   }
 
   std::optional<rt::reaction> on_effect(const rt::instance_view& current, const rt::effect_outcome& done) const override {
-    return rt::reaction{current.state, "effect:" + done.result, false, {}, {}, {}, {}, {}};
+    return rt::reaction{current.state, "effect:" + done.result, false, {}, {}, {}, {}, {}, {}};
   }
 
  private:

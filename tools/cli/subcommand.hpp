@@ -33,5 +33,6 @@ subcommand dead_letters_subcommand();
 subcommand token_subcommand();
 subcommand keys_subcommand();
 subcommand users_subcommand();
+subcommand processes_subcommand();
 
 }  // namespace cqrs::tools::cli
