@@ -16,6 +16,8 @@
 #include "commands/product/product_domain.hpp"
 #include "core/events.hpp"
 #include "schemas/contracts/contract_error.hpp"
+#include "schemas/contracts/order/order_codec.hpp"
+#include "schemas/contracts/payment/payment_codec.hpp"
 #include "schemas/contracts/product/product_codec.hpp"
 #include "schemas/contracts/product/product_events_history.hpp"
 
@@ -64,11 +66,11 @@ const c::aggregate_entry& product_entry() {
 
 TEST_CASE("the registry finds the product aggregate by its stream category") {
   CHECK(product_entry().category == c::product::product_aggregate::category);
-  CHECK(c::aggregates().categories() == std::vector<std::string>{"product", "user"});
+  CHECK(c::aggregates().categories() == std::vector<std::string>{"product", "user", "order", "payment"});
 }
 
 TEST_CASE("the registry refuses categories no aggregate has") {
-  CHECK(c::aggregates().find("order") == nullptr);
+  CHECK(c::aggregates().find("invoice") == nullptr);
   CHECK(c::aggregates().find("") == nullptr);
   CHECK(c::aggregates().find("Product") == nullptr);
 }
@@ -115,4 +117,32 @@ TEST_CASE("a category registered twice is refused") {
   c::product::register_aggregates(registry);
   CHECK_THROWS_AS(c::product::register_aggregates(registry), std::logic_error);
   CHECK(registry.categories().size() == 1);
+}
+
+TEST_CASE("an order's and a payment's stored events fold into the states cqrs state prints") {
+  const auto* order = c::aggregates().find("order");
+  REQUIRE(order != nullptr);
+  auto folder = order->make_folder();
+  const s::order_placed placed{s::customer_id("u-1"),
+                               {s::order_line{s::product_id("p-1"), s::quantity(2), eur(500)}},
+                               eur(1000),
+                               s::shipping_address{"1 Main Street", "Lyon", "69001", "FR"},
+                               s::payment_id("pay-1")};
+  const std::vector<core::recorded_event> order_history{stored(s::encode(s::order_event{placed}), 1),
+                                                       stored(s::encode(s::order_event{s::order_stock_reserved{}}), 2)};
+  folder->fold(order_history);
+  const auto shown = folder->state_json();
+  CHECK(shown.at("status") == "stock_reserved");
+  CHECK(shown.at("total") == boost::json::parse(R"({"amount_minor":1000,"currency":"EUR"})"));
+  CHECK(shown.at("lines").as_array().size() == 1);
+
+  const auto* payment = c::aggregates().find("payment");
+  REQUIRE(payment != nullptr);
+  auto payments = payment->make_folder();
+  const std::vector<core::recorded_event> payment_history{
+      stored(s::encode(s::payment_event{s::payment_requested{s::order_id("o-1"), eur(1000), s::card_token("tok")}}), 1),
+      stored(s::encode(s::payment_event{s::payment_authorized{s::charge_id("ch_1")}}), 2)};
+  payments->fold(payment_history);
+  CHECK(payments->state_json().at("status") == "authorized");
+  CHECK_FALSE(payments->state_json().contains("card_token"));
 }

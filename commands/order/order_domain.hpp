@@ -1,0 +1,18 @@
+#pragma once
+
+// The Order domain's entry in the list of aggregates (commands/domains.cpp), and the shape of its
+// state as tools print it.
+
+#include <boost/json/object.hpp>
+
+#include "commands/aggregate_registry.hpp"
+#include "commands/order/order_state.hpp"
+
+namespace cqrs::commands::order {
+
+void register_aggregates(aggregate_registry& registry);
+
+// The state as `cqrs state` prints it (money as {"amount_minor", "currency"}).
+boost::json::object to_json(const order_state& state);
+
+}  // namespace cqrs::commands::order
