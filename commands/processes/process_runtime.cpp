@@ -95,7 +95,9 @@ void process_runtime::run_worker(const std::stop_token& stop) {
         continue;
       }
       failures = 0;
-      sleep(stop, std::min(options_.idle_poll, store.next_due_in().value_or(options_.idle_poll)));
+      // At least a moment: what is due may be another runtime's, or a stuck process's.
+      const auto next = store.next_due_in().value_or(options_.idle_poll);
+      sleep(stop, std::clamp(next, std::chrono::milliseconds{20}, options_.idle_poll));
     } catch (const core::store_error& e) {
       if (!e.retryable() && e.kind() != core::failure_kind::in_doubt) throw;
       metrics_.store_errors.increment();
@@ -112,10 +114,12 @@ std::size_t process_runtime::work_once(process_store& store, core::event_store& 
                                        std::vector<std::unique_ptr<effect_performer>>& performers) {
   const auto fired = store.fire_due_deadlines(definitions_, options_.take_batch);
   metrics_.deadlines_fired.increment(static_cast<double>(fired));
-  const auto due = store.take_due(options_.take_batch, options_.lease);
+  std::vector<std::string> types;
+  for (const auto* p : definitions_) types.emplace_back(p->type());
+  const auto due = store.take_due(types, options_.take_batch, options_.lease);
   for (const auto& action : due) {
     const auto* process = find(action.process_type);
-    if (process == nullptr) continue;  // taken by mistake: its lease runs out for its own runtime
+    if (process == nullptr) continue;  // never: only this runtime's types are taken
     const auto result = carry_out(action, events, performers);
     count(result);
     if (!std::holds_alternative<action_done>(result)) {

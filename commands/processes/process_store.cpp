@@ -5,6 +5,8 @@
 
 #include <pqxx/pqxx>
 
+#include "core/pg_arrays.hpp"
+
 namespace cqrs::commands::processes {
 
 namespace {
@@ -71,6 +73,12 @@ pending_action to_action(const pqxx::row& row) {
           row["payload"].as<std::string>(),     row["idempotency_key"].as<std::string>(),
           row["limited"].as<bool>(),            row["correlation_id"].as<std::string>(),
           row["causation_id"].as<std::string>(), row["attempts"].as<int>()};
+}
+
+std::vector<std::string> types_of(const std::vector<const process_definition*>& processes) {
+  std::vector<std::string> types;
+  for (const auto* p : processes) types.emplace_back(p->type());
+  return types;
 }
 
 std::string correlation_of(const core::recorded_event& event) {
@@ -171,8 +179,9 @@ std::size_t process_store::fire_due_deadlines(const std::vector<const process_de
   in_transaction([&](pqxx::transaction_base& tx) {
     due.clear();
     const auto rows = tx.exec_params(
-        "SELECT process_type, process_id, name FROM process_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1",
-        static_cast<std::int64_t>(limit));
+        "SELECT process_type, process_id, name FROM process_deadlines WHERE due_at <= now() "
+        "AND process_type = ANY($2::text[]) ORDER BY due_at LIMIT $1",
+        static_cast<std::int64_t>(limit), core::pg_array(types_of(processes)));
     for (const auto& row : rows) due.emplace_back(row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>());
   });
   std::size_t fired = 0;
@@ -210,14 +219,15 @@ void process_store::fire(const process_definition& process, const std::string& p
   });
 }
 
-std::vector<pending_action> process_store::take_due(std::size_t limit, std::chrono::milliseconds lease) {
+std::vector<pending_action> process_store::take_due(const std::vector<std::string>& types, std::size_t limit,
+                                                    std::chrono::milliseconds lease) {
   std::vector<pending_action> taken;
   in_transaction([&](pqxx::transaction_base& tx) {
     taken.clear();
     const auto rows = tx.exec_params(
         "WITH due AS (SELECT a.id FROM process_actions a JOIN process_instances i "
         "ON i.process_type = a.process_type AND i.process_id = a.process_id "
-        "WHERE a.status = 'pending' AND a.not_before <= now() AND NOT i.stuck "
+        "WHERE a.status = 'pending' AND a.not_before <= now() AND NOT i.stuck AND a.process_type = ANY($3::text[]) "
         "AND NOT EXISTS (SELECT 1 FROM process_actions b WHERE b.process_type = a.process_type "
         "AND b.process_id = a.process_id AND b.id < a.id AND b.status IN ('pending', 'failed')) "
         "ORDER BY a.not_before, a.id LIMIT $1 FOR UPDATE OF a SKIP LOCKED) "
@@ -225,7 +235,7 @@ std::vector<pending_action> process_store::take_due(std::size_t limit, std::chro
         "leased_until = now() + $2 * interval '1 millisecond' FROM due WHERE p.id = due.id "
         "RETURNING p.id, p.process_type, p.process_id, p.kind, p.key, p.name, p.payload_type, p.payload_version, "
         "p.payload, p.idempotency_key, p.limited, p.correlation_id, p.causation_id, p.attempts",
-        static_cast<std::int64_t>(limit), static_cast<std::int64_t>(lease.count()));
+        static_cast<std::int64_t>(limit), static_cast<std::int64_t>(lease.count()), core::pg_array(types));
     for (const auto& row : rows) taken.push_back(to_action(row));
   });
   std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

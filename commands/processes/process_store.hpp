@@ -70,9 +70,11 @@ class process_store {
   // Fires due deadlines (each in its own transaction); returns how many fired.
   std::size_t fire_due_deadlines(const std::vector<const process_definition*>& processes, std::size_t limit);
 
-  // Takes up to `limit` due actions, each the oldest unfinished action of its process, leasing
-  // them for `lease` (a worker that dies leaves them to be taken again after it).
-  std::vector<pending_action> take_due(std::size_t limit, std::chrono::milliseconds lease);
+  // Takes up to `limit` due actions of these process types, each the oldest unfinished action of
+  // its process, leasing them for `lease` (a worker that dies leaves them to be taken again after
+  // it).
+  std::vector<pending_action> take_due(const std::vector<std::string>& types, std::size_t limit,
+                                       std::chrono::milliseconds lease);
 
   // Records what carrying `action` out came to (and, for an effect's answer, the process's
   // reaction). A result for an action no longer pending (cancelled, or finished by another worker

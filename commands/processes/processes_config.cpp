@@ -25,7 +25,7 @@ std::vector<core::setting_spec> own_settings() {
       {"CQRS_PROCESSES_BACKOFF_MS", "200", "ceiling of the first retry's delay, doubled per attempt (1-60000)"},
       {"CQRS_PROCESSES_MAX_BACKOFF_MS", "10000", "largest ceiling of a retry's delay (1-600000)"},
       {"CQRS_PROCESSES_LEASE_MS", "30000", "how long a taken action is its worker's before another may take it (100-3600000)"},
-      {"CQRS_PROCESSES_POLL_MS", "200", "a worker's longest sleep with nothing due (10-60000)"},
+      {"CQRS_PROCESSES_POLL_MS", "200", "a worker's longest sleep with nothing due (20-60000)"},
       {"CQRS_PROCESSES_METRICS_FILE", "", "write the runtime's metrics (Prometheus text) to this file every second"},
   };
 }
@@ -56,7 +56,7 @@ processes_config load_processes_config(const core::settings_source& source) {
   processes_config c;
   c.runtime.pg_url = source.url("CQRS_PG_URL", "", {"postgresql", "postgres"});
   c.runtime.lease = source.milliseconds("CQRS_PROCESSES_LEASE_MS", c.runtime.lease, 100ms, 3600000ms);
-  c.runtime.idle_poll = source.milliseconds("CQRS_PROCESSES_POLL_MS", c.runtime.idle_poll, 10ms, 60000ms);
+  c.runtime.idle_poll = source.milliseconds("CQRS_PROCESSES_POLL_MS", c.runtime.idle_poll, 20ms, 60000ms);
   c.runtime.retry = load_retry(source);
   const auto kafka = core::load_kafka_config(source);
   c.consumer.bootstrap = kafka.bootstrap;

@@ -20,7 +20,9 @@ class process final : public rt::process_definition {
   std::vector<std::string> categories() const override { return {"ptest"}; }
 
   std::optional<rt::route> route_of(const core::recorded_event& event) const override {
-    return rt::route{id_of(event.stream), event.type == "ptest.started"};
+    const auto id = id_of(event.stream);
+    if (!id.starts_with(run_id() + "_")) return std::nullopt;  // another run's (the topic keeps them)
+    return rt::route{id, event.type == "ptest.started"};
   }
 
   std::optional<rt::reaction> on_event(const std::optional<rt::instance_view>& current,
