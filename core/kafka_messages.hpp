@@ -36,6 +36,22 @@ inline conf_ptr make_conf(key_values base, const key_values& properties) {
   return conf;
 }
 
+// A consumer made from `conf` (taken over) and subscribed to `topic` in its group, its rebalances
+// and messages served by rd_kafka_consumer_poll. Throws std::runtime_error naming what failed.
+inline client_ptr subscribed_consumer(conf_ptr conf, const std::string& topic) {
+  std::array<char, 512> error{};
+  client_ptr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
+  if (!consumer) throw std::runtime_error(fmt::format("kafka consumer: {}", error.data()));
+  conf.release();  // rd_kafka_new took it
+  rd_kafka_poll_set_consumer(consumer.get());
+  partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (const auto err = rd_kafka_subscribe(consumer.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error(fmt::format("kafka subscribe: {}", rd_kafka_err2str(err)));
+  }
+  return consumer;
+}
+
 // The last value of a header, or nothing.
 inline std::optional<std::string_view> header_value(rd_kafka_headers_t* headers, const char* name) {
   const void* value = nullptr;

@@ -148,16 +148,7 @@ projector::projector(projector_config config, const target_set& targets, core::l
 void projector::subscribe() {
   auto conf = consumer_conf(config_, this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
-  std::array<char, 512> error{};
-  consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!consumer_) throw std::runtime_error(fmt::format("kafka consumer: {}", error.data()));
-  conf.release();  // rd_kafka_new took it
-  rd_kafka_poll_set_consumer(consumer_.get());
-  core::kafka::partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(topics.get(), config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
-  if (const auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw std::runtime_error(fmt::format("kafka subscribe: {}", rd_kafka_err2str(err)));
-  }
+  consumer_ = core::kafka::subscribed_consumer(std::move(conf), config_.topic);
 }
 
 projector::~projector() {

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <iostream>
 #include <thread>
@@ -27,27 +26,6 @@ namespace {
 
 constexpr int exit_usage = 2;
 constexpr const char* program = "cqrs-processes";
-
-sigset_t stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  return signals;
-}
-
-void wait_for_stop(const sigset_t& signals, std::jthread& worker, const std::atomic<bool>& finished,
-                   const core::logger& log) {
-  const timespec tick{0, 200'000'000};
-  while (!finished.load()) {
-    const int signal = sigtimedwait(&signals, nullptr, &tick);
-    if (signal == SIGTERM || signal == SIGINT) {
-      log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      break;
-    }
-  }
-  worker.request_stop();
-}
 
 int serve(const processes_config& config, const core::settings_source& source, const sigset_t& signals) {
   const core::logger log(program, config.log);
@@ -68,7 +46,7 @@ int serve(const processes_config& config, const core::settings_source& source, c
     }
     finished = true;
   });
-  wait_for_stop(signals, worker, finished, log);
+  core::wait_for_stop(signals, worker, finished, log);
   worker.join();
   if (failure) std::rethrow_exception(failure);
   return EXIT_SUCCESS;
@@ -77,7 +55,7 @@ int serve(const processes_config& config, const core::settings_source& source, c
 std::vector<core::setting_spec> all_settings() { return processes_settings(engine_process_settings()); }
 
 int main(int argc, char** argv) {
-  const sigset_t signals = stop_signals();
+  const sigset_t signals = core::stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     const auto specs = all_settings();
