@@ -62,7 +62,21 @@ struct saga_run {
     return *r;
   }
   void keep(const rt::reaction& r) { current = rt::instance_view{order_id, r.state, r.step, r.finished}; }
+
+  // Placed, reserved, payment requested: the charge is asked for.
+  rt::reaction until_charging(const std::string& card);
 };
+
+s::payment_requested requested(const std::string& card) {
+  return s::payment_requested{s::order_id(order_id), s::money{2500, s::currency_code("EUR")}, s::card_token(card)};
+}
+
+rt::reaction saga_run::until_charging(const std::string& card) {
+  event(order_event(placed()));
+  effect("reserve", of::effect::reserve, "done");
+  event(order_event(s::order_stock_reserved{}));
+  return event(payment_event(requested(card)));
+}
 
 std::vector<std::string> command_types(const rt::reaction& r) {
   std::vector<std::string> out;
@@ -140,11 +154,7 @@ TEST_CASE("order fulfilment: a product out of stock rejects the order and nothin
 
 TEST_CASE("order fulfilment: a decline releases the stock, then fails the order") {
   saga_run run;
-  run.event(order_event(placed()));
-  run.effect("reserve", of::effect::reserve, "done");
-  run.event(order_event(s::order_stock_reserved{}));
-  run.event(payment_event(s::payment_requested{s::order_id(order_id), s::money{2500, s::currency_code("EUR")},
-                                               s::card_token("tok_decline")}));
+  run.until_charging("tok_decline");
   auto r = run.effect("charge", of::effect::charge, "declined:card_declined");
   CHECK(command_types(r) == strings{"payment.decline"});
   r = run.event(payment_event(s::payment_declined{"card_declined"}));
@@ -157,11 +167,7 @@ TEST_CASE("order fulfilment: a decline releases the stock, then fails the order"
 
 TEST_CASE("order fulfilment: the deadline expires the order, fails the payment and reconciles the charge") {
   saga_run run;
-  run.event(order_event(placed()));
-  run.effect("reserve", of::effect::reserve, "done");
-  run.event(order_event(s::order_stock_reserved{}));
-  run.event(payment_event(s::payment_requested{s::order_id(order_id), s::money{2500, s::currency_code("EUR")},
-                                               s::card_token("tok_ok")}));
+  run.until_charging("tok_ok");
   auto r = run.saga.on_deadline(*run.current, "payment");
   REQUIRE(r.has_value());
   run.keep(*r);
@@ -178,11 +184,7 @@ TEST_CASE("order fulfilment: the deadline expires the order, fails the payment a
 
 TEST_CASE("order fulfilment: a paid order's deadline does nothing; its cancellation refunds it") {
   saga_run run;
-  run.event(order_event(placed()));
-  run.effect("reserve", of::effect::reserve, "done");
-  run.event(order_event(s::order_stock_reserved{}));
-  run.event(payment_event(s::payment_requested{s::order_id(order_id), s::money{2500, s::currency_code("EUR")},
-                                               s::card_token("tok_ok")}));
+  run.until_charging("tok_ok");
   run.event(payment_event(s::payment_authorized{s::charge_id("ch_9")}));
   run.event(payment_event(s::payment_captured{s::money{2500, s::currency_code("EUR")}}));
   run.effect("commit", of::effect::commit, "done");
