@@ -82,7 +82,8 @@ struct world {
   core::log_position cursor = store.safe_head();
   std::set<std::string> mine;  // the streams of this test's orders and payments
 
-  explicit world(std::chrono::milliseconds timeout = 15min) {
+  explicit world(std::chrono::milliseconds timeout = 15min, const payment::settings& provider_settings = {})
+      : provider(provider_settings) {
     const core::logger log("test", core::log_level::error);
     client = std::make_shared<commands::provider::provider_client>(client_for(provider), log);
     rt::command_sender sender;
@@ -253,6 +254,36 @@ TEST_CASE("a payment not captured by its deadline expires the order, and the cha
   const auto charges = w.charges(order);
   CHECK(charges.count("captured") == 0);
   CHECK(w.product_state(product).on_hand == 10);
+}
+
+TEST_CASE("a pending charge waits for the provider's webhook, then is captured and the order paid") {
+  world w(15min, {{"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "200"}});
+  const auto product = w.product("pending", 10);
+  const auto order = w.place("pending", product, 1, "tok_pending");
+  const auto payment_stream = core::stream_id::parse("payment-p" + order).value();
+  std::string charge;
+  REQUIRE(eventually(
+      [&] {
+        w.pump();
+        for (const auto& e : whole_stream(w.store, payment_stream)) {
+          if (e.type == "payment.pending") {
+            charge = std::get<s::payment_pending>(s::decode_payment_event(e.type, e.schema_version, e.payload)).charge.value();
+          }
+        }
+        return !charge.empty();
+      },
+      30s));
+  for (int i = 0; i < 10; ++i) w.pump();
+  CHECK(w.order_status(order) == "order.stock_reserved");  // waiting, not failed
+  // The webhook, as the gateway turns it into a command once the provider settled the charge.
+  REQUIRE(eventually([&] { return w.charges(order) == std::multiset<std::string>{"authorized"}; }, 10s));
+  commands::payment::payment_pipeline payments(w.store);
+  auto webhook = as_test();
+  webhook.idempotency_key = "evt-" + order;
+  const auto authorized = payments.handle({payment_stream, s::authorize_payment{s::charge_id(charge)}, webhook});
+  REQUIRE(std::holds_alternative<commands::accepted>(authorized));
+  REQUIRE(w.reaches(order, "order.paid"));
+  CHECK(w.charges(order) == std::multiset<std::string>{"captured"});
 }
 
 }  // namespace cqrs::tests::fulfilment
