@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <exception>
 #include <stdexcept>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -48,6 +50,17 @@ http_reply failure(outcome result, std::string_view phase, const beast::error_co
 // above may report it otherwise, so the clock decides too.
 bool timed_out(const beast::error_code& error, clock_type::time_point limit) {
   return error == beast::error::timeout || clock_type::now() >= limit;
+}
+
+// The endpoint of a host given as an IP address; nullopt for a name.
+std::optional<tcp::endpoint> address_endpoint(const http_endpoint& to) {
+  boost::system::error_code error;
+  const auto address = asio::ip::make_address(to.host, error);
+  if (error) return std::nullopt;
+  unsigned port = 0;
+  const auto [end, parse_error] = std::from_chars(to.port.data(), to.port.data() + to.port.size(), port);
+  if (parse_error != std::errc{} || end != to.port.data() + to.port.size() || port > 65535) return std::nullopt;
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
 http::request<http::string_body> build(const http_endpoint& to, const http_call& call) {
@@ -154,9 +167,15 @@ asio::awaitable<http_reply> https_client::state::run(const http_endpoint& to, co
                                                      clock_type::time_point deadline) {
   const auto executor = co_await asio::this_coro::executor;
   const auto connect_limit = std::min(deadline, clock_type::now() + config.connect_timeout);
-  tcp::resolver resolver(executor);
-  auto [resolve_error, endpoints] = co_await resolver.async_resolve(to.host, to.port, no_throw);
-  if (resolve_error) co_return failure(outcome::connect_failed, "resolve", resolve_error);
+  std::vector<tcp::endpoint> endpoints;
+  if (auto literal = address_endpoint(to)) {
+    endpoints.push_back(*literal);  // no resolver (and no thread of its) for an address
+  } else {
+    tcp::resolver resolver(executor);
+    auto [resolve_error, found] = co_await resolver.async_resolve(to.host, to.port, no_throw);
+    if (resolve_error) co_return failure(outcome::connect_failed, "resolve", resolve_error);
+    for (const auto& entry : found) endpoints.push_back(entry.endpoint());
+  }
   beast::tcp_stream stream(executor);
   stream.expires_at(connect_limit);
   auto [connect_error, connected] = co_await stream.async_connect(endpoints, no_throw);

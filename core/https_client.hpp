@@ -8,6 +8,8 @@
 //   - resolve, connect and the TLS handshake end by `connect_timeout` from the start (and never
 //     after the deadline);
 //   - the whole exchange ends by the deadline.
+// A host given as an address is connected to directly; a name goes through the system's resolver
+// (getaddrinfo on a thread of Asio's), which no limit can cut short.
 // TLS: 1.2 or later, the server's chain verified against `ca_file` (else the system's store) and
 // its name against the URL's host (what curl --cacert does). Outcomes are values: an answer of any
 // status, a timeout, a connection closed without an answer, a connection that failed.
