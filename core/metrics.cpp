@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -194,6 +196,19 @@ std::string format_metric_value(double value) {
     return fmt::format("{}", static_cast<std::int64_t>(value));
   }
   return fmt::format("{}", value);
+}
+
+bool write_metrics_file(const metrics_registry& registry, const std::string& path, std::string_view more) {
+  const std::filesystem::path target(path);
+  const auto temporary = target.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << registry.render() << more;
+    if (!out) return false;
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, target, error);
+  return !error;
 }
 
 }  // namespace cqrs::core

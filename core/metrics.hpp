@@ -112,6 +112,11 @@ class metrics_registry {
   std::map<std::string, family, std::less<>> families_;
 };
 
+// The registry's text (then `more`, series rendered elsewhere) written to `path` through a
+// temporary file and a rename, so a scraper never reads half a file. False when the file could
+// not be written (callers log; metrics never stop a process).
+bool write_metrics_file(const metrics_registry& registry, const std::string& path, std::string_view more = {});
+
 // Prometheus number text: integers without a fraction, `+Inf`, `-Inf`, `NaN`.
 std::string format_metric_value(double value);
 

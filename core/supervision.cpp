@@ -1,5 +1,7 @@
 #include "core/supervision.hpp"
 
+#include <ctime>
+
 namespace cqrs::core {
 
 namespace {
@@ -15,6 +17,27 @@ std::int64_t publish_supervisor_restarts(const settings_source& source, metrics_
   registry.make_gauge("cqrs_process_restarts", "Times the supervisor started this process again after it exited")
       .set(static_cast<double>(restarts));
   return restarts;
+}
+
+sigset_t stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+void wait_for_stop(const sigset_t& signals, std::jthread& worker, const std::atomic<bool>& finished,
+                   const logger& log) {
+  const timespec tick{0, 200'000'000};
+  while (!finished.load()) {
+    const int signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal == SIGTERM || signal == SIGINT) {
+      log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+  }
+  worker.request_stop();
 }
 
 }  // namespace cqrs::core

@@ -7,6 +7,7 @@
 
 #include "core/config.hpp"
 #include "gateway/domain.hpp"
+#include "gateway/processes/processes_gateway.hpp"
 #include "gateway/product/product_gateway.hpp"
 #include "gateway/user/user_gateway.hpp"
 #include "gateway/order/order_gateway.hpp"
@@ -20,6 +21,7 @@ const std::vector<gateway_domain>& gateway_domains() {
       user_gateway(),
       order_gateway(),
       payment_gateway(),
+      processes_gateway(),
   };
   return domains;
 }

@@ -15,29 +15,12 @@
 
 #include "core/errors.hpp"
 #include "core/kafka_bootstrap.hpp"
+#include "core/kafka_messages.hpp"
 #include "projections/redis_client.hpp"
 
 namespace cqrs::projections {
 
 namespace {
-
-std::optional<std::string_view> header(rd_kafka_headers_t* headers, const char* name) {
-  const void* value = nullptr;
-  std::size_t size = 0;
-  if (headers == nullptr || rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return std::nullopt;
-  }
-  return std::string_view(static_cast<const char*>(value), size);
-}
-
-template <typename Number>
-std::optional<Number> number(std::optional<std::string_view> text) {
-  Number value{};
-  if (!text) return std::nullopt;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size()) return std::nullopt;
-  return value;
-}
 
 // fetch.wait.max.ms bounds how long a fetch waits for new messages: librdkafka's 500 ms default
 // became the read models' latency on the embedded broker (its fetches wait out the whole time
@@ -48,15 +31,15 @@ std::optional<Number> number(std::optional<std::string_view> text) {
 // answers a fetch as soon as a message arrives, so the setting only costs it a few idle fetch
 // requests per second per broker. Operators may override it like any property.
 core::kafka::conf_ptr consumer_conf(const projector_config& config, void* opaque) {
-  auto conf = detail::make_conf({{"bootstrap.servers", config.bootstrap},
-                                 {"group.id", config.group},
-                                 {"enable.auto.commit", "false"},
-                                 {"enable.auto.offset.store", "false"},
-                                 {"auto.offset.reset", "earliest"},
-                                 {"session.timeout.ms", "6000"},
-                                 {"heartbeat.interval.ms", "500"},
-                                 {"fetch.wait.max.ms", std::to_string(config.fetch_wait.count())}},
-                                config.kafka_properties);
+  auto conf = core::kafka::make_conf({{"bootstrap.servers", config.bootstrap},
+                                       {"group.id", config.group},
+                                       {"enable.auto.commit", "false"},
+                                       {"enable.auto.offset.store", "false"},
+                                       {"auto.offset.reset", "earliest"},
+                                       {"session.timeout.ms", "6000"},
+                                       {"heartbeat.interval.ms", "500"},
+                                       {"fetch.wait.max.ms", std::to_string(config.fetch_wait.count())}},
+                                      config.kafka_properties);
   rd_kafka_conf_set_opaque(conf.get(), opaque);
   return conf;
 }
@@ -72,9 +55,9 @@ projector_config with_current_bootstrap(projector_config config) {
 // other than the one its checkpoint was made on, and from the marker on this partition carries
 // every event after that position. An unreadable one promises nothing: the end of time.
 std::optional<core::log_position> topic_start_of(const rd_kafka_message_t& message) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
-  const auto text = header(headers, "topic-start");
+  rd_kafka_headers_t* headers = core::kafka::headers_of(message);
+  if (headers == nullptr) return std::nullopt;
+  const auto text = core::kafka::header_value(headers, "topic-start");
   if (!text) return std::nullopt;
   const auto position = core::log_position::parse(*text);
   constexpr auto last = std::numeric_limits<std::uint64_t>::max();
@@ -137,39 +120,6 @@ void projector::handled_message::advance_to(const handled_message& later) {
   offset = later.offset;
 }
 
-core::kafka::conf_ptr detail::make_conf(core::key_values base, const core::key_values& properties) {
-  core::kafka::conf_ptr conf(rd_kafka_conf_new());
-  base.insert(base.end(), properties.begin(), properties.end());
-  std::array<char, 512> error{};
-  for (const auto& [name, value] : base) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
-      throw std::invalid_argument(fmt::format("kafka setting {}: {}", name, error.data()));
-    }
-  }
-  return conf;
-}
-
-std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t& message) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
-  const auto stream = header(headers, "stream-id");
-  const auto type = header(headers, "event-type");
-  const auto version = number<std::int64_t>(header(headers, "stream-version"));
-  const auto schema = number<int>(header(headers, "schema-version"));
-  const auto at = number<std::int64_t>(header(headers, "recorded-at"));
-  const auto position = core::log_position::parse(header(headers, "log-position").value_or("-"));
-  const auto id = core::event_id::parse(header(headers, "event-id").value_or(""));
-  if (!stream || !type || !version || !schema || !at || !position.ok() || !id.ok()) return std::nullopt;
-  const auto parsed_stream = core::stream_id::parse(*stream);
-  if (!parsed_stream.ok()) return std::nullopt;
-  core::recorded_event event{position.value(), parsed_stream.value(), core::stream_version{*version}, id.value()};
-  event.type = std::string(*type);
-  event.schema_version = *schema;
-  event.payload.assign(static_cast<const char*>(message.payload), message.len);
-  event.recorded_at = core::timestamp{std::chrono::microseconds{*at}};
-  return event;
-}
-
 projector::projector(projector_config config, const target_set& targets, core::logger log,
                      core::metrics_registry& registry)
     : projector(std::move(config), targets, std::move(log), nullptr, &registry) {}
@@ -198,16 +148,7 @@ projector::projector(projector_config config, const target_set& targets, core::l
 void projector::subscribe() {
   auto conf = consumer_conf(config_, this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
-  std::array<char, 512> error{};
-  consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!consumer_) throw std::runtime_error(fmt::format("kafka consumer: {}", error.data()));
-  conf.release();  // rd_kafka_new took it
-  rd_kafka_poll_set_consumer(consumer_.get());
-  core::kafka::partition_list_ptr topics(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(topics.get(), config_.topic.c_str(), RD_KAFKA_PARTITION_UA);
-  if (const auto err = rd_kafka_subscribe(consumer_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw std::runtime_error(fmt::format("kafka subscribe: {}", rd_kafka_err2str(err)));
-  }
+  consumer_ = core::kafka::subscribed_consumer(std::move(conf), config_.topic);
 }
 
 projector::~projector() {
@@ -408,7 +349,7 @@ void projector::handle(const std::vector<core::kafka::message_ptr>& batch) {
     ++stats_.messages;
     const bool marker = check_topic_identity(*message);
     check_offset_jump(*message);
-    events.push_back(event_from_message(*message));
+    events.push_back(core::kafka::event_from_message(*message));
     if (!events.back()) {
       ++stats_.ignored;
       if (!marker) log_.warn("not an event message", {{"partition", message->partition}, {"offset", message->offset}});
@@ -736,7 +677,7 @@ void projector::report_metrics() {
   last_metrics_ = std::chrono::steady_clock::now();
   update_lag();
   if (config_.metrics_file.empty()) return;
-  if (!write_metrics_file(registry_, config_.metrics_file)) {
+  if (!core::write_metrics_file(registry_, config_.metrics_file)) {
     log_.warn("cannot write the metrics file", {{"path", config_.metrics_file}});
   }
 }

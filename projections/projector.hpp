@@ -107,15 +107,6 @@ struct projector_stats {
 // exception, which ends the projector. libpqxx exceptions are judged as core/errors.hpp does.
 std::optional<std::string> infrastructure_failure(const std::exception_ptr& failure);
 
-// A message that is not an event in the relay's format (commands/relay/message_format.hpp).
-std::optional<core::recorded_event> event_from_message(const rd_kafka_message_t& message);
-
-namespace detail {
-// A librdkafka configuration from `base` followed by the operator's pass-through properties
-// (which may override it); throws std::invalid_argument naming a property librdkafka refuses.
-core::kafka::conf_ptr make_conf(core::key_values base, const core::key_values& properties);
-}  // namespace detail
-
 class projector {
  public:
   // Metrics go to `registry` (the process's), or to a registry of the projector's own.

@@ -1,9 +1,5 @@
 #include "projections/projector_metrics.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <system_error>
-
 namespace cqrs::projections {
 
 namespace {
@@ -43,19 +39,6 @@ std::map<std::string, projection_metrics> make_projection_metrics(core::metrics_
   std::map<std::string, projection_metrics> metrics;
   for (const auto& target : targets.all()) metrics.try_emplace(target->info().name, registry, target->info().name);
   return metrics;
-}
-
-bool write_metrics_file(const core::metrics_registry& registry, const std::string& path) {
-  const std::filesystem::path target(path);
-  const auto temporary = target.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << registry.render();
-    if (!out) return false;
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, target, error);
-  return !error;
 }
 
 }  // namespace cqrs::projections

@@ -30,8 +30,4 @@ struct projection_metrics {
 std::map<std::string, projection_metrics> make_projection_metrics(core::metrics_registry& registry,
                                                                    const target_set& targets);
 
-// Written to a temporary file and renamed, so a scraper never reads half a file. False when the
-// file could not be written (the caller logs; metrics never stop a projector).
-bool write_metrics_file(const core::metrics_registry& registry, const std::string& path);
-
 }  // namespace cqrs::projections

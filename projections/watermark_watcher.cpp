@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "core/kafka_messages.hpp"
 #include "projections/projector.hpp"
 
 namespace cqrs::projections {
@@ -13,7 +14,7 @@ namespace cqrs::projections {
 namespace {
 
 core::kafka::client_ptr make_client(const projector_config& config) {
-  auto conf = detail::make_conf(
+  auto conf = core::kafka::make_conf(
       {{"bootstrap.servers", config.bootstrap}, {"group.id", config.group}, {"enable.auto.commit", "false"}},
       config.kafka_properties);
   std::array<char, 512> error{};

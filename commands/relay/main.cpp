@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <iostream>
 #include <thread>
@@ -25,28 +24,6 @@ namespace {
 
 constexpr int exit_usage = 2;
 
-sigset_t stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  return signals;
-}
-
-// Waits for a stop signal, or for the relay to end on its own; requests the relay's stop.
-void wait_for_stop(const sigset_t& signals, std::jthread& worker, const std::atomic<bool>& finished,
-                   const core::logger& log) {
-  const timespec tick{0, 200'000'000};
-  while (!finished.load()) {
-    const int signal = sigtimedwait(&signals, nullptr, &tick);
-    if (signal == SIGTERM || signal == SIGINT) {
-      log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      break;
-    }
-  }
-  worker.request_stop();
-}
-
 int serve(const relay_process_config& config, const core::settings_source& source, const sigset_t& signals) {
   const core::logger log("cqrs-relay", config.log);
   core::metrics_registry registry;
@@ -59,7 +36,7 @@ int serve(const relay_process_config& config, const core::settings_source& sourc
     publisher.run(stop);
     finished = true;
   });
-  wait_for_stop(signals, worker, finished, log);
+  core::wait_for_stop(signals, worker, finished, log);
   worker.join();
   return EXIT_SUCCESS;
 }
@@ -67,7 +44,7 @@ int serve(const relay_process_config& config, const core::settings_source& sourc
 int main(int argc, char** argv) {
   // Blocked before any thread starts, so every thread inherits the mask and the signals reach
   // only sigtimedwait in the main thread.
-  const sigset_t signals = stop_signals();
+  const sigset_t signals = core::stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     const auto source = core::settings_source::from_command_line(argc, argv, environ, relay_settings());

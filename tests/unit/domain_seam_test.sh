@@ -14,6 +14,7 @@ lists=(
   commands/domains.cpp
   projections/catalog.cpp
   gateway/domains.cpp
+  commands/processes/processes_catalog.cpp
 )
 
 domains=()
@@ -44,6 +45,8 @@ in_domain_folder() {
   local file=$1 domain
   for domain in "${domains[@]}"; do
     case "/$file" in */"$domain"/*) return 0 ;; esac
+    # A domain's process manager: a folder named <domain>_<process> (commands/processes/order_fulfilment/).
+    case "/$file" in */"$domain"_*/*) return 0 ;; esac
   done
   return 1
 }

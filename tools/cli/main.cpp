@@ -28,7 +28,7 @@ std::vector<subcommand> all_subcommands() {
           cqrs::tools::cli::projector_subcommand(), cqrs::tools::cli::dead_letters_subcommand(),
           cqrs::tools::cli::token_subcommand(),
           cqrs::tools::cli::keys_subcommand(), cqrs::tools::cli::users_subcommand(),
-          cqrs::tools::cli::status_subcommand()};
+          cqrs::tools::cli::status_subcommand(), cqrs::tools::cli::processes_subcommand()};
 }
 
 void print_usage(std::ostream& out, const std::vector<subcommand>& subcommands) {

@@ -34,5 +34,6 @@ subcommand token_subcommand();
 subcommand keys_subcommand();
 subcommand users_subcommand();
 subcommand status_subcommand();
+subcommand processes_subcommand();
 
 }  // namespace cqrs::tools::cli

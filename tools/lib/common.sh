@@ -314,6 +314,10 @@ start_engine() {
     --payment-webhook-ca-file "$(. "$dir/stack.env"; echo "${CQRS_TLS_CA_FILE:-}")" \
     --payment-provider-tls-cert-file "$(. "$dir/stack.env"; echo "$CQRS_TLS_CERT_FILE")" \
     --payment-provider-tls-key-file "$(. "$dir/stack.env"; echo "$CQRS_TLS_KEY_FILE")"
+  # The process managers (order fulfilment): their own consumer group, PostgreSQL state, and the
+  # card processor's client (CQRS_PAYMENT_PROVIDER_URL from stack.env).
+  start_engine_process "$dir" processes "$CQRS_BUILD_DIR/commands/processes/cqrs-processes" \
+    --processes-metrics-file "$dir/engine/processes.metrics"
   # CQRS_HTTP_PORT and CQRS_JWT_SECRET come from stack.env (write_http_settings).
   start_engine_process "$dir" gateway "$CQRS_BUILD_DIR/gateway/cqrs-gateway" \
     --gateway-metrics-file "$dir/engine/gateway.metrics"
