@@ -3,7 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "projections/projector_metrics.hpp"
+#include "core/metrics.hpp"
 
 namespace cqrs::gateway {
 
@@ -21,11 +21,11 @@ void metrics_file::run(std::stop_token stop) {
   std::mutex mutex;
   std::condition_variable_any woken;
   while (true) {
-    (void)projections::write_metrics_file(registry_, path_);
+    (void)core::write_metrics_file(registry_, path_);
     std::unique_lock lock(mutex);
     (void)woken.wait_for(lock, stop, every_, [] { return false; });
     if (stop.stop_requested()) {
-      (void)projections::write_metrics_file(registry_, path_);
+      (void)core::write_metrics_file(registry_, path_);
       return;
     }
   }
