@@ -1,7 +1,7 @@
 #pragma once
 
 // One HTTP/1.1 request over a fresh connection, plain or TLS, with Beast: the client side shared by
-// the engine's calls to outside services (commands/provider), the payment provider stand-in's
+// the engine's calls to outside services (commands/payment_provider), the payment provider stand-in's
 // webhooks and the tests. Every phase has a limit that cancels the operation itself (the Beast
 // stream's expiry closes the socket, so a pending connect, handshake, write or read completes with
 // a timeout), not merely the wait for it:

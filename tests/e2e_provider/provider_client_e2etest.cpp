@@ -1,4 +1,4 @@
-// The engine's client of the card processor (commands/provider) against a real
+// The engine's client of the card processor (commands/payment_provider) against a real
 // cqrs-payment-provider over HTTPS, with injected faults: the resilience instance
 // `payment_provider` as wired (bulkhead -> retry -> breaker -> time limit -> call), with small
 // windows and waits so that each scenario takes a moment.
@@ -11,13 +11,13 @@
 
 #include <fmt/format.h>
 
-#include "commands/provider/provider_client.hpp"
+#include "commands/payment_provider/provider_client.hpp"
 #include "core/log.hpp"
 #include "tests/e2e_payment/provider_harness.hpp"
 #include "tests/support/polling.hpp"
 #include "tests/support/stack.hpp"
 
-using namespace cqrs::commands::provider;
+using namespace cqrs::commands::payment_provider;
 using namespace cqrs::tests::payment;
 using namespace std::chrono_literals;
 namespace res = cqrs::core::resilience;

@@ -56,8 +56,8 @@ std::string upper(std::string text) {
 }
 
 // Small resilience numbers, so that faults are met and retried in a moment.
-commands::provider::client_config client_for(const payment::provider_process& p) {
-  commands::provider::client_config c;
+commands::payment_provider::client_config client_for(const payment::provider_process& p) {
+  commands::payment_provider::client_config c;
   c.url = fmt::format("https://127.0.0.1:{}", p.port());
   c.ca_file = stack_setting("CQRS_TLS_CA_FILE");
   c.resilience.retry.max_attempts = 2;
@@ -75,7 +75,7 @@ struct world {
   core::event_store store{options()};
   core::metrics_registry registry;
   rt::processes_metrics metrics{registry};
-  std::shared_ptr<commands::provider::provider_client> client;
+  std::shared_ptr<commands::payment_provider::provider_client> client;
   std::unique_ptr<rt::process_runtime> runtime;
   rt::process_store worker{pg_url()};
   std::vector<std::unique_ptr<rt::effect_performer>> performers;
@@ -85,7 +85,7 @@ struct world {
   explicit world(std::chrono::milliseconds timeout = 15min, const payment::settings& provider_settings = {})
       : provider(provider_settings) {
     const core::logger log("test", core::log_level::error);
-    client = std::make_shared<commands::provider::provider_client>(client_for(provider), log);
+    client = std::make_shared<commands::payment_provider::provider_client>(client_for(provider), log);
     rt::command_sender sender;
     sender.add<commands::order::order_aggregate>(&s::decode_order_command, &describe_order);
     sender.add<commands::payment::payment_aggregate>(&s::decode_payment_command, &describe_payment);

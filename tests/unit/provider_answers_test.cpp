@@ -1,4 +1,4 @@
-// commands/provider/provider_answers.hpp: the idempotency keys and the reading of the card
+// commands/payment_provider/provider_answers.hpp: the idempotency keys and the reading of the card
 // processor's answers (the bodies as cqrs-payment-provider writes them, docs/payment-provider.md).
 
 #include <doctest/doctest.h>
@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "commands/provider/provider_answers.hpp"
+#include "commands/payment_provider/provider_answers.hpp"
 
-using namespace cqrs::commands::provider;
+using namespace cqrs::commands::payment_provider;
 
 namespace {
 

@@ -1,4 +1,4 @@
-// cqrs-provider-fault-bench: the card processor's client (commands/provider) under injected
+// cqrs-provider-fault-bench: the card processor's client (commands/payment_provider) under injected
 // faults, against a running cqrs-payment-provider (tools/bench resilience starts one over HTTPS).
 // Two runs, each printing RESULT lines (tools/benchmarks/result_lines.hpp):
 //   lost answers: --payments payments, each charged the way the saga charges (the client's own
@@ -24,7 +24,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
-#include "commands/provider/provider_client.hpp"
+#include "commands/payment_provider/provider_client.hpp"
 #include "core/https_client.hpp"
 #include "core/log.hpp"
 #include "tools/benchmarks/result_lines.hpp"
@@ -32,7 +32,7 @@
 namespace {
 
 namespace po = boost::program_options;
-namespace provider = cqrs::commands::provider;
+namespace provider = cqrs::commands::payment_provider;
 namespace res = cqrs::core::resilience;
 using namespace std::chrono_literals;
 using cqrs::tools::benchmarks::print_result;

@@ -26,7 +26,7 @@ s::money money_of(const json::object& o) {
   return s::money{o.at("amount").as_int64(), s::currency_code(text(o, "currency"))};
 }
 
-action_result from_transient(const provider::transient& t) {
+action_result from_transient(const payment_provider::transient& t) {
   if (t.not_permitted) {
     const auto wait = t.refused ? t.refused->retry_after : std::chrono::milliseconds{1000};
     return action_parked{t.why, std::max(wait, std::chrono::milliseconds{100})};
@@ -34,21 +34,21 @@ action_result from_transient(const provider::transient& t) {
   return action_transient{t.why};
 }
 
-std::string answer_text(const provider::charge_answer& a) {
-  if (a.status == provider::charge_status::declined) return "declined:" + a.decline_code;
-  return std::string(provider::to_string(a.status)) + ":" + a.charge_id;
+std::string answer_text(const payment_provider::charge_answer& a) {
+  if (a.status == payment_provider::charge_status::declined) return "declined:" + a.decline_code;
+  return std::string(payment_provider::to_string(a.status)) + ":" + a.charge_id;
 }
 
 class performer final : public effect_performer {
  public:
-  explicit performer(provider::provider_client& client) : client_(client) {}
+  explicit performer(payment_provider::provider_client& client) : client_(client) {}
 
   action_result perform(const effect_call& call, core::event_store& store) override {
     const auto payload = json::parse(call.payload).as_object();
     try {
       if (call.name.starts_with("stock.")) return stock(call, payload, store);
       return provider_call(call, payload);
-    } catch (const provider::provider_refused& e) {
+    } catch (const payment_provider::provider_refused& e) {
       return action_refused{std::string("the payment provider refused the request: ") + e.what()};
     }
   }
@@ -76,49 +76,49 @@ class performer final : public effect_performer {
     const auto payment = text(payload, "payment_id");
     const auto charge = text(payload, "charge_id");
     if (call.name == effect::reconcile) return reconcile(payment, payload);
-    provider::call_result result;
+    payment_provider::call_result result;
     if (call.name == effect::charge) {
-      result = client_.charge(payment, money_of(payload), text(payload, "card"), provider::charge_key(payment));
+      result = client_.charge(payment, money_of(payload), text(payload, "card"), payment_provider::charge_key(payment));
     } else if (call.name == effect::capture) {
-      result = client_.capture(payment, charge, provider::capture_key(payment));
+      result = client_.capture(payment, charge, payment_provider::capture_key(payment));
     } else if (call.name == effect::void_charge) {
-      result = client_.void_charge(payment, charge, provider::void_key(payment));
+      result = client_.void_charge(payment, charge, payment_provider::void_key(payment));
     } else if (call.name == effect::refund) {
       const auto refund = text(payload, "refund_id");
-      result = client_.refund(payment, charge, refund, money_of(payload), provider::refund_key(payment, refund));
+      result = client_.refund(payment, charge, refund, money_of(payload), payment_provider::refund_key(payment, refund));
     } else {
       return action_refused{"unknown effect " + call.name};
     }
-    if (const auto* t = std::get_if<provider::transient>(&result)) return from_transient(*t);
-    return action_done{answer_text(std::get<provider::charge_answer>(result))};
+    if (const auto* t = std::get_if<payment_provider::transient>(&result)) return from_transient(*t);
+    return action_done{answer_text(std::get<payment_provider::charge_answer>(result))};
   }
 
   // A failed payment never keeps a charge: whatever was made under the charge's key is undone.
   action_result reconcile(const std::string& payment, const json::object& payload) {
-    const auto found = client_.find_charge(provider::charge_key(payment));
-    if (const auto* t = std::get_if<provider::transient>(&found)) return from_transient(*t);
-    const auto& charge = std::get<std::optional<provider::charge_answer>>(found);
+    const auto found = client_.find_charge(payment_provider::charge_key(payment));
+    if (const auto* t = std::get_if<payment_provider::transient>(&found)) return from_transient(*t);
+    const auto& charge = std::get<std::optional<payment_provider::charge_answer>>(found);
     if (!charge) return action_done{"none"};
-    provider::call_result undone;
+    payment_provider::call_result undone;
     switch (charge->status) {
-      case provider::charge_status::pending: return action_transient{"the charge is still pending at the provider"};
-      case provider::charge_status::authorized:
-        undone = client_.void_charge(payment, charge->charge_id, provider::void_key(payment));
+      case payment_provider::charge_status::pending: return action_transient{"the charge is still pending at the provider"};
+      case payment_provider::charge_status::authorized:
+        undone = client_.void_charge(payment, charge->charge_id, payment_provider::void_key(payment));
         break;
-      case provider::charge_status::captured:
-      case provider::charge_status::partially_refunded:
+      case payment_provider::charge_status::captured:
+      case payment_provider::charge_status::partially_refunded:
         undone = client_.refund(payment, charge->charge_id, "reconcile", money_of(payload),
-                                provider::refund_key(payment, "reconcile"));
+                                payment_provider::refund_key(payment, "reconcile"));
         break;
-      case provider::charge_status::declined:
-      case provider::charge_status::voided:
-      case provider::charge_status::refunded: return action_done{"settled:" + answer_text(*charge)};
+      case payment_provider::charge_status::declined:
+      case payment_provider::charge_status::voided:
+      case payment_provider::charge_status::refunded: return action_done{"settled:" + answer_text(*charge)};
     }
-    if (const auto* t = std::get_if<provider::transient>(&undone)) return from_transient(*t);
-    return action_done{"undone:" + answer_text(std::get<provider::charge_answer>(undone))};
+    if (const auto* t = std::get_if<payment_provider::transient>(&undone)) return from_transient(*t);
+    return action_done{"undone:" + answer_text(std::get<payment_provider::charge_answer>(undone))};
   }
 
-  provider::provider_client& client_;
+  payment_provider::provider_client& client_;
 };
 
 }  // namespace

@@ -19,18 +19,18 @@
 #include <utility>
 
 #include "commands/processes/action_results.hpp"
-#include "commands/provider/provider_client.hpp"
+#include "commands/payment_provider/provider_client.hpp"
 
 namespace cqrs::commands::processes::order_fulfilment {
 
 class fulfilment_effects final : public effect_performer_factory {
  public:
   // `client` is shared by every worker (it is thread-safe).
-  explicit fulfilment_effects(std::shared_ptr<provider::provider_client> client) : client_(std::move(client)) {}
+  explicit fulfilment_effects(std::shared_ptr<payment_provider::provider_client> client) : client_(std::move(client)) {}
   std::unique_ptr<effect_performer> make() const override;
 
  private:
-  std::shared_ptr<provider::provider_client> client_;
+  std::shared_ptr<payment_provider::provider_client> client_;
 };
 
 }  // namespace cqrs::commands::processes::order_fulfilment

@@ -6,7 +6,7 @@
 #include "commands/payment/payment_pipeline.hpp"
 #include "commands/processes/order_fulfilment/fulfilment_effects.hpp"
 #include "commands/processes/order_fulfilment/order_fulfilment.hpp"
-#include "commands/provider/provider_client.hpp"
+#include "commands/payment_provider/provider_client.hpp"
 #include "schemas/contracts/order/order_codec.hpp"
 #include "schemas/contracts/payment/payment_codec.hpp"
 
@@ -30,14 +30,14 @@ std::vector<core::setting_spec> order_fulfilment_settings() {
       {timeout_variable, "900000",
        "milliseconds an order may wait for its payment before it expires (a pending charge included; 100-604800000)"},
   };
-  const auto client = provider::client_settings();
+  const auto client = payment_provider::client_settings();
   specs.insert(specs.end(), client.begin(), client.end());
   return specs;
 }
 
 void add_order_fulfilment(process_catalog& catalog, const core::settings_source& source, const core::logger& log) {
   const auto timeout = source.milliseconds(timeout_variable, 900000ms, 100ms, 604800000ms);
-  auto client = std::make_shared<provider::provider_client>(provider::load_client_config(source), log);
+  auto client = std::make_shared<payment_provider::provider_client>(payment_provider::load_client_config(source), log);
   catalog.sender.add<order::order_aggregate>(&schemas::decode_order_command, &describe<order::rejection>);
   catalog.sender.add<payment::payment_aggregate>(&schemas::decode_payment_command, &describe<payment::rejection>);
   catalog.processes.push_back({std::make_unique<order_fulfilment>(timeout), std::make_unique<fulfilment_effects>(client)});

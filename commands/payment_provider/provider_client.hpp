@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "commands/provider/provider_answers.hpp"
+#include "commands/payment_provider/provider_answers.hpp"
 #include "core/config.hpp"
 #include "core/https_client.hpp"
 #include "core/log.hpp"
@@ -29,7 +29,7 @@
 #include "core/resilience/pipeline.hpp"
 #include "schemas/contracts/value_types.hpp"
 
-namespace cqrs::commands::provider {
+namespace cqrs::commands::payment_provider {
 
 inline constexpr std::string_view resilience_instance = "payment_provider";
 
@@ -87,4 +87,4 @@ class provider_client {
   core::resilience::pipeline pipeline_;
 };
 
-}  // namespace cqrs::commands::provider
+}  // namespace cqrs::commands::payment_provider

@@ -14,7 +14,7 @@
 
 #include "core/resilience/refusal.hpp"
 
-namespace cqrs::commands::provider {
+namespace cqrs::commands::payment_provider {
 
 enum class charge_status { authorized, captured, pending, declined, voided, refunded, partially_refunded };
 
@@ -77,4 +77,4 @@ call_result read_call_answer(unsigned status, std::string_view body);
 // The answer to GET /v1/charges?idempotency_key=: {"data": [charge]} or {"data": []}.
 find_result read_find_answer(unsigned status, std::string_view body);
 
-}  // namespace cqrs::commands::provider
+}  // namespace cqrs::commands::payment_provider

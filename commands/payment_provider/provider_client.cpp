@@ -1,4 +1,4 @@
-#include "commands/provider/provider_client.hpp"
+#include "commands/payment_provider/provider_client.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
 
-namespace cqrs::commands::provider {
+namespace cqrs::commands::payment_provider {
 
 namespace json = boost::json;
 namespace res = core::resilience;
@@ -150,4 +150,4 @@ find_result provider_client::find_charge(std::string_view idempotency_key) {
 
 std::string provider_client::metrics_text() const { return metrics_.render(); }
 
-}  // namespace cqrs::commands::provider
+}  // namespace cqrs::commands::payment_provider

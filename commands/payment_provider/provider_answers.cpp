@@ -1,4 +1,4 @@
-#include "commands/provider/provider_answers.hpp"
+#include "commands/payment_provider/provider_answers.hpp"
 
 #include <array>
 #include <utility>
@@ -7,7 +7,7 @@
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
 
-namespace cqrs::commands::provider {
+namespace cqrs::commands::payment_provider {
 
 namespace json = boost::json;
 
@@ -114,4 +114,4 @@ find_result read_find_answer(unsigned status, std::string_view body) {
   return std::optional<charge_answer>{std::move(*answer)};
 }
 
-}  // namespace cqrs::commands::provider
+}  // namespace cqrs::commands::payment_provider
