@@ -55,7 +55,7 @@ step accepted_later(http_response answer) {
 // The order's total: its lines at the prices fixed (one currency, the aggregate's rule).
 schemas::money total_of(const schemas::place_order& place) {
   schemas::money total{0, place.lines.empty() ? schemas::currency_code{} : place.lines.front().unit_price.currency};
-  for (const auto& line : place.lines) total.amount_minor += line.unit_price.amount_minor * line.quantity.value();
+  for (const auto& line : place.lines) total.amount_minor += line.unit_price.amount_minor * line.units.value();
   return total;
 }
 
