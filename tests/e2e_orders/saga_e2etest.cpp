@@ -163,6 +163,10 @@ TEST_CASE_FIXTURE(saga_fixture, "cancelling a paid order refunds the whole charg
   REQUIRE(entries.size() == 1);
   CHECK(text_at(entries[0], "status") == "refunded");
   CHECK(entries[0].at("amount_refunded").to_number<std::int64_t>() == 1250);
+  const auto payment = orders.send(alice, "GET", "/v1/payments/" + payment_of(order));
+  REQUIRE(payment.status == 200);
+  CHECK(text_at(payment.json().as_object(), "status") == "refunded");
+  CHECK(payment.json().as_object().at("refunded").as_object().at("amount").to_number<std::int64_t>() == 1250);
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a pending charge is settled by the provider's webhook and the order is paid") {
