@@ -5,7 +5,9 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "commands/payment/payment_pipeline.hpp"
 #include "commands/product/batch_reservation.hpp"
+#include "core/log.hpp"
 #include "gateway/router.hpp"
 #include "gateway/worker_context.hpp"
 #include "projections/order/order_projections.hpp"
@@ -50,14 +52,51 @@ step accepted_later(http_response answer) {
   return answer;
 }
 
+// The order's total: its lines at the prices fixed (one currency, the aggregate's rule).
+schemas::money total_of(const schemas::place_order& place) {
+  schemas::money total{0, place.lines.empty() ? schemas::currency_code{} : place.lines.front().unit_price.currency};
+  for (const auto& line : place.lines) total.amount_minor += line.unit_price.amount_minor * line.units.value();
+  return total;
+}
+
+// payment.request {order_id, total, card_token} on payment-<payment_id>, right after the order
+// was accepted (the card token travels in the payment's stream only). Its idempotency key is
+// derived from the order's (or from the order's id without one), so a retried POST with the same
+// Idempotency-Key, which replays the accepted placement, sends it again and completes it at most
+// once. A failure is logged and does not change the answer: the order exists.
+void request_payment(worker_context& workers, const prepared_order& command) {
+  const auto& place = std::get<schemas::place_order>(command.envelope.command);
+  const auto stream = stream_of(commands::payment::payment_aggregate::category, place.payment.value());
+  auto context = command.envelope.context;
+  context.idempotency_key = gateway::detail::scoped_idempotency_key(
+      "order-payment-request", context.idempotency_key.value_or("order-" + command.id));
+  context.if_match.reset();
+  const commands::command_envelope<commands::payment::payment_aggregate::command_type> request{
+      *stream, schemas::request_payment{schemas::order_id(command.id), total_of(place), place.card}, std::move(context)};
+  try {
+    const auto outcome = workers.pipeline<commands::payment::payment_aggregate>().handle(request);
+    if (!std::holds_alternative<commands::accepted>(outcome)) {
+      core::logger("cqrs-gateway").warn("the order's payment request was not accepted",
+                                        {{"order_id", command.id}, {"payment_id", place.payment.value()}});
+    }
+  } catch (const core::store_error& failure) {
+    if (failure.kind() != core::failure_kind::transient) workers.drop_connections();
+    core::logger("cqrs-gateway").error("the order's payment request failed; a retry of the placement sends it",
+                                       {{"order_id", command.id}, {"payment_id", place.payment.value()},
+                                        {"error", failure.what()}});
+  }
+}
+
 step place(request_context& ctx) {
   auto made = detail::prepare_place(ctx);
   if (auto* refused = std::get_if<http_response>(&made)) return std::move(*refused);
   return offload{pool_kind::postgres,
                  [command = std::move(std::get<prepared_order>(made))](worker_context& workers) mutable -> step {
                    if (auto refused = fix_prices(workers, place_of(command))) return std::move(*refused);
-                   return execute_then<order_binding>(workers, command,
-                                                      [](const auto&, http_response answer) { return accepted_later(std::move(answer)); });
+                   return execute_then<order_binding>(workers, command, [&](const auto& outcome, http_response answer) {
+                     if (std::holds_alternative<commands::accepted>(outcome)) request_payment(workers, command);
+                     return accepted_later(std::move(answer));
+                   });
                  },
                  std::chrono::milliseconds{0}};
 }

@@ -18,7 +18,11 @@
 // process reserves the stock and charges the card afterwards. A refund is answered 202 with its
 // refund_id for the same reason. The order's rules (1-50 lines, each product once, one currency,
 // the address, the lifecycle) are the aggregate's: a command its state does not accept answers
-// 422 naming the state (gateway/order/order_errors.cpp). Every other machinery (strict bodies,
+// 422 naming the state (gateway/order/order_errors.cpp). An accepted placement is followed, on
+// the same pool thread, by payment.request {order_id, total, card_token} on the payment's stream
+// (the card token travels there only), under an idempotency key derived from the order's: a
+// retried POST with the same Idempotency-Key replays the placement and completes the request
+// once; a failure of it is logged and the answer stays 202. Every other machinery (strict bodies,
 // headers, the cached path, outcomes) is command_routes.hpp.
 
 #include <string_view>

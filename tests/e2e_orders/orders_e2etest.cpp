@@ -13,7 +13,6 @@
 #include "core/security/webhook_signature.hpp"
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/e2e_orders/order_api.hpp"
-#include "tests/e2e_orders/payment_streams.hpp"
 
 namespace cqrs::tests {
 
@@ -204,12 +203,17 @@ TEST_CASE_FIXTURE(orders_fixture, "a forged or stale webhook is 401 and a replay
   const auto unsigned_answer = engine.http().post("/v1/payments/provider-events", body);
   CHECK(unsigned_answer.status == 401);
 
-  // Not requested yet: unknown, not recorded, so the provider's retry is acted on later.
-  const auto early = orders.webhook(body);
+  // A payment nobody requested: unknown, not recorded, so the provider's retry is acted on later.
+  const auto unknown_body = order_api::provider_event(event, "no-such-payment-" + run_id(), "captured");
+  const auto early = orders.webhook(unknown_body);
   CHECK(early.status == 404);
   CHECK(problem_code(early) == "webhook.unknown_payment");
 
-  request_payment(payment_id, order_id, 2500);
+  // The placement requested the payment (payment.request with the order's total).
+  const auto requested = orders.send(alice, "GET", "/v1/payments/" + payment_id);
+  INFO(describe(requested));
+  REQUIRE(requested.status == 200);
+  CHECK(text_at(requested.json().as_object(), "status") == "requested");
   // The provider signs every attempt anew, a second apart at least.
   const auto applied = orders.webhook(body, core::security::unix_now() + 1);
   INFO(describe(applied));
@@ -236,6 +240,32 @@ TEST_CASE_FIXTURE(orders_fixture, "a forged or stale webhook is 401 and a replay
   CHECK(orders.send(bob, "GET", "/v1/payments/" + payment_id).status == 404);
   auto admin = orders.staff("admin");
   CHECK(orders.send(admin, "GET", "/v1/payments/" + payment_id).status == 200);
+}
+
+TEST_CASE_FIXTURE(orders_fixture, "a placement requests its payment once: a retry with the same Idempotency-Key replays both") {
+  auto alice = orders.customer();
+  const auto product = orders.product(100, 700);
+  const auto body = place_body({{product, 3}}, "tok_ok");
+  const http_headers key{{"Idempotency-Key", "place-" + run_id()}};
+  const auto first = orders.send(alice, "POST", "/v1/orders", body, key);
+  INFO(describe(first));
+  REQUIRE(first.status == 202);
+  const auto order_id = text_at(first.json().as_object(), "id");
+  const auto payment_id = text_at(orders.order(alice, order_id).at("payment").as_object(), "id");
+  const auto before = events_in_store();
+  const auto again = orders.send(alice, "POST", "/v1/orders", body, key);
+  INFO(describe(again));
+  CHECK(again.status == 202);
+  CHECK(text_at(again.json().as_object(), "id") == order_id);
+  CHECK(events_in_store() == before);
+  const auto payment = orders.send(alice, "GET", "/v1/payments/" + payment_id);
+  INFO(describe(payment));
+  REQUIRE(payment.status == 200);
+  const auto p = payment.json().as_object();
+  CHECK(text_at(p, "order_id") == order_id);
+  CHECK(text_at(p, "status") == "requested");
+  CHECK(p.at("amount").as_object().at("amount").to_number<std::int64_t>() == 2100);
+  CHECK(text_at(p.at("amount").as_object(), "currency") == "EUR");
 }
 
 }  // namespace cqrs::tests
