@@ -192,6 +192,31 @@ TEST_CASE_FIXTURE(saga_fixture, "a transition the lifecycle does not have is 422
 
 // Last in the file: the provider refuses every charge meanwhile, which may open the client's
 // breaker for a while.
+TEST_CASE_FIXTURE(saga_fixture, "operators list and show the order's process; customers may not; a bad filter is 400") {
+  auto alice = orders.customer();
+  const auto product = orders.product(5, 700);
+  const auto id = orders.placed(alice, {{product, 1}});
+  (void)settled(id, "paid");
+  const auto listed = orders.send(admin, "GET", "/v1/admin/processes?limit=1000");
+  REQUIRE(listed.status == 200);
+  std::string found;
+  const auto listing = listed.json();
+  for (const auto& item : listing.as_object().at("items").as_array()) {
+    const auto& p = item.as_object();
+    if (text_at(p, "id").find(id) != std::string::npos) found = text_at(p, "id");
+  }
+  REQUIRE_MESSAGE(!found.empty(), "no process names order " << id << ": " << listed.body);
+  const auto shown = orders.send(admin, "GET", "/v1/admin/processes/" + found);
+  REQUIRE(shown.status == 200);
+  const auto shown_body = shown.json();
+  const auto& detail = shown_body.as_object().at("items").as_array().at(0).as_object();
+  CHECK(detail.at("stuck").as_bool() == false);
+  CHECK(orders.send(alice, "GET", "/v1/admin/processes").status == 403);
+  const auto bad = orders.send(admin, "GET", "/v1/admin/processes?stuck=maybe");
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("stuck") != std::string::npos);
+}
+
 TEST_CASE_FIXTURE(saga_fixture, "cancelling before the payment cancels the order and releases the stock") {
   auto alice = orders.customer();
   const auto product = orders.product(10, 1250);
