@@ -44,6 +44,8 @@ std::optional<parsed_header> parse_header(std::string_view header) {
     if (part.starts_with("t=")) {
       std::int64_t value = 0;
       const auto digits = part.substr(2);
+      // One spelling per timestamp: "t=0017..." is not "t=17...", so refuse leading zeros.
+      if (digits.size() > 1 && digits.front() == '0') return std::nullopt;
       const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
       if (error != std::errc{} || end != digits.data() + digits.size() || value < 0) return std::nullopt;
       timestamp = value;

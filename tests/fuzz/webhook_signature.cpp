@@ -28,21 +28,26 @@ constexpr std::string_view secret = "fuzz-secret-0123456789abcdef0123";  // make
 constexpr std::int64_t now = 1796621979;  // the signing time of the corpus's webhooks
 constexpr std::chrono::seconds tolerance{300};
 
-// The number after the t= at `at` (at most 18 digits, leading zeros included), if any.
+// The number after the t= at `at`, if any: leading zeros skipped, then at most 18 significant
+// digits (more cannot be a time within the tolerance, so such a value reads as out of range).
 std::optional<std::int64_t> number_at(std::string_view header, std::size_t at) {
+  auto i = at + 2;
+  const auto is_digit = [&](std::size_t k) { return k < header.size() && header[k] >= '0' && header[k] <= '9'; };
+  if (!is_digit(i)) return std::nullopt;
+  while (is_digit(i) && header[i] == '0') ++i;
   std::int64_t value = 0;
-  std::size_t digits = 0;
-  for (auto i = at + 2; i < header.size() && digits < 18 && header[i] >= '0' && header[i] <= '9'; ++i, ++digits) {
+  for (std::size_t digits = 0; is_digit(i); ++i, ++digits) {
+    if (digits == 18) return -1;
     value = value * 10 + (header[i] - '0');
   }
-  if (digits == 0) return std::nullopt;
   return value;
 }
 
 // The first t= value of a header, the harness's own reading of it, else `now`.
 std::int64_t timestamp_of(std::string_view header) {
   const auto at = header.find("t=");
-  return at == std::string_view::npos ? now : number_at(header, at).value_or(now);
+  const auto value = at == std::string_view::npos ? std::nullopt : number_at(header, at);
+  return value && *value >= 0 ? *value : now;
 }
 
 std::string verdict_text(webhook_verdict v) { return std::string(to_string(v)); }

@@ -46,6 +46,7 @@ TEST_CASE("a header without a timestamp or a 64-hex-digit v1 is malformed; unkno
   CHECK(verify_webhook(secret, "v1=" + hmac, body, at) == webhook_verdict::malformed);
   CHECK(verify_webhook(secret, "t=1700000000", body, at) == webhook_verdict::malformed);
   CHECK(verify_webhook(secret, "t=abc,v1=" + hmac, body, at) == webhook_verdict::malformed);
+  CHECK(verify_webhook(secret, "t=01700000000,v1=" + hmac, body, at) == webhook_verdict::malformed);
   CHECK(verify_webhook(secret, "t=1700000000,v1=" + hmac.substr(1), body, at) == webhook_verdict::malformed);
   CHECK(verify_webhook(secret, "t=1700000000,v1=" + std::string(64, 'G'), body, at) == webhook_verdict::malformed);
   CHECK(verify_webhook(secret, "v1=" + hmac + ",v0=xyz,t=1700000000", body, at) == webhook_verdict::valid);
