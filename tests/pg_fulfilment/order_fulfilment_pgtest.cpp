@@ -188,7 +188,8 @@ struct world {
   boost::json::object charge_of(const std::string& order_id) {
     const auto r = payment::call(provider.port(), "GET", "/_admin/ledger");
     REQUIRE(r.status == 200);
-    for (const auto& c : r.json().at("charges").as_array()) {
+    const auto ledger = r.json();
+    for (const auto& c : ledger.at("charges").as_array()) {
       if (c.at("payment_id").as_string() == "p" + order_id) return c.as_object();
     }
     FAIL("no charge for " << order_id);
