@@ -35,13 +35,19 @@ std::string_view string_member(const json::object& object, std::string_view key)
   return member != nullptr && member->is_string() ? std::string_view(member->as_string()) : std::string_view{};
 }
 
+std::int64_t amount_member(const json::object& object, std::string_view key) {
+  const auto* member = object.if_contains(key);
+  return member != nullptr && member->is_int64() ? member->as_int64() : 0;
+}
+
 std::optional<charge_answer> charge_from(const json::value& value) {
   if (!value.is_object()) return std::nullopt;
   const auto& object = value.as_object();
   const auto id = string_member(object, "id");
   const auto status = parse_charge_status(string_member(object, "status"));
   if (id.empty() || !status) return std::nullopt;
-  return charge_answer{std::string(id), *status, std::string(string_member(object, "failure_code"))};
+  return charge_answer{std::string(id), *status, std::string(string_member(object, "failure_code")),
+                       amount_member(object, "amount"), amount_member(object, "amount_refunded")};
 }
 
 transient unreadable(unsigned status, std::string_view body) {

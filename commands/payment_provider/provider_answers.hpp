@@ -27,6 +27,8 @@ struct charge_answer {
   std::string charge_id;
   charge_status status = charge_status::pending;
   std::string decline_code;  // declined charges only
+  std::int64_t amount_minor = 0;    // "amount": what the charge is for (0 when the answer omits it)
+  std::int64_t refunded_minor = 0;  // "amount_refunded": what its refunds sum to so far
 
   friend bool operator==(const charge_answer&, const charge_answer&) = default;
 };
@@ -66,7 +68,8 @@ std::string capture_key(std::string_view payment_id);
 std::string void_key(std::string_view payment_id);
 std::string refund_key(std::string_view payment_id, std::string_view refund_id);
 
-// A charge object ({"id", "status", "failure_code"?, ...}); nullopt when it is not one.
+// A charge object ({"id", "status", "failure_code"?, "amount"?, "amount_refunded"?, ...}); nullopt
+// when it is not one.
 std::optional<charge_answer> read_charge(std::string_view json);
 
 // The answer to a charge, capture, void or refund: 2xx (the charge) and 402 (the declined charge,

@@ -89,9 +89,14 @@ void process_runtime::run_worker(const std::stop_token& stop) {
   core::event_store events(store_options_for(options_.pg_url, notifier_));
   auto performers = make_performers();
   auto quiet_until = std::chrono::steady_clock::now();
+  auto prune_at = std::chrono::steady_clock::now() + options_.prune_every;
   int failures = 0;
   while (!stop.stop_requested()) {
     try {
+      if (std::chrono::steady_clock::now() >= prune_at) {
+        prune_at = std::chrono::steady_clock::now() + options_.prune_every;
+        prune_once(store);
+      }
       if (work_once(store, events, performers) > 0) {
         failures = 0;
         continue;
@@ -112,13 +117,23 @@ void process_runtime::run_worker(const std::stop_token& stop) {
   }
 }
 
+std::size_t process_runtime::prune_once(process_store& store) {
+  const auto pruned = store.prune_handled(types(), options_.handled_retention, options_.prune_batch);
+  if (pruned > 0) log_.info("handled events of finished processes pruned", {{"processes", std::to_string(pruned)}});
+  return pruned;
+}
+
+std::vector<std::string> process_runtime::types() const {
+  std::vector<std::string> out;
+  for (const auto* p : definitions_) out.emplace_back(p->type());
+  return out;
+}
+
 std::size_t process_runtime::work_once(process_store& store, core::event_store& events,
                                        std::vector<std::unique_ptr<effect_performer>>& performers) {
   const auto fired = store.fire_due_deadlines(definitions_, options_.take_batch);
   metrics_.deadlines_fired.increment(static_cast<double>(fired));
-  std::vector<std::string> types;
-  for (const auto* p : definitions_) types.emplace_back(p->type());
-  const auto due = store.take_due(types, options_.take_batch, options_.lease);
+  const auto due = store.take_due(types(), options_.take_batch, options_.lease);
   for (const auto& action : due) {
     const auto* process = find(action.process_type);
     if (process == nullptr) continue;  // never: only this runtime's types are taken

@@ -42,6 +42,11 @@ struct runtime_options {
   std::chrono::milliseconds lease{30'000};       // how long a taken action is a worker's
   std::chrono::milliseconds idle_poll{200};      // a worker's longest sleep with nothing due
   retry_settings retry;
+  // How long a finished process keeps its handled-event records before they are pruned
+  // (process_store::prune_handled), and how often a worker looks for such processes.
+  std::chrono::milliseconds handled_retention{std::chrono::hours{24 * 7}};
+  std::chrono::milliseconds prune_every{std::chrono::minutes{1}};
+  std::size_t prune_batch = 500;  // processes pruned per look
 };
 
 class process_runtime {
@@ -65,6 +70,10 @@ class process_runtime {
   // One round of a worker (tests): deadlines fired plus actions carried out.
   std::size_t work_once(process_store& store, core::event_store& events, std::vector<std::unique_ptr<effect_performer>>& performers);
 
+  // Prunes the handled-event records of finished processes past the retention (one batch);
+  // returns how many processes were pruned.
+  std::size_t prune_once(process_store& store);
+
   // A worker's performers, one per registered process (null where it has no effects).
   std::vector<std::unique_ptr<effect_performer>> make_performers() const;
 
@@ -73,6 +82,7 @@ class process_runtime {
 
  private:
   const registered_process* find(std::string_view type) const;
+  std::vector<std::string> types() const;
   action_result carry_out(const pending_action& action, core::event_store& events,
                           std::vector<std::unique_ptr<effect_performer>>& performers);
   void count(const action_result& result);

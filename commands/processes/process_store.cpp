@@ -96,13 +96,21 @@ std::optional<instance_view> detail::lock_instance(pqxx::transaction_base& tx, s
   return instance_view{id, rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<bool>()};
 }
 
+bool detail::handled_before(pqxx::transaction_base& tx, std::string_view type, const std::string& id,
+                            const core::recorded_event& event) {
+  const auto rows = tx.exec_params(
+      "SELECT (handled_through ->> $3)::bigint >= $4 FROM process_instances WHERE process_type = $1 AND process_id = $2",
+      std::string(type), id, event.stream.str(), event.version.value());
+  return !rows.empty() && !rows[0][0].is_null() && rows[0][0].as<bool>();
+}
+
 void detail::store_reaction(pqxx::transaction_base& tx, std::string_view type, const std::string& process_id,
                             const reaction& r, const std::string& correlation_id, const std::string& causation_id) {
   tx.exec_params(
       "INSERT INTO process_instances (process_type, process_id, step, state, finished, correlation_id, last_event_id) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (process_type, process_id) DO UPDATE SET "
       "step = EXCLUDED.step, state = EXCLUDED.state, finished = EXCLUDED.finished, "
-      "last_event_id = EXCLUDED.last_event_id, updated_at = now()",
+      "last_event_id = EXCLUDED.last_event_id, updated_at = now(), handled_pruned_at = NULL",
       std::string(type), process_id, r.step, r.state, r.finished, correlation_id, causation_id);
   for (const auto& c : r.commands) insert_command(tx, type, process_id, c, correlation_id, causation_id);
   for (const auto& e : r.effects) insert_effect(tx, type, process_id, e, correlation_id, causation_id);
@@ -164,10 +172,25 @@ handled_as process_store::handle_event(const process_definition& process, const 
       outcome = handled_as::no_instance;
       return;
     }
+    // Its row was pruned (read under the instance's lock, after any pruning committed).
+    if (current && detail::handled_before(tx, type, where->process_id, event)) {
+      tx.exec_params(
+          "DELETE FROM process_handled WHERE process_type = $1 AND process_id = $2 AND stream_id = $3 "
+          "AND stream_version = $4",
+          type, where->process_id, event.stream.str(), event.version.value());
+      outcome = handled_as::duplicate;
+      return;
+    }
     const auto reacted = process.on_event(current, event);
     outcome = reacted ? handled_as::reacted : handled_as::unchanged;
     if (reacted) {
       detail::store_reaction(tx, type, where->process_id, *reacted, correlation_of(event), event.id.to_string());
+    } else if (current) {
+      // A new record to prune some day.
+      tx.exec_params(
+          "UPDATE process_instances SET handled_pruned_at = NULL WHERE process_type = $1 AND process_id = $2 "
+          "AND handled_pruned_at IS NOT NULL",
+          type, where->process_id);
     }
   });
   return outcome;
@@ -313,6 +336,67 @@ void process_store::record_result(pqxx::transaction_base& tx, const process_defi
       "leased_until = NULL, last_error = $4 WHERE id = $1",
       action.id, attempts, static_cast<std::int64_t>(delay.count()), transient.why);
   set_error(transient.why, attempts, false);
+}
+
+std::size_t process_store::prune_handled(const std::vector<std::string>& types, std::chrono::milliseconds retention,
+                                         std::size_t limit) {
+  std::vector<std::pair<std::string, std::string>> candidates;
+  in_transaction([&](pqxx::transaction_base& tx) {
+    candidates.clear();
+    const auto rows = tx.exec_params(
+        "SELECT process_type, process_id FROM process_instances WHERE finished AND handled_pruned_at IS NULL "
+        "AND updated_at < now() - $2 * interval '1 millisecond' AND process_type = ANY($3::text[]) "
+        "ORDER BY updated_at LIMIT $1",
+        static_cast<std::int64_t>(limit), static_cast<std::int64_t>(retention.count()), core::pg_array(types));
+    for (const auto& row : rows) candidates.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  });
+  std::size_t pruned = 0;
+  for (const auto& [type, id] : candidates) {
+    if (prune_one(type, id, retention)) ++pruned;
+  }
+  return pruned;
+}
+
+// Under the instance's lock (skipped when another transaction holds it: a reaction makes it
+// unfinished or newer, another pruner does the same work). A stream's rows are numbered in version
+// order above what was folded before; those whose version is exactly that much above it form the
+// gap-free run that is folded.
+bool process_store::prune_one(const std::string& type, const std::string& process_id,
+                              std::chrono::milliseconds retention) {
+  bool pruned = false;
+  in_transaction([&](pqxx::transaction_base& tx) {
+    pruned = false;
+    const auto locked = tx.exec_params(
+        "SELECT 1 FROM process_instances WHERE process_type = $1 AND process_id = $2 AND finished "
+        "AND handled_pruned_at IS NULL AND updated_at < now() - $3 * interval '1 millisecond' FOR UPDATE SKIP LOCKED",
+        type, process_id, static_cast<std::int64_t>(retention.count()));
+    if (locked.empty()) return;
+    const auto runs = tx.exec_params(
+        "WITH numbered AS (SELECT h.stream_id, h.stream_version, "
+        "coalesce((i.handled_through ->> h.stream_id)::bigint, 0) AS base, "
+        "row_number() OVER (PARTITION BY h.stream_id ORDER BY h.stream_version) AS n "
+        "FROM process_handled h JOIN process_instances i ON i.process_type = h.process_type "
+        "AND i.process_id = h.process_id WHERE h.process_type = $1 AND h.process_id = $2) "
+        "SELECT stream_id, max(stream_version) FROM numbered WHERE stream_version = base + n GROUP BY stream_id",
+        type, process_id);
+    for (const auto& run : runs) {
+      const auto stream = run[0].as<std::string>();
+      const auto through = run[1].as<std::int64_t>();
+      tx.exec_params(
+          "DELETE FROM process_handled WHERE process_type = $1 AND process_id = $2 AND stream_id = $3 "
+          "AND stream_version <= $4",
+          type, process_id, stream, through);
+      tx.exec_params(
+          "UPDATE process_instances SET handled_through = handled_through || jsonb_build_object($3::text, $4::bigint) "
+          "WHERE process_type = $1 AND process_id = $2",
+          type, process_id, stream, through);
+    }
+    tx.exec_params(
+        "UPDATE process_instances SET handled_pruned_at = now() WHERE process_type = $1 AND process_id = $2", type,
+        process_id);
+    pruned = true;
+  });
+  return pruned;
 }
 
 std::optional<std::chrono::milliseconds> process_store::next_due_in() {

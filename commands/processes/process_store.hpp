@@ -84,10 +84,20 @@ class process_store {
   // The earliest moment something may be due (an action or a deadline), for the workers' sleep.
   std::optional<std::chrono::milliseconds> next_due_in();
 
+  // Prunes the handled-event records of up to `limit` finished processes of these types whose last
+  // change is older than `retention`, each in its own transaction under the instance's lock: per
+  // stream, the versions handled without a gap from the first are folded into the instance's
+  // handled_through (migration 0091) and their rows deleted. handle_event counts an event at or
+  // below that version as a duplicate, so a redelivered event of a pruned process changes nothing,
+  // and a new one is handled as ever. Returns how many processes were pruned.
+  std::size_t prune_handled(const std::vector<std::string>& types, std::chrono::milliseconds retention,
+                            std::size_t limit);
+
  private:
   template <typename Work>
   void in_transaction(const Work& work);
   void fire(const process_definition& process, const std::string& process_id, const std::string& name);
+  bool prune_one(const std::string& type, const std::string& process_id, std::chrono::milliseconds retention);
   void record_result(pqxx::transaction_base& tx, const process_definition& process, const pending_action& action,
                      const action_result& result);
 
@@ -101,6 +111,9 @@ namespace detail {
 void store_reaction(pqxx::transaction_base& tx, std::string_view type, const std::string& process_id,
                     const reaction& r, const std::string& correlation_id, const std::string& causation_id);
 std::optional<instance_view> lock_instance(pqxx::transaction_base& tx, std::string_view type, const std::string& id);
+// Whether the locked instance's pruned records say the event was handled (handled_through).
+bool handled_before(pqxx::transaction_base& tx, std::string_view type, const std::string& id,
+                    const core::recorded_event& event);
 }  // namespace detail
 
 }  // namespace cqrs::commands::processes

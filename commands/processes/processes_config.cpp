@@ -26,6 +26,8 @@ std::vector<core::setting_spec> own_settings() {
       {"CQRS_PROCESSES_MAX_BACKOFF_MS", "10000", "largest ceiling of a retry's delay (1-600000)"},
       {"CQRS_PROCESSES_LEASE_MS", "30000", "how long a taken action is its worker's before another may take it (100-3600000)"},
       {"CQRS_PROCESSES_POLL_MS", "200", "a worker's longest sleep with nothing due (20-60000)"},
+      {"CQRS_PROCESSES_HANDLED_RETENTION_MS", "604800000",
+       "how long a finished process keeps its handled-event records before they are pruned (0-31536000000)"},
       {"CQRS_PROCESSES_METRICS_FILE", "", "write the runtime's metrics (Prometheus text) to this file every second"},
   };
 }
@@ -58,6 +60,8 @@ processes_config load_processes_config(const core::settings_source& source) {
   c.runtime.lease = source.milliseconds("CQRS_PROCESSES_LEASE_MS", c.runtime.lease, 100ms, 3600000ms);
   c.runtime.idle_poll = source.milliseconds("CQRS_PROCESSES_POLL_MS", c.runtime.idle_poll, 20ms, 60000ms);
   c.runtime.retry = load_retry(source);
+  c.runtime.handled_retention =
+      source.milliseconds("CQRS_PROCESSES_HANDLED_RETENTION_MS", c.runtime.handled_retention, 0ms, 31536000000ms);
   const auto kafka = core::load_kafka_config(source);
   c.consumer.bootstrap = kafka.bootstrap;
   c.consumer.topic = kafka.topic;

@@ -38,6 +38,7 @@ constexpr const char* order_category = "order";
 constexpr const char* detail_projection = "order_detail";
 constexpr const char* payment_projection = "order_payment";
 constexpr const char* list_projection = "order_list";
+constexpr const char* list_payment_projection = "order_list_payment";
 
 constexpr int default_page = 20;
 constexpr int max_page = 100;
@@ -56,9 +57,9 @@ json::object money_json(std::int64_t amount, const std::string& currency) {
   return {{"amount", amount}, {"currency", currency}};
 }
 
-json::object order_json(const order_view& v, bool with_payment_status) {
+json::object order_json(const order_view& v) {
   json::object payment{{"id", v.payment_id}};
-  if (with_payment_status) payment["status"] = v.payment_status ? json::value(*v.payment_status) : json::value(nullptr);
+  payment["status"] = v.payment_status ? json::value(*v.payment_status) : json::value(nullptr);
   return {{"id", v.order_id},
           {"customer_id", v.customer_id},
           {"lines", json::parse(v.lines_json)},
@@ -83,7 +84,7 @@ bool is_staff(const principal& caller) { return caller.has_role("support") || ca
 // Its customer, support and admins may read an order; to anyone else it does not exist.
 http_response order_response(const order_view& v, const principal& caller) {
   if (v.customer_id != caller.subject && !is_staff(caller)) return not_found(v.order_id);
-  auto response = json_response(200, order_json(v, true));
+  auto response = json_response(200, order_json(v));
   response.set_header("ETag", fmt::format("\"{}\"", v.version));
   response.set_header("Cache-Control", "no-store");
   return response;
@@ -197,12 +198,27 @@ http_response list_page(std::vector<order_view> rows, int limit) {
   const bool more = rows.size() > static_cast<std::size_t>(limit);
   if (more) rows.resize(static_cast<std::size_t>(limit));
   json::array items;
-  for (const auto& row : rows) items.push_back(order_json(row, false));
+  for (const auto& row : rows) items.push_back(order_json(row));
   json::value next = nullptr;
   if (more) next = gateway::detail::base64url_encode(rows.back().created_at + " " + rows.back().order_id);
   auto response = json_response(200, json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
   response.set_header("Cache-Control", "no-store");
   return response;
+}
+
+step list_step(const projections::order::order_list_query& query, const reads_ptr& reads) {
+  return offload{pool_kind::postgres,
+                 [query, reads](worker_context& workers) -> step {
+                   auto page = query;
+                   page.limit = query.limit + 1;
+                   auto rows = read_only(workers, [&](pqxx::transaction_base& tx) {
+                     return projections::order::query_order_list(tx, page);
+                   });
+                   auto response = list_page(std::move(rows), query.limit);
+                   reads->lag.mark(response, list_projection);
+                   return response;
+                 },
+                 std::chrono::milliseconds{0}};
 }
 
 step list_orders(request_context& ctx, const reads_ptr& reads) {
@@ -213,21 +229,12 @@ step list_orders(request_context& ctx, const reads_ptr& reads) {
   query.after = read_cursor(ctx.request, errors);
   query.limit = page_size(ctx.request, errors);
   query.projection = list_projection;
+  query.payment_projection = list_payment_projection;
   const auto wait = read_causal_position(ctx.request, reads->config, errors);
   if (!errors.empty()) return invalid(std::move(errors));
-  return after_position(wait, list_projection, [query, reads]() -> step {
-    return offload{pool_kind::postgres,
-                   [query, reads](worker_context& workers) -> step {
-                     auto page = query;
-                     page.limit = query.limit + 1;
-                     auto rows = read_only(workers, [&](pqxx::transaction_base& tx) {
-                       return projections::order::query_order_list(tx, page);
-                     });
-                     auto response = list_page(std::move(rows), query.limit);
-                     reads->lag.mark(response, list_projection);
-                     return response;
-                   },
-                   std::chrono::milliseconds{0}};
+  // Both models must have applied the token: the orders and their payments' statuses.
+  return after_position(wait, list_projection, [wait, query, reads]() -> step {
+    return after_position(wait, list_payment_projection, [query, reads]() -> step { return list_step(query, reads); });
   });
 }
 

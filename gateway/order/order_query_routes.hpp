@@ -10,7 +10,9 @@
 // X-Min-Position, the Consistency-Token header or cookie; consistency.hpp, read_causal_position).
 // One order waits for its own stream only: the stream's version at the token, which the Redis
 // hash (it carries its version) must have reached, looked at again on a timer while behind. The
-// list waits until the order_list model has applied the token on every partition.
+// list waits until the order_list and order_list_payment models have applied the token on every
+// partition. Every order, listed or read alone, carries its payment's id and status (null while
+// the payment's read model does not have it yet).
 //
 // One order is read from Redis (order_detail and order_payment in one script call, on the I/O
 // thread's async connection). A miss, Redis down, or consistency=strong folds the order from the

@@ -13,6 +13,12 @@
 // - order_list (PostgreSQL, category order): order_list_rows (migration 0080), read newest first
 //   with keyset pagination by (created_at, order_id) and an optional customer and status through
 //   query_order_list.
+// - order_list_payment (PostgreSQL, category payment): order_list_payments (migration 0082), one
+//   row per payment with its status, captured and refunded amounts and version; query_order_list
+//   joins it to each listed order by payment id (both live models), so a list item carries its
+//   payment's status as the single-order read does. Order rows are written by order events only
+//   and payment rows by payment events only: neither model waits for the other category, and each
+//   status moves along its own stream in version order, never back.
 // Every model applies each stream's events in version order (the targets' exactly-once rule), and
 // an order's status is set by its own events only, so it moves along the order's lifecycle and
 // never back. Category and name are parameters: the registrar passes them under the process's
@@ -59,6 +65,17 @@ class order_payment_projection final : public redis_projection {
 class order_list_projection final : public pg_projection {
  public:
   explicit order_list_projection(std::string category = "order", std::string name = "order_list");
+  const projection_info& info() const override { return info_; }
+  void apply(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event) const override;
+  void drop_model(pqxx::transaction_base& tx, const std::string& model) const override;
+
+ private:
+  projection_info info_;
+};
+
+class order_list_payment_projection final : public pg_projection {
+ public:
+  explicit order_list_payment_projection(std::string category = "payment", std::string name = "order_list_payment");
   const projection_info& info() const override { return info_; }
   void apply(pqxx::transaction_base& tx, const std::string& model, const core::recorded_event& event) const override;
   void drop_model(pqxx::transaction_base& tx, const std::string& model) const override;
@@ -141,11 +158,12 @@ struct order_list_query {
   std::optional<std::string> status;       // only orders with this status
   std::optional<order_list_cursor> after;  // keyset pagination
   int limit = 20;
-  std::string projection = "order_list";  // whose live model to read
+  std::string projection = "order_list";                  // whose live model to read
+  std::string payment_projection = "order_list_payment";  // whose live model has the payments
 };
 
-// Newest first: ordered by (created_at, order_id) descending. No payment status (list rows are
-// fed by order events only).
+// Newest first: ordered by (created_at, order_id) descending. Each order with its payment's status
+// (payment_status()), or none while the payment model does not have the payment yet.
 std::vector<order_view> query_order_list(pqxx::transaction_base& tx, const order_list_query& query);
 
 // Every status an order can have, in lifecycle order (the migration's CHECK lists the same).

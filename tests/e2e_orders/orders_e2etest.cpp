@@ -158,6 +158,14 @@ TEST_CASE_FIXTURE(orders_fixture, "a customer lists their own orders, newest fir
   const auto next = orders.send(alice, "GET", "/v1/orders?limit=1&cursor=" + text_at(page, "next_cursor"));
   REQUIRE(next.status == 200);
   CHECK(text_at(next.json().as_object().at("items").as_array()[0].as_object(), "id") == first);
+  // Every item is an order as read alone: its payment with its id and status (null until the
+  // payment's model has it, then `requested`: the placement requested it).
+  for (const auto& item : {page.at("items").as_array()[0], next.json().as_object().at("items").as_array()[0]}) {
+    const auto& payment = item.as_object().at("payment").as_object();
+    CHECK(payment.at("id").is_string());
+    REQUIRE(payment.contains("status"));
+    CHECK((payment.at("status").is_null() || payment.at("status") == "requested"));
+  }
   // Bob's own list does not have alice's orders; asking for alice's is refused.
   const auto bob_list = orders.send(bob, "GET", "/v1/orders").json().as_object();
   REQUIRE(bob_list.at("items").as_array().size() == 1);
@@ -173,6 +181,31 @@ TEST_CASE_FIXTURE(orders_fixture, "a customer lists their own orders, newest fir
   CHECK(bad.status == 400);
   CHECK(names_field(bad, "status"));
   CHECK(names_field(bad, "cursor"));
+}
+
+TEST_CASE_FIXTURE(orders_fixture, "list items carry their payment's status, the same as the order read alone") {
+  auto alice = orders.customer();
+  const auto order_id = orders.placed(alice, {{orders.product(100, 1250), 1}});
+  const auto payment_id = text_at(orders.order(alice, order_id).at("payment").as_object(), "id");
+  const auto settled = orders.webhook(order_api::provider_event(fmt::format("evt_{}_list", run_id()), payment_id, "captured"));
+  INFO(describe(settled));
+  REQUIRE(settled.status == 200);
+  const auto token = settled.header("consistency-token");
+  REQUIRE(token.has_value());
+  // Waiting for the webhook's token: the list has the payment's new status.
+  const auto listed = orders.send(alice, "GET", "/v1/orders", std::nullopt, {{"Consistency-Token", *token}});
+  INFO(describe(listed));
+  REQUIRE(listed.status == 200);
+  const auto items = listed.json().as_object().at("items").as_array();
+  REQUIRE(items.size() == 1);
+  const auto& payment = items[0].as_object().at("payment").as_object();
+  CHECK(text_at(payment, "id") == payment_id);
+  CHECK(text_at(payment, "status") == "authorized");
+  // Folded from the event store (the single read's Redis models wait for the order's stream only).
+  const auto alone = orders.send(alice, "GET", "/v1/orders/" + order_id + "?consistency=strong");
+  REQUIRE(alone.status == 200);
+  CHECK(alone.json().as_object().at("payment") == items[0].as_object().at("payment"));
+  CHECK(alone.json().as_object().at("status") == items[0].as_object().at("status"));
 }
 
 TEST_CASE_FIXTURE(orders_fixture, "shipping an order that is not paid is 422 naming its state") {

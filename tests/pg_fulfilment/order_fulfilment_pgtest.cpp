@@ -10,7 +10,9 @@
 #include <cctype>
 #include <set>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 
 #include "commands/order/order_pipeline.hpp"
 #include "commands/payment/payment_pipeline.hpp"
@@ -182,6 +184,38 @@ struct world {
     return out;
   }
 
+  // The ledger's entry of the order's payment (its only charge).
+  boost::json::object charge_of(const std::string& order_id) {
+    const auto r = payment::call(provider.port(), "GET", "/_admin/ledger");
+    REQUIRE(r.status == 200);
+    const auto ledger = r.json();
+    for (const auto& c : ledger.at("charges").as_array()) {
+      if (c.at("payment_id").as_string() == "p" + order_id) return c.as_object();
+    }
+    FAIL("no charge for " << order_id);
+    return {};
+  }
+
+  // What an operator does at the processor, outside the engine (keys of their own).
+  void at_processor(const std::string& method_path, const std::string& body, const std::string& key) {
+    const auto space = method_path.find(' ');
+    const auto r = payment::call(provider.port(), method_path.substr(0, space), method_path.substr(space + 1), body, key);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+
+  // The saga's row for the order: stuck, and the outcome of its reconciliation.
+  std::pair<bool, std::string> process_of(const std::string& order_id) {
+    pqxx::connection c(pg_url());
+    pqxx::work tx(c);
+    const auto stuck = tx.exec_params1(
+        "SELECT stuck FROM process_instances WHERE process_type = 'order_fulfilment' AND process_id = $1", order_id);
+    const auto outcome = tx.exec_params(
+        "SELECT coalesce(outcome, status) FROM process_actions WHERE process_type = 'order_fulfilment' "
+        "AND process_id = $1 AND key = 'reconcile'",
+        order_id);
+    return {stuck[0].as<bool>(), outcome.empty() ? std::string() : outcome[0][0].as<std::string>()};
+  }
+
   void faults(const std::string& json) {
     const auto r = payment::call(provider.port(), "PUT", "/_admin/faults", json);
     REQUIRE_MESSAGE(r.status == 200, r.body);
@@ -254,6 +288,62 @@ TEST_CASE("a payment not captured by its deadline expires the order, and the cha
   const auto charges = w.charges(order);
   CHECK(charges.count("captured") == 0);
   CHECK(w.product_state(product).on_hand == 10);
+}
+
+// The charge's answers are lost, so the saga never learns of it; the deadline expires the order and
+// its reconciliation finds the charge. Before that, `at_processor` moves the charge on.
+void expire_with_a_charge_nobody_heard_of(world& w, const std::string& name) {
+  w.faults(R"({"lose_answer_rate": 1.0})");  // the processor charges, and every answer is lost
+  const auto product = w.product(name, 10);
+  const auto order = w.place(name, product, 2, "tok_ok");
+  REQUIRE(w.reaches(order, "order.expired", 30s));
+  w.faults("{}");
+}
+
+TEST_CASE("an expired order's charge, captured and partly refunded at the processor, gets back only what remains") {
+  world w(1500ms);
+  const auto name = std::string("partial");
+  expire_with_a_charge_nobody_heard_of(w, name);
+  const auto order = run_id() + "-" + name;
+  const auto id = std::string(w.charge_of(order).at("id").as_string());
+  w.at_processor("POST /v1/charges/" + id + "/capture", "{}", "operator:capture:" + order);
+  w.at_processor("POST /v1/charges/" + id + "/refunds", R"({"amount": 700})", "operator:refund:" + order);
+  REQUIRE(w.charge_of(order).at("status").as_string() == "partially_refunded");
+
+  REQUIRE(eventually(
+      [&] {
+        w.pump();
+        return w.process_of(order).second.starts_with("undone:");
+      },
+      30s));
+  const auto charge = w.charge_of(order);
+  CHECK(charge.at("status").as_string() == "refunded");
+  CHECK(charge.at("amount_refunded").as_int64() == 2500);  // 700 by the operator, 1800 by the saga
+  const auto [stuck, outcome] = w.process_of(order);
+  CHECK_FALSE(stuck);
+  CHECK(outcome == "undone:refunded:" + id);
+  CHECK(w.order_status(order) == "order.expired");
+}
+
+TEST_CASE("an expired order's charge already wholly refunded at the processor is settled as it is") {
+  world w(1500ms);
+  const auto name = std::string("refunded");
+  expire_with_a_charge_nobody_heard_of(w, name);
+  const auto order = run_id() + "-" + name;
+  const auto id = std::string(w.charge_of(order).at("id").as_string());
+  w.at_processor("POST /v1/charges/" + id + "/capture", "{}", "operator:capture:" + order);
+  w.at_processor("POST /v1/charges/" + id + "/refunds", "{}", "operator:refund:" + order);
+
+  REQUIRE(eventually(
+      [&] {
+        w.pump();
+        return !w.process_of(order).second.empty() && w.process_of(order).second != "pending";
+      },
+      30s));
+  const auto [stuck, outcome] = w.process_of(order);
+  CHECK_FALSE(stuck);
+  CHECK(outcome == "settled:refunded:" + id);
+  CHECK(w.charge_of(order).at("amount_refunded").as_int64() == 2500);
 }
 
 TEST_CASE("a pending charge waits for the provider's webhook, then is captured and the order paid") {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
 #include <pqxx/pqxx>
 
 #include "commands/processes/process_admin.hpp"
@@ -39,6 +40,7 @@ struct fixture {
     options.retry.max_attempts = max_attempts;
     options.retry.backoff.initial_backoff = 1ms;
     options.retry.backoff.max_backoff = 5ms;
+    options.handled_retention = 1h;
     std::vector<rt::registered_process> processes;
     processes.push_back(test_process(timeout, counter));
     return std::make_unique<rt::process_runtime>(options, std::move(processes), product_sender(),
@@ -70,6 +72,33 @@ struct fixture {
     const auto found = rt::show_process(admin.get(), run_id() + "_" + id);
     REQUIRE(found.size() == 1);
     return found.front();
+  }
+
+  // The process's handled-event rows (versions per stream) and its pruned versions, as text.
+  std::pair<std::size_t, std::string> handled(const std::string& id) {
+    pqxx::work tx(admin.get());
+    const auto rows = tx.exec_params1(
+        "SELECT (SELECT count(*) FROM process_handled h WHERE h.process_type = $1 AND h.process_id = $2), "
+        "handled_through::text FROM process_instances WHERE process_type = $1 AND process_id = $2",
+        test_process_type(), run_id() + "_" + id);
+    return {rows[0].as<std::size_t>(), rows[1].as<std::string>()};
+  }
+
+  // Makes the process's last change older than the runtime's retention (an hour).
+  void age(const std::string& id) {
+    execute("UPDATE process_instances SET updated_at = now() - interval '2 hours' WHERE process_type = '" +
+            test_process_type() + "' AND process_id = '" + run_id() + "_" + id + "'");
+  }
+
+  // Hands the events over and carries out what they ask for, then lets the process finish: its
+  // deadline (2 s) fires last.
+  void run_to_finish(rt::process_runtime& rt, const std::string& id, const std::vector<core::recorded_event>& events) {
+    for (const auto& e : events) rt.handle(e);
+    work(rt);
+    REQUIRE(eventually([&] {
+      work(rt);
+      return detail(id).process.finished;
+    }, 10s));
   }
 
   void execute(const std::string& sql) {
@@ -175,6 +204,69 @@ TEST_CASE_FIXTURE(fixture, "an effect that outlasts its attempts leaves the proc
   CHECK(detail("stuck").process.step == "effect:ok");
   CHECK_FALSE(detail("stuck").process.stuck);
   CHECK(rt::retry_process(admin.get(), "no-such-process") == std::nullopt);
+}
+
+TEST_CASE_FIXTURE(fixture, "a finished process's handled records are pruned after the retention; redelivered events still change nothing") {
+  const auto started = append("prune", "ptest.started", sku_for("P1"));
+  const auto effect = append("prune", "ptest.effect", "0");
+  auto rt = runtime(2s);
+  run_to_finish(*rt, "prune", {started, effect});
+  CHECK(handled("prune") == std::pair<std::size_t, std::string>{2, "{}"});
+  rt::process_store worker(pg_url());
+  CHECK(rt->prune_once(worker) == 0);  // finished, but within the retention
+  CHECK(handled("prune").first == 2);
+
+  age("prune");
+  CHECK(rt->prune_once(worker) == 1);
+  const auto stream = "ptest-" + run_id() + "_prune";
+  CHECK(handled("prune") == std::pair<std::size_t, std::string>{0, fmt::format("{{\"{}\": 2}}", stream)});
+  CHECK(rt->prune_once(worker) == 0);  // nothing new to prune
+
+  // Both events again, as Kafka redelivers them: nothing changes, nothing is asked or sent.
+  const auto before = detail("prune");
+  const auto calls = counter->calls.load();
+  rt->handle(started);
+  rt->handle(effect);
+  CHECK(metrics.events_duplicate.value() == 2);
+  CHECK(work(*rt) == 0);
+  const auto after = detail("prune");
+  CHECK(after.process.step == before.process.step);
+  CHECK(after.process.finished);
+  CHECK(after.process.updated_at == before.process.updated_at);
+  CHECK(after.state == before.state);
+  CHECK(after.actions.size() == before.actions.size());
+  CHECK(after.deadlines.empty());
+  CHECK(counter->calls == calls);
+  CHECK(product("prune").size() == 2);  // created, restocked by the deadline: once each
+  CHECK(handled("prune").first == 0);
+
+  // A new event of the finished process is handled as ever, and only once.
+  const auto later = append("prune", "ptest.effect", "0");
+  rt->handle(later);
+  CHECK(detail("prune").process.step == "effecting");
+  rt->handle(later);
+  CHECK(metrics.events_duplicate.value() == 3);
+  CHECK(handled("prune").first == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "pruning stops at a gap in a stream's versions: the event never handled is handled later") {
+  const auto started = append("gap", "ptest.started", sku_for("G1"));
+  const auto skipped = append("gap", "ptest.effect", "0");
+  const auto third = append("gap", "ptest.effect", "0");
+  auto rt = runtime(2s);
+  run_to_finish(*rt, "gap", {started, third});  // version 2 never reached the runtime
+  age("gap");
+  rt::process_store worker(pg_url());
+  CHECK(rt->prune_once(worker) == 1);
+  const auto stream = "ptest-" + run_id() + "_gap";
+  CHECK(handled("gap") == std::pair<std::size_t, std::string>{1, fmt::format("{{\"{}\": 1}}", stream)});
+  rt->handle(third);
+  rt->handle(started);
+  CHECK(metrics.events_duplicate.value() == 2);
+  rt->handle(skipped);  // not taken for handled: the process reacts to it
+  CHECK(metrics.events_duplicate.value() == 2);
+  CHECK(detail("gap").process.step == "effecting");
+  CHECK(handled("gap").first == 2);
 }
 
 }  // namespace cqrs::tests::processes

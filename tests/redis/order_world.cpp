@@ -32,7 +32,9 @@ void order_world::order(const std::string& id, const std::vector<schemas::order_
 }
 
 void order_world::payment(const std::string& id, const std::vector<schemas::payment_event>& events) {
-  payments().apply(world_.append_to(core::stream_id::parse(payment_category() + "-" + id).value(), encoded(events)));
+  const auto stored = world_.append_to(core::stream_id::parse(payment_category() + "-" + id).value(), encoded(events));
+  payments().apply(stored);
+  list_payments().apply(stored);
 }
 
 std::optional<projections::order::order_view> order_world::read(const std::string& id) {
@@ -46,6 +48,7 @@ std::optional<projections::order::order_view> order_world::fold(const std::strin
 
 std::vector<projections::order::order_view> order_world::page(projections::order::order_list_query q) {
   q.projection = world_.scope().projection("order_list");
+  q.payment_projection = world_.scope().projection("order_list_payment");
   pqxx::connection connection(pg_url());
   pqxx::work tx(connection);
   return projections::order::query_order_list(tx, q);

@@ -2,7 +2,7 @@
 
 // One test's isolated world for the Order read models (redis suite): the suite's projection_world
 // (every registered projection under the scope `<prefix>_<run id>`), Order and Payment events
-// appended to the scope's `order` and `payment` categories, and readers of the three order models.
+// appended to the scope's `order` and `payment` categories, and readers of the four order models.
 
 #include <optional>
 #include <string>
@@ -22,6 +22,7 @@ class order_world {
   projections::projection_target& detail() { return target("order_detail"); }
   projections::projection_target& payments() { return target("order_payment"); }
   projections::projection_target& list() { return target("order_list"); }
+  projections::projection_target& list_payments() { return target("order_list_payment"); }
   core::event_store& store() { return world_.store(); }
   std::string order_category() const { return world_.scope().category("order"); }
   std::string payment_category() const { return world_.scope().category("payment"); }

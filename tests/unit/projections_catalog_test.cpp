@@ -55,7 +55,8 @@ TEST_CASE("the catalog holds every registered domain's projections under their p
                                    {"order_payment", "payment", target_kind::redis},
                                    {"product_catalog", "product", target_kind::postgres},
                                    {"user_admin_list", "user", target_kind::postgres},
-                                   {"order_list", "order", target_kind::postgres}});
+                                   {"order_list", "order", target_kind::postgres},
+                                   {"order_list_payment", "payment", target_kind::postgres}});
 }
 
 TEST_CASE("a scope renames every projection and the category it reads, the same way for each") {

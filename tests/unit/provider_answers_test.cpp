@@ -109,3 +109,16 @@ TEST_CASE("read_charge takes a charge object and nothing else") {
   CHECK_FALSE(read_charge(R"({"id":5,"status":"captured"})"));
   CHECK_FALSE(read_charge(""));
 }
+
+TEST_CASE("a charge's amount and what its refunds sum to are read; absent, they are 0") {
+  const auto partly = read_charge(
+      R"({"id":"ch_000002","status":"partially_refunded","amount":2500,"currency":"eur","amount_refunded":700})");
+  REQUIRE(partly.has_value());
+  CHECK(partly->status == charge_status::partially_refunded);
+  CHECK(partly->amount_minor == 2500);
+  CHECK(partly->refunded_minor == 700);
+  const auto bare = read_charge(R"({"id":"ch_000003","status":"captured"})");
+  REQUIRE(bare.has_value());
+  CHECK(bare->amount_minor == 0);
+  CHECK(bare->refunded_minor == 0);
+}

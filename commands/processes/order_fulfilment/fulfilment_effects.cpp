@@ -39,6 +39,15 @@ std::string answer_text(const payment_provider::charge_answer& a) {
   return std::string(payment_provider::to_string(a.status)) + ":" + a.charge_id;
 }
 
+// What is left to refund of a captured charge: its amount less what its refunds (ours or anyone's,
+// e.g. an operator's at the processor) already returned. A refund of more is refused by the
+// processor (amount_too_large) and would leave the process stuck. `asked` is the payment's own
+// amount, for an answer that omits the charge's.
+s::money refundable(const payment_provider::charge_answer& charge, const s::money& asked) {
+  const auto amount = charge.amount_minor > 0 ? charge.amount_minor : asked.amount_minor;
+  return s::money{amount - charge.refunded_minor, asked.currency};
+}
+
 class performer final : public effect_performer {
  public:
   explicit performer(payment_provider::provider_client& client) : client_(client) {}
@@ -93,7 +102,9 @@ class performer final : public effect_performer {
     return action_done{answer_text(std::get<payment_provider::charge_answer>(result))};
   }
 
-  // A failed payment never keeps a charge: whatever was made under the charge's key is undone.
+  // A failed payment never keeps a charge: whatever was made under the charge's key is undone (an
+  // authorization voided, what remains of a capture refunded; a charge already wholly refunded is
+  // settled). A retry after a lost refund answer finds the charge refunded and is settled too.
   action_result reconcile(const std::string& payment, const json::object& payload) {
     const auto found = client_.find_charge(payment_provider::charge_key(payment));
     if (const auto* t = std::get_if<payment_provider::transient>(&found)) return from_transient(*t);
@@ -106,10 +117,13 @@ class performer final : public effect_performer {
         undone = client_.void_charge(payment, charge->charge_id, payment_provider::void_key(payment));
         break;
       case payment_provider::charge_status::captured:
-      case payment_provider::charge_status::partially_refunded:
-        undone = client_.refund(payment, charge->charge_id, "reconcile", money_of(payload),
+      case payment_provider::charge_status::partially_refunded: {
+        const auto remaining = refundable(*charge, money_of(payload));
+        if (remaining.amount_minor <= 0) return action_done{"settled:" + answer_text(*charge)};
+        undone = client_.refund(payment, charge->charge_id, "reconcile", remaining,
                                 payment_provider::refund_key(payment, "reconcile"));
         break;
+      }
       case payment_provider::charge_status::declined:
       case payment_provider::charge_status::voided:
       case payment_provider::charge_status::refunded: return action_done{"settled:" + answer_text(*charge)};
