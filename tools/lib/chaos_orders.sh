@@ -4,12 +4,15 @@
 # kill -9 of the saga process (cqrs-processes) and of the gateway at random moments (the stack's
 # supervisor starts them again). Every order is then audited (tests/support/orders_audit.sh).
 #
-#   tools/chaos orders [--orders N] [--seed S] [--clients C] [--kills K] [--payment-timeout-ms T] [--keep]
+#   tools/chaos orders [--orders N] [--seed S] [--clients C] [--kills K] [--payment-timeout-ms T]
+#                      [--phases faults,kills] [--keep]
 #
 #   --orders N              orders per phase (100)
 #   --clients C             customers placing orders at once (4)
 #   --kills K               kill -9 of each of cqrs-processes and the gateway in the second phase (3)
-#   --payment-timeout-ms T  CQRS_ORDER_PAYMENT_TIMEOUT of the stack (20000)
+#   --payment-timeout-ms T  CQRS_ORDER_PAYMENT_TIMEOUT of the stack (30000)
+#   --phases LIST           the phases to run, in order (faults,kills); `kills` alone is the short
+#                           round of tools/test (provider faults and kills together)
 #   --seed S                the run's draws (orders, faults, kill moments) and the provider's
 #
 # Each customer places its orders one after the other, a random 0-0.8 s apart, as a real client
@@ -40,11 +43,12 @@ set -uo pipefail
 orders=100
 clients=4
 kills=3
-payment_timeout_ms=20000
+payment_timeout_ms=30000
+phases=faults,kills
 seed=$RANDOM
 keep=0
 
-usage() { sed -n '7,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
     --kills) kills=${2:-}; shift 2 ;;
     --payment-timeout-ms) payment_timeout_ms=${2:-}; shift 2 ;;
     --seed) seed=${2:-}; shift 2 ;;
+    --phases) phases=${2:-}; shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) say "tools/chaos orders: unknown argument '$1' (try --help)"; exit 2 ;;
@@ -62,6 +67,7 @@ for value in "$orders" "$clients" "$kills" "$payment_timeout_ms" "$seed"; do
   [[ $value =~ ^[0-9]+$ ]] || { say "tools/chaos orders: --orders, --clients, --kills, --payment-timeout-ms and --seed take whole numbers, got '$value'"; exit 2; }
 done
 [ "$orders" -ge 1 ] && [ "$clients" -ge 1 ] || { say "tools/chaos orders: --orders and --clients must be at least 1"; exit 2; }
+[[ $phases =~ ^(faults|kills)(,(faults|kills))*$ ]] || { say "tools/chaos orders: --phases takes faults and/or kills, comma-separated, got '$phases'"; exit 2; }
 [ "$payment_timeout_ms" -ge 1000 ] || { say "tools/chaos orders: --payment-timeout-ms must be at least 1000"; exit 2; }
 RANDOM=$seed
 
@@ -120,9 +126,9 @@ mapfile -t product_ids <"$dir/products"
 # order_body: 1 or 2 lines of 1-3 units, and a card token: mostly approved, some pending (settled
 # by the webhook), some declined.
 order_body() {
-  local lines="" n=$((1 + RANDOM % 2)) i card
-  for i in $(seq 1 "$n"); do
-    lines+="${lines:+,}{\"product_id\":\"${product_ids[$((RANDOM % products))]}\",\"quantity\":$((1 + RANDOM % 3))}"
+  local lines="" n=$((1 + RANDOM % 2)) i card first=$((RANDOM % products))
+  for i in $(seq 0 $((n - 1))); do  # distinct products: an order names a product once
+    lines+="${lines:+,}{\"product_id\":\"${product_ids[$(( (first + i) % products ))]}\",\"quantity\":$((1 + RANDOM % 3))}"
   done
   case $((RANDOM % 10)) in
     0) card=tok_pending ;;
@@ -292,11 +298,12 @@ figures() {
 
 # --- the run ------------------------------------------------------------------------------------
 
-faults=$(printf '{"latency_ms":20,"error_rate":0.05,"timeout_rate":0.1,"hang_rate":0.05,"lose_answer_rate":0.15,"seed":%d}' "$seed")
+faults=$(printf '{"latency_ms":20,"error_rate":0.03,"timeout_rate":0.05,"hang_rate":0.03,"lose_answer_rate":0.1,"seed":%d}' "$seed")
 [ "$(provider_faults "$faults")" = 200 ] || die "the card processor refused the faults $faults"
 echo "CHAOS orders.seed $seed"
 echo "CHAOS orders.provider_faults $faults"
 status=0
-phase faults 0 || status=1
-phase kills "$kills" || status=1
+for name in ${phases//,/ }; do
+  if [ "$name" = faults ]; then phase faults 0 || status=1; else phase kills "$kills" || status=1; fi
+done
 exit "$status"
