@@ -100,6 +100,9 @@ settings() { (. "$dir/stack.env"; printenv "$1"); }
 start_stack "$dir" fast
 write_setting "$dir" CQRS_ORDER_PAYMENT_TIMEOUT "$payment_timeout_ms"
 write_setting "$dir" CQRS_PROCESSES_LEASE_MS $((lease_s * 1000))
+# Each saga worker blocks on one call to the card processor at a time (up to 15 s of attempts when
+# it hangs): eight of them keep 100 orders under faults moving.
+write_setting "$dir" CQRS_PROCESSES_WORKERS 8
 write_setting "$dir" CQRS_PAYMENT_PROVIDER_SEED "$seed"
 start_engine "$dir"
 url=$(settings CQRS_HTTP_URL)
@@ -241,8 +244,10 @@ phase() {
   wait_s=$(( terminal_bound_s - ($(now_ms) - last_first) / 1000 ))
   [ "$wait_s" -gt 0 ] || wait_s=1
   "$CQRS_ROOT/tests/support/orders_audit.sh" --env "$dir/stack.env" --orders "$dir/$name.orders" --wait "$wait_s" \
-    --details "$dir/$name.details" >"$dir/$name.audit"
+    --details "$dir/$name.details" >"$dir/$name.audit" 2>"$dir/$name.violations"
   local audit_status=$?
+  curl -s --max-time 10 "$provider/_admin/ledger" >"$dir/$name.ledger"
+  [ -s "$dir/$name.violations" ] && cat "$dir/$name.violations" >&2
   figures "$name" "$unanswered"
   [ "$audit_status" -eq 0 ] && [ "$unanswered" -eq 0 ] && [ "$(terminal_max_s "$name")" != over ]
 }
