@@ -87,22 +87,23 @@ psql_rows() { psql "$CQRS_PG_URL" -X -v ON_ERROR_STOP=1 -qAt -F ' ' -c "$1"; }
 
 # order_states: one line per order, `<id> <status> <payment_id> <product>:<quantity>,...`.
 order_states() {
-  local id
+  local id line
   while read -r id; do
-    "$cqrs" state "order-$id" 2>/dev/null |
+    line=$("$cqrs" state "order-$id" 2>/dev/null |
       jq -r --arg id "$id" '.state | [$id, .status, (.payment_id // "-"),
-        ([.lines[] | "\(.product_id):\(.quantity)"] | join(",") | if . == "" then "-" else . end)] | join(" ")' ||
-      echo "$id unreadable - -"
+        ([.lines[] | "\(.product_id):\(.quantity)"] | join(",") | if . == "" then "-" else . end)] | join(" ")' 2>/dev/null)
+    echo "${line:-$id unreadable - -}"
   done <"$work/orders"
 }
 
 # product_states: `<id> <available> <reserved> <sum of open reservations>` per product.
 product_states() {
-  local id
+  local id line
   while read -r id; do
-    "$cqrs" state "product-$id" 2>/dev/null |
-      jq -r --arg id "$id" '.state | [$id, .available, .reserved, ([.open_reservations[]] | add // 0)] | map(tostring) | join(" ")' ||
-      echo "$id unreadable 0 0"
+    line=$("$cqrs" state "product-$id" 2>/dev/null |
+      jq -r --arg id "$id" '.state | [$id, .available, .reserved, ([.open_reservations[]] | add // 0)] | map(tostring) | join(" ")' 2>/dev/null)
+    # Unreadable: a product that cannot add up (available -1), so that it counts as a violation.
+    echo "${line:-$id -1 0 0}"
   done <"$work/products"
 }
 
