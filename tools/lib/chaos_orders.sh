@@ -21,6 +21,7 @@
 # (`faults`, then `kills`), as `CHAOS orders.<phase>.<key> <value>`:
 #
 #   orders, paid, payment_failed, rejected, expired   orders placed, and in each final status
+#   declined_cards                orders placed with a declining card token
 #   not_settled                   orders not settled within the bound (violation)
 #   captured_per_paid_max         most captured charges of one paid order (1)
 #   ledger_violations             paid orders without exactly one captured charge, other orders
@@ -48,7 +49,7 @@ phases=faults,kills
 seed=$RANDOM
 keep=0
 
-usage() { sed -n '7,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -126,10 +127,11 @@ mapfile -t product_ids <"$dir/products"
 
 # --- the customers ------------------------------------------------------------------------------
 
-# order_body: 1 or 2 lines of 1-3 units, and a card token: mostly approved, some pending (settled
-# by the webhook), some declined.
+# order_body: into `body` and `card` (not printed: a command substitution's subshell draws from a
+# seed of its own, and the run's orders must follow --seed), 1 or 2 lines of 1-3 units and a card
+# token: mostly approved, some pending (settled by the webhook), some declined.
 order_body() {
-  local lines="" n=$((1 + RANDOM % 2)) i card first=$((RANDOM % products))
+  local lines="" n=$((1 + RANDOM % 2)) i first=$((RANDOM % products))
   for i in $(seq 0 $((n - 1))); do  # distinct products: an order names a product once
     lines+="${lines:+,}{\"product_id\":\"${product_ids[$(( (first + i) % products ))]}\",\"quantity\":$((1 + RANDOM % 3))}"
   done
@@ -139,8 +141,8 @@ order_body() {
     2) card=tok_insufficient_funds ;;
     *) card=tok_ok ;;
   esac
-  printf '{"lines":[%s],"shipping_address":{"line1":"1 Main Street","city":"Springfield","postal_code":"12345","country":"US"},"payment":{"card_token":"%s"}}' \
-    "$lines" "$card"
+  body=$(printf '{"lines":[%s],"shipping_address":{"line1":"1 Main Street","city":"Springfield","postal_code":"12345","country":"US"},"payment":{"card_token":"%s"}}' \
+    "$lines" "$card")
 }
 
 # place TOKEN KEY BODY: one POST; prints the status and the order's id ("000 -": no answer).
@@ -152,14 +154,14 @@ place() {
 }
 
 # customer PHASE N COUNT: COUNT orders, one line each in DIR/PHASE.placed.N:
-# "<key> <first attempt ms> <status> <order id> <attempts>".
+# "<key> <first attempt ms> <status> <order id> <attempts> <card token>".
 customer() {
-  local phase=$1 n=$2 count=$3 i key body first status id attempts delay token
+  local phase=$1 n=$2 count=$3 i key body card first status id attempts delay token
   token=$(cqrs token --sub "chaos-orders-$seed-$phase-$n" --role customer)
   RANDOM=$((seed + n * 7919 + ${#phase}))
   for i in $(seq 1 "$count"); do
     key="chaos-orders-$seed-$phase-$n-$i"
-    body=$(order_body)
+    order_body
     first=$(now_ms)
     attempts=0
     delay=0.5
@@ -172,7 +174,7 @@ customer() {
       sleep "$delay"
       case $delay in 0.5) delay=1 ;; 1) delay=2 ;; *) delay=4 ;; esac
     done
-    echo "$key $first $status $id $attempts" >>"$dir/$phase.placed.$n"
+    echo "$key $first $status $id $attempts $card" >>"$dir/$phase.placed.$n"
     # Every fifth order, a restock of a product (conservation counts what the store took).
     [ $((i % 5)) -eq 0 ] && curl -s -o /dev/null --max-time 10 "$url/v1/products/${product_ids[$((RANDOM % products))]}/restock" \
       -H "$admin" -H 'Content-Type: application/json' -H "Idempotency-Key: $key-restock" -d '{"quantity":5}'
@@ -281,6 +283,7 @@ figures() {
   {
     echo "orders $(wc -l <"$dir/$name.placed")"
     for status in paid payment_failed rejected expired; do echo "$status $(audit_figure "$name" "status.$status")"; done
+    echo "declined_cards $(awk '$6 == "tok_decline" || $6 == "tok_insufficient_funds"' "$dir/$name.placed" | wc -l)"
     echo "unanswered $unanswered"
     echo "not_settled $(audit_figure "$name" not_settled)"
     echo "captured_per_paid_max $(audit_figure "$name" captured_per_paid_max)"
