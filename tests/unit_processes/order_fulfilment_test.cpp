@@ -173,13 +173,63 @@ TEST_CASE("order fulfilment: the deadline expires the order, fails the payment a
   run.keep(*r);
   CHECK(r->cancel_effects == strings{"charge", "capture"});
   CHECK(command_types(*r) == strings{"order.expire", "payment.fail"});
-  CHECK(effect_names(*r) == strings{"provider.reconcile"});
-  // The payment fails and the stock is given back; the order was expired, not failed.
+  // The stock is given back before the reconciliation, which needs the card processor.
+  CHECK(effect_names(*r) == strings{"stock.release", "provider.reconcile"});
+  // The payment fails; the order was expired, not failed.
   auto failed = run.event(payment_event(s::payment_failed{"payment deadline passed"}));
-  CHECK(effect_names(failed) == strings{"stock.release"});
+  CHECK(failed.effects.empty());
   auto released = run.effect("release", of::effect::release, "done");
   CHECK(released.commands.empty());
   CHECK(run.event(order_event(s::order_expired{})).finished);
+}
+
+// The deadline fires while the charge's authorization is on its way: the saga has asked for the
+// expiry but has not seen order.expired yet. The authorization must not be captured (the
+// reconciliation voids it, and a capture of the voided charge would be refused and hold the
+// stock's release behind it).
+TEST_CASE("order fulfilment: an authorization arriving after the deadline is not captured; the stock is released") {
+  saga_run run;
+  run.until_charging("tok_ok");
+  auto deadline = run.saga.on_deadline(*run.current, "payment");
+  REQUIRE(deadline.has_value());
+  run.keep(*deadline);
+  CHECK(effect_names(*deadline) == strings{"stock.release", "provider.reconcile"});
+  auto r = run.event(payment_event(s::payment_authorized{s::charge_id("ch_7")}));
+  CHECK(r.effects.empty());
+  CHECK(r.commands.empty());
+  r = run.effect("release", of::effect::release, "done");
+  CHECK(r.commands.empty());
+  CHECK(run.event(order_event(s::order_expired{})).finished);
+}
+
+// Likewise a capture recorded after the deadline: no stock is committed for the order being
+// expired (the reconciliation refunds the charge); its reservation is released (from the deadline on).
+TEST_CASE("order fulfilment: a capture arriving after the deadline commits no stock; the expired order releases it") {
+  saga_run run;
+  run.until_charging("tok_ok");
+  auto deadline = run.saga.on_deadline(*run.current, "payment");
+  REQUIRE(deadline.has_value());
+  run.keep(*deadline);
+  auto r = run.event(payment_event(s::payment_captured{s::money{2500, s::currency_code("EUR")}}));
+  CHECK(r.effects.empty());
+  CHECK(r.commands.empty());
+  r = run.event(order_event(s::order_expired{}));
+  CHECK(r.effects.empty());  // released at the deadline already
+  CHECK(run.effect("release", of::effect::release, "done").finished);
+}
+
+// A decline arriving after the deadline keeps the deadline as the failure: the order is expired,
+// not also failed.
+TEST_CASE("order fulfilment: a decline arriving after the deadline does not fail the expiring order") {
+  saga_run run;
+  run.until_charging("tok_decline");
+  auto deadline = run.saga.on_deadline(*run.current, "payment");
+  REQUIRE(deadline.has_value());
+  run.keep(*deadline);
+  auto r = run.event(payment_event(s::payment_declined{"card_declined"}));
+  CHECK(r.effects.empty());
+  r = run.effect("release", of::effect::release, "done");
+  CHECK(r.commands.empty());
 }
 
 TEST_CASE("order fulfilment: a paid order's deadline does nothing; its cancellation refunds it") {
