@@ -276,10 +276,10 @@ TEST_CASE_FIXTURE(resilience_fixture, "errors at 100 %: the breaker opens, later
   CHECK(saga.state_changes("open", "half_open") >= 1);
   CHECK(saga.state_changes("half_open", "closed") == 1);
   write_figures({{"orders_placed", static_cast<double>(ids.size())},
-                 {"orders_parked", parked},
+                 {"orders_parked", static_cast<double>(parked)},
                  {"orders_completed_after_recovery", static_cast<double>(ids.size())},
                  {"max_charges_per_order", static_cast<double>(most)},
-                 {"breaker_opens", saga.opens()},
+                 {"breaker_opens", static_cast<double>(saga.opens())},
                  {"order_calls_failed", saga.calls("failed")},
                  {"order_calls_not_permitted", saga.calls("not_permitted")},
                  {"order_calls_successful", saga.calls("successful")}});

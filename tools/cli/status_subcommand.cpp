@@ -132,7 +132,8 @@ std::string process_of(const std::string& url, const std::string& stack) {
 std::optional<std::string> fetch_metrics(const core::https_client& client, const std::string& url) {
   try {
     const auto endpoint = core::parse_http_endpoint(url);
-    const auto reply = client.send({endpoint.tls, endpoint.host, endpoint.port, ""}, {"GET", endpoint.base_path, {}, {}},
+    const auto target = endpoint.base_path.empty() ? std::string("/") : endpoint.base_path;
+    const auto reply = client.send({endpoint.tls, endpoint.host, endpoint.port, ""}, {"GET", target, {}, {}},
                                    std::chrono::steady_clock::now() + std::chrono::seconds(5));
     if (reply.result == core::http_reply::outcome::answered && reply.status == 200) return reply.body;
     std::cerr << fmt::format("cqrs status: {} answered no metrics ({} {}{})\n", url, core::to_string(reply.result),
