@@ -15,6 +15,7 @@
 // `RESULT <key> <value>` lines (tools/bench resilience prints them as BENCH lines).
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -266,7 +267,9 @@ TEST_CASE_FIXTURE(resilience_fixture, "errors at 100 %: the breaker opens, later
 
   // The provider recovers: half-open probes succeed, the breaker closes, every order is paid once.
   saga.faults("{}");
+  const auto recovered = std::chrono::steady_clock::now();
   all_reach(ids, "paid", saga, 90s);
+  const auto recovery_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovered).count();
   const auto most = charged_once(ids, saga);
   const bool closed = within(30s, [&] { return saga.state_is("closed"); });
   CHECK_MESSAGE(closed, saga.diagnostics());
@@ -282,7 +285,8 @@ TEST_CASE_FIXTURE(resilience_fixture, "errors at 100 %: the breaker opens, later
                  {"breaker_opens", static_cast<double>(saga.opens())},
                  {"order_calls_failed", saga.calls("failed")},
                  {"order_calls_not_permitted", saga.calls("not_permitted")},
-                 {"order_calls_successful", saga.calls("successful")}});
+                 {"order_calls_successful", saga.calls("successful")},
+                 {"order_recovery_ms", std::round(recovery_ms)}});
 }
 
 TEST_CASE_FIXTURE(resilience_fixture, "slow answers open the breaker through the slow-call rate; the orders after it park, "

@@ -29,6 +29,8 @@
 #   resilience.orders_completed_after_recovery, resilience.max_charges_per_order,
 #   resilience.breaker_opens (closed->open and half_open->open, from the log),
 #   resilience.order_calls_failed, resilience.order_calls_not_permitted, resilience.order_calls_successful
+#   resilience.order_recovery_ms       from the provider's recovery to the last order paid (the
+#                                      breaker's wait in open, its probes, the parked retries)
 #
 #   tools/bench resilience [--rounds N]   (--seconds does not apply: a fixed number of calls)
 
@@ -90,7 +92,7 @@ resilience_order_run() {
     "$CQRS_BUILD_DIR/tests/e2e_orders/e2e_resilience_tests" -tc="errors at 100 %*" >"$log" 2>&1 ||
     { tail -n 60 "$log" >&2; die "the order-level resilience run failed (log: $log)"; }
   for key in orders_placed orders_parked orders_completed_after_recovery max_charges_per_order breaker_opens \
-    order_calls_failed order_calls_not_permitted order_calls_successful; do
+    order_calls_failed order_calls_not_permitted order_calls_successful order_recovery_ms; do
     bench_line "resilience.$key" "$(resilience_result_value "$out" "$key")"
   done
 }
