@@ -1,5 +1,5 @@
 # The resilience benchmark's shell half, sourced by tools/bench (which provides bench_rounds and
-# the helpers bench_line, note, say, die). It needs no service of the private stack.
+# the helpers bench_line, note, say, die). Only the order run uses the private stack.
 #
 # `cqrs-bench resilience` times, in one process and alternating for --rounds rounds, a bare call
 # (a few nanoseconds of opaque work), the same call through a closed circuit breaker, and through
