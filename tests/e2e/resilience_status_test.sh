@@ -7,6 +7,7 @@
 # gateway's bulkheads over HTTPS, each named by its engine/NAME.metrics_url, each shown once; an
 # endpoint that does not answer is named and makes the exit status 1.
 . "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
+unset CQRS_METRICS_URLS  # a developer's own stack's endpoints are not this test's
 
 work=$(mktemp -d)
 mkdir -p "$work/engine"
