@@ -8,6 +8,7 @@
 //     breaker probes (half-open) and closes, and every parked order is paid, charged once;
 //   - slow answers open it through the slow-call rate; a hang is cut by the time limit (the
 //     calls fail and the breaker opens instead of the process waiting forever);
+//   - a full bulkhead refuses the calls beyond it; they are parked and tried again, nothing lost;
 // and the process's metrics file and log show it: cqrs_resilience_calls_total and
 // cqrs_resilience_circuit_state of instance payment_provider, each state change logged once.
 //
@@ -85,7 +86,8 @@ environment small_breaker(const environment& more) {
 // stopped, not at the topic's beginning.
 class resilient_saga {
  public:
-  resilient_saga(engine_processes& engine, const std::string& scenario, const environment& breaker)
+  resilient_saga(engine_processes& engine, const std::string& scenario, const environment& breaker,
+                 const environment& runtime = {})
       : provider_({{"CQRS_PAYMENT_WEBHOOK_SECRET", stack_env("CQRS_PAYMENT_WEBHOOK_SECRET")},
                    {"CQRS_PAYMENT_WEBHOOK_URL",
                     fmt::format("https://127.0.0.1:{}/v1/payments/provider-events", engine.http().port())},
@@ -99,6 +101,7 @@ class resilient_saga {
                     {"CQRS_PROCESSES_MAX_BACKOFF_MS", "1000"},
                     {"CQRS_PROCESSES_METRICS_FILE", metrics_file()}};
     env.insert(env.end(), breaker.begin(), breaker.end());
+    env.insert(env.end(), runtime.begin(), runtime.end());
     processes_ = std::make_unique<child_process>("processes", std::vector<std::string>{build_dir() + "/commands/processes/cqrs-processes"},
                                                  env, stem_ + ".log");
     const bool closed = within(30s, [&] { return metric(R"(cqrs_resilience_circuit_state{name="payment_provider",state="closed"})") == 1; });
@@ -329,6 +332,30 @@ TEST_CASE_FIXTURE(resilience_fixture, "a hanging provider is cut by the time lim
   all_reach(ids, "paid", saga, 90s);
   charged_once(ids, saga);
   CHECK(saga.state_changes("closed", "open") == 1);
+}
+
+TEST_CASE_FIXTURE(resilience_fixture, "a full bulkhead refuses the calls beyond it and loses nothing: each order is "
+                                      "paid, charged once") {
+  // One call at a time, none waiting, four workers, every answer 300 ms late: concurrent charges
+  // beyond the first are refused by the bulkhead (never sent) and parked, then tried again.
+  resilient_saga saga(engine, "bulkhead", small_breaker({{"BULKHEAD_MAX_CONCURRENT", "1"}, {"BULKHEAD_QUEUE", "0"}}),
+                      {{"CQRS_PROCESSES_WORKERS", "4"}});
+  saga.faults(R"({"latency_ms": 300})");
+  std::vector<std::string> ids;
+  const auto rejected = [&] {
+    return saga.metric(R"(cqrs_resilience_bulkhead_rejected_total{name="payment_provider"})").value_or(0) > 0;
+  };
+  while (ids.size() < 16 && !rejected()) {
+    const auto more = place(4);
+    ids.insert(ids.end(), more.begin(), more.end());
+    std::this_thread::sleep_for(500ms);
+  }
+  const bool refused = within(30s, rejected);
+  REQUIRE_MESSAGE(refused, saga.diagnostics());
+  saga.faults("{}");
+  all_reach(ids, "paid", saga, 90s);
+  charged_once(ids, saga);
+  CHECK(saga.state_changes("closed", "open") == 0);
 }
 
 }  // namespace cqrs::tests
