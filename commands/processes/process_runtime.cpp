@@ -10,9 +10,10 @@ namespace cqrs::commands::processes {
 
 namespace {
 
-core::store_options store_options_for(const std::string& url) {
+core::store_options store_options_for(const std::string& url, core::commit_notifier& notifier) {
   core::store_options options;
   options.url = url;
+  options.notifier = &notifier;
   return options;
 }
 
@@ -51,6 +52,7 @@ process_runtime::process_runtime(runtime_options options, std::vector<registered
       sender_(std::move(sender)),
       log_(std::move(log)),
       metrics_(metrics),
+      notifier_(options_.pg_url),
       consumer_store_(options_.pg_url, options_.retry) {}
 
 std::vector<std::string> process_runtime::categories() const {
@@ -84,7 +86,7 @@ std::vector<std::unique_ptr<effect_performer>> process_runtime::make_performers(
 
 void process_runtime::run_worker(const std::stop_token& stop) {
   process_store store(options_.pg_url, options_.retry);
-  core::event_store events(store_options_for(options_.pg_url));
+  core::event_store events(store_options_for(options_.pg_url, notifier_));
   auto performers = make_performers();
   auto quiet_until = std::chrono::steady_clock::now();
   int failures = 0;

@@ -24,6 +24,7 @@
 #include "commands/processes/process_definition.hpp"
 #include "commands/processes/process_store.hpp"
 #include "commands/processes/processes_metrics.hpp"
+#include "core/commit_notifier.hpp"
 #include "core/event_store.hpp"
 #include "core/log.hpp"
 
@@ -84,6 +85,9 @@ class process_runtime {
   command_sender sender_;
   core::logger log_;
   processes_metrics& metrics_;
+  // The workers' appends wake the relay as the gateway's do; without it they reached Kafka only
+  // at the relay's polling fallback, adding up to that interval to every hop of a saga.
+  core::commit_notifier notifier_;
   process_store consumer_store_;  // handle()'s, the consumer thread's
   std::mutex mutex_;
   std::condition_variable_any wake_;

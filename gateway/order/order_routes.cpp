@@ -63,7 +63,9 @@ schemas::money total_of(const schemas::place_order& place) {
 // was accepted (the card token travels in the payment's stream only). Its idempotency key is
 // derived from the order's (or from the order's id without one), so a retried POST with the same
 // Idempotency-Key, which replays the accepted placement, sends it again and completes it at most
-// once. A failure is logged and does not change the answer: the order exists.
+// once. PostgreSQL failing here throws to execute_then, which answers 503 with Retry-After: the
+// client's retry with its key then sends the request, where a 202 would have left the order to
+// expire unpaid.
 void request_payment(worker_context& workers, const prepared_order& command) {
   const auto& place = std::get<schemas::place_order>(command.envelope.command);
   const auto stream = stream_of(commands::payment::payment_aggregate::category, place.payment.value());
@@ -73,17 +75,10 @@ void request_payment(worker_context& workers, const prepared_order& command) {
   context.if_match.reset();
   const commands::command_envelope<commands::payment::payment_aggregate::command_type> request{
       *stream, schemas::request_payment{schemas::order_id(command.id), total_of(place), place.card}, std::move(context)};
-  try {
-    const auto outcome = workers.pipeline<commands::payment::payment_aggregate>().handle(request);
-    if (!std::holds_alternative<commands::accepted>(outcome)) {
-      core::logger("cqrs-gateway").warn("the order's payment request was not accepted",
-                                        {{"order_id", command.id}, {"payment_id", place.payment.value()}});
-    }
-  } catch (const core::store_error& failure) {
-    if (failure.kind() != core::failure_kind::transient) workers.drop_connections();
-    core::logger("cqrs-gateway").error("the order's payment request failed; a retry of the placement sends it",
-                                       {{"order_id", command.id}, {"payment_id", place.payment.value()},
-                                        {"error", failure.what()}});
+  const auto outcome = workers.pipeline<commands::payment::payment_aggregate>().handle(request);
+  if (!std::holds_alternative<commands::accepted>(outcome)) {
+    core::logger("cqrs-gateway").warn("the order's payment request was not accepted",
+                                      {{"order_id", command.id}, {"payment_id", place.payment.value()}});
   }
 }
 

@@ -22,7 +22,7 @@
 // the same pool thread, by payment.request {order_id, total, card_token} on the payment's stream
 // (the card token travels there only), under an idempotency key derived from the order's: a
 // retried POST with the same Idempotency-Key replays the placement and completes the request
-// once; a failure of it is logged and the answer stays 202. Every other machinery (strict bodies,
+// once; PostgreSQL failing for it answers 503 with Retry-After, so that retry happens. Every other machinery (strict bodies,
 // headers, the cached path, outcomes) is command_routes.hpp.
 
 #include <string_view>
