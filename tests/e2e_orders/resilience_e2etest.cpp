@@ -266,6 +266,11 @@ TEST_CASE_FIXTURE(resilience_fixture, "errors at 100 %: the breaker opens, later
   const bool refused = within(60s, [&] { return saga.calls("not_permitted") >= 3 && saga.parked_actions() >= 3; });
   CHECK_MESSAGE(refused, saga.diagnostics());
   parked_uncharged(ids, saga);
+  // The breaker is cqrs-processes' business: the gateway stays ready while it refuses calls.
+  CHECK_FALSE(saga.state_is("closed"));
+  const auto ready = http.get("/readyz");
+  INFO(describe(ready));
+  CHECK(ready.status == 200);
   const int parked = static_cast<int>(std::count_if(ids.begin(), ids.end(), [&](const auto& id) { return status(id) == "stock_reserved"; }));
 
   // The provider recovers: half-open probes succeed, the breaker closes, every order is paid once.
