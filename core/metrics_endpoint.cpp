@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <utility>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -53,17 +54,17 @@ std::string response(int status, std::string_view reason, std::string_view conte
   return out;
 }
 
-std::string answer(const metrics_registry& registry, std::string_view head) {
+std::string answer(const metrics_text& render, std::string_view head) {
   const auto request = parse_request_line(head);
   const bool is_head = request.method == "HEAD";
   if (request.method != "GET" && !is_head) return response(405, "Method Not Allowed", "text/plain", "GET only\n", false);
   if (request.path != "/metrics") return response(404, "Not Found", "text/plain", "try /metrics\n", is_head);
-  return response(200, "OK", "text/plain; version=0.0.4", registry.render(), is_head);
+  return response(200, "OK", "text/plain; version=0.0.4", render(), is_head);
 }
 
 // One request, one answer, then the connection closes; a client that does not send its request
 // head within the timeout is closed without one.
-net::awaitable<void> serve_connection(const metrics_registry& registry, tcp::socket socket) {
+net::awaitable<void> serve_connection(const metrics_text& render, tcp::socket socket) {
   net::steady_timer timeout(socket.get_executor(), request_timeout);
   timeout.async_wait([&socket](const error_code& ec) {
     if (!ec) {
@@ -75,7 +76,7 @@ net::awaitable<void> serve_connection(const metrics_registry& registry, tcp::soc
   auto [read_ec, bytes] =
       co_await net::async_read_until(socket, net::dynamic_buffer(head, max_head_bytes), "\r\n\r\n", use_op);
   if (!read_ec) {
-    const auto bytes_out = answer(registry, std::string_view(head).substr(0, bytes));
+    const auto bytes_out = answer(render, std::string_view(head).substr(0, bytes));
     auto [write_ec, written] = co_await net::async_write(socket, net::buffer(bytes_out), use_op);
     (void)write_ec;
     (void)written;
@@ -86,7 +87,7 @@ net::awaitable<void> serve_connection(const metrics_registry& registry, tcp::soc
   socket.close(ignored);
 }
 
-net::awaitable<void> accept_loop(const metrics_registry& registry, tcp::acceptor& acceptor) {
+net::awaitable<void> accept_loop(const metrics_text& render, tcp::acceptor& acceptor) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_op);
     if (!acceptor.is_open()) co_return;
@@ -96,7 +97,7 @@ net::awaitable<void> accept_loop(const metrics_registry& registry, tcp::acceptor
       co_await pause.async_wait(use_op);
       continue;
     }
-    net::co_spawn(acceptor.get_executor(), serve_connection(registry, std::move(socket)), net::detached);
+    net::co_spawn(acceptor.get_executor(), serve_connection(render, std::move(socket)), net::detached);
   }
 }
 
@@ -110,10 +111,11 @@ tcp::endpoint endpoint_for(const std::string& host, std::uint16_t port) {
 }  // namespace
 
 struct metrics_endpoint::impl {
-  impl(const metrics_registry& r, const std::string& host, std::uint16_t port) : registry(r), acceptor(io) {
+  impl(const metrics_registry& r, metrics_text more, const std::string& host, std::uint16_t port)
+      : registry(r), more_text(std::move(more)), acceptor(io) {
     listen_on(acceptor, endpoint_for(host, port));
     bound_port = acceptor.local_endpoint().port();
-    net::co_spawn(io, accept_loop(registry, acceptor), net::detached);
+    net::co_spawn(io, accept_loop(render, acceptor), net::detached);
     thread = std::jthread([this] { io.run(); });
   }
 
@@ -123,14 +125,17 @@ struct metrics_endpoint::impl {
   }
 
   const metrics_registry& registry;
+  metrics_text more_text;  // series rendered elsewhere, after the registry's (may be empty)
+  metrics_text render = [this] { return more_text ? registry.render() + more_text() : registry.render(); };
   net::io_context io{1};
   tcp::acceptor acceptor;
   std::uint16_t bound_port = 0;
   std::jthread thread;  // last: started once everything it touches exists
 };
 
-metrics_endpoint::metrics_endpoint(const metrics_registry& registry, const std::string& host, std::uint16_t port)
-    : impl_(std::make_unique<impl>(registry, host, port)) {}
+metrics_endpoint::metrics_endpoint(const metrics_registry& registry, const std::string& host, std::uint16_t port,
+                                   metrics_text more)
+    : impl_(std::make_unique<impl>(registry, std::move(more), host, port)) {}
 
 metrics_endpoint::~metrics_endpoint() = default;
 
@@ -143,14 +148,14 @@ std::vector<setting_spec> metrics_endpoint_specs() {
 }
 
 std::unique_ptr<metrics_endpoint> serve_metrics(const settings_source& source, const metrics_registry& registry,
-                                                const logger& log) {
+                                                const logger& log, metrics_text more) {
   if (!source.raw("CQRS_METRICS_PORT")) return nullptr;
   const auto port = static_cast<std::uint16_t>(source.integer("CQRS_METRICS_PORT", 0, 1, 65535));
   const auto host = source.text("CQRS_METRICS_HOST", "127.0.0.1");
   error_code ec;
   (void)net::ip::make_address(host, ec);
   if (ec) throw source.named(config_error("CQRS_METRICS_HOST", fmt::format("expected an IP address, got '{}'", host)));
-  auto endpoint = std::make_unique<metrics_endpoint>(registry, host, port);
+  auto endpoint = std::make_unique<metrics_endpoint>(registry, host, port, std::move(more));
   log.info("metrics endpoint listening", {{"url", fmt::format("http://{}:{}/metrics", host, endpoint->port())}});
   return endpoint;
 }

@@ -13,9 +13,11 @@
 //
 // with core::metrics_endpoint_specs() added to the settings the process reads (for --help and its
 // --metrics-port / --metrics-host flags). The endpoint stops when destroyed: keep it alive as long
-// as the registry it reads.
+// as the registry it reads. Series kept in other registries (a client's own, say) are added with
+// `more`, called on the endpoint's thread for each request and appended to the registry's text.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,11 +28,15 @@
 
 namespace cqrs::core {
 
+// Prometheus text rendered elsewhere, appended after the registry's (as write_metrics_file's `more`).
+using metrics_text = std::function<std::string()>;
+
 class metrics_endpoint {
  public:
   // Binds and listens at once (std::system_error when the address is taken), then serves from a
   // thread of its own until destroyed. Port 0: any free port (see port()).
-  metrics_endpoint(const metrics_registry& registry, const std::string& host, std::uint16_t port);
+  metrics_endpoint(const metrics_registry& registry, const std::string& host, std::uint16_t port,
+                   metrics_text more = {});
   ~metrics_endpoint();
   metrics_endpoint(const metrics_endpoint&) = delete;
   metrics_endpoint& operator=(const metrics_endpoint&) = delete;
@@ -49,6 +55,6 @@ std::vector<setting_spec> metrics_endpoint_specs();
 // when CQRS_METRICS_PORT is unset. A bad value is a config_error; a port already taken throws
 // std::system_error (the process's supervisor starts it again).
 std::unique_ptr<metrics_endpoint> serve_metrics(const settings_source& source, const metrics_registry& registry,
-                                                const logger& log);
+                                                const logger& log, metrics_text more = {});
 
 }  // namespace cqrs::core

@@ -17,6 +17,7 @@
 #include "commands/processes/processes_host.hpp"
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "core/metrics_endpoint.hpp"
 #include "core/supervision.hpp"
 
 extern char** environ;
@@ -34,6 +35,13 @@ int serve(const processes_config& config, const core::settings_source& source, c
   if (restarts > 0) log.warn("started again by the supervisor", {{"restarts", std::to_string(restarts)}});
   processes_metrics metrics(registry);
   auto catalog = engine_processes(source, registry, log);
+  // GET /metrics when CQRS_METRICS_PORT is set: the runtime's series and the processes' own
+  // (the card processor's client and its resilience instance), as the metrics file has them.
+  const auto endpoint = core::serve_metrics(source, registry, log, [texts = catalog.metrics_texts] {
+    std::string more;
+    for (const auto& text : texts) more += text();
+    return more;
+  });
   process_runtime runtime(config.runtime, std::move(catalog.processes), std::move(catalog.sender), log, metrics);
   processes_host host(config, runtime, log, registry, metrics, std::move(catalog.metrics_texts));
   std::atomic<bool> finished{false};
@@ -52,7 +60,12 @@ int serve(const processes_config& config, const core::settings_source& source, c
   return EXIT_SUCCESS;
 }
 
-std::vector<core::setting_spec> all_settings() { return processes_settings(engine_process_settings()); }
+std::vector<core::setting_spec> all_settings() {
+  auto extra = engine_process_settings();
+  const auto endpoint = core::metrics_endpoint_specs();
+  extra.insert(extra.end(), endpoint.begin(), endpoint.end());
+  return processes_settings(extra);
+}
 
 int main(int argc, char** argv) {
   const sigset_t signals = core::stop_signals();

@@ -2,6 +2,7 @@
 // sign-in with rotating refresh tokens, what each role may call, prompt revocation, the unique
 // email under a race, the last-admin rule, and refused input that writes nothing.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -339,6 +340,50 @@ TEST_CASE_FIXTURE(users_fixture, "a full password pool answers 503 with Retry-Af
     }
   }
   CHECK(refused > 0);
+}
+
+TEST_CASE_FIXTURE(users_fixture, "a flood of registrations on a full password pool loses nothing: each 201 exists, "
+                                  "each 503 retried after its Retry-After is created") {
+  second_gateway small(engine, {{"CQRS_PASSWORD_THREADS", "1"}, {"CQRS_PASSWORD_QUEUE", "0"}});
+  const auto register_on_small = [&](const std::string& email) {
+    const json::object body{{"email", email}, {"password", password}, {"name", "Ada Lovelace"}, {"phone", "+44 20 7946 0000"}};
+    return small.http.post("/v1/users", json::serialize(body));
+  };
+  std::vector<std::string> emails(12);
+  std::vector<http_answer> answers(emails.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < emails.size(); ++i) {
+    emails[i] = unique_email("flood");
+    threads.emplace_back([&, i] { answers[i] = register_on_small(emails[i]); });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<std::string> ids(emails.size());
+  int refused = 0;
+  for (std::size_t i = 0; i < emails.size(); ++i) {
+    auto answer = answers[i];
+    INFO(describe(answer));
+    REQUIRE((answer.status == 201 || answer.status == 503));
+    // A refused registration wrote nothing: its retry, after the advertised wait, creates it (201,
+    // not 409 for an address already taken).
+    for (int attempt = 0; answer.status == 503 && attempt < 20; ++attempt) {
+      ++refused;
+      const auto retry_after = answer.header("Retry-After");
+      REQUIRE(retry_after.has_value());
+      CHECK(problem_code(answer) == "overloaded");
+      std::this_thread::sleep_for(std::chrono::seconds(std::clamp(std::stoi(*retry_after), 1, 2)));
+      answer = register_on_small(emails[i]);
+    }
+    INFO(describe(answer));
+    REQUIRE(answer.status == 201);
+    ids[i] = std::string(answer.json().at("id").as_string());
+  }
+  CHECK(refused > 0);
+  // Every account exists, once, and signs in.
+  for (std::size_t i = 0; i < emails.size(); ++i) {
+    CHECK(u.call("GET", "/v1/users/" + ids[i], engine.admin_token()).status == 200);
+    CHECK(u.register_user(emails[i]).status == 409);
+    CHECK(u.login(emails[i]).status == 200);
+  }
 }
 
 TEST_CASE_FIXTURE(users_fixture, "a login under older argon2 parameters stores a new hash") {

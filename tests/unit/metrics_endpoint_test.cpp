@@ -64,6 +64,22 @@ TEST_CASE("metrics_endpoint answers HEAD without a body, another path 404 and an
   CHECK(exchange(endpoint.port(), "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n").rfind("HTTP/1.1 405 ", 0) == 0);
 }
 
+TEST_CASE("metrics_endpoint appends the series rendered elsewhere, asked afresh for each request") {
+  metrics_registry registry;
+  registry.make_gauge("cqrs_test_gauge", "A gauge").set(1);
+  metrics_registry client;  // a client's own registry, as the card processor's client keeps
+  auto& calls = client.make_counter("cqrs_test_client_calls_total", "Calls of the client");
+  const metrics_endpoint endpoint(registry, "127.0.0.1", 0, [&client] { return client.render(); });
+  calls.increment(2);
+  const auto answer = exchange(endpoint.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(answer.find("\ncqrs_test_gauge 1\n") != std::string::npos);
+  CHECK(answer.find("\ncqrs_test_client_calls_total 2\n") != std::string::npos);
+  CHECK(answer.find("cqrs_test_gauge") < answer.find("cqrs_test_client_calls_total"));
+  calls.increment();
+  CHECK(exchange(endpoint.port(), "GET /metrics HTTP/1.1\r\n\r\n").find("\ncqrs_test_client_calls_total 3\n") !=
+        std::string::npos);
+}
+
 TEST_CASE("metrics_endpoint refuses a port that is taken") {
   metrics_registry registry;
   const metrics_endpoint first(registry, "127.0.0.1", 0);

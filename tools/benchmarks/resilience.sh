@@ -1,5 +1,5 @@
 # The resilience benchmark's shell half, sourced by tools/bench (which provides bench_rounds and
-# the helpers bench_line, note, say, die). It needs no service of the private stack.
+# the helpers bench_line, note, say, die). Only the order run uses the private stack.
 #
 # `cqrs-bench resilience` times, in one process and alternating for --rounds rounds, a bare call
 # (a few nanoseconds of opaque work), the same call through a closed circuit breaker, and through
@@ -19,6 +19,18 @@
 #                                      300 payments charged with 30 % of the answers lost
 #   resilience.fault_opens, resilience.fault_closes, resilience.fault_not_permitted
 #                                      5 rounds of a failing then healthy provider
+#
+# Then the same at the order level: the e2e scenario "errors at 100 %" of
+# build/tests/e2e_orders/e2e_resilience_tests on this private stack (its own gateway, relay,
+# projector, cqrs-payment-provider, and a cqrs-processes with a small breaker: 4 calls decide, 3 s
+# open, 2 probes): 3 orders fail their charges and open the breaker, 3 more are placed while it is
+# open, then the provider recovers (counts, from the process's metrics file, log and the ledger):
+#   resilience.orders_placed, resilience.orders_parked (stock_reserved, uncharged, while open),
+#   resilience.orders_completed_after_recovery, resilience.max_charges_per_order,
+#   resilience.breaker_opens (closed->open and half_open->open, from the log),
+#   resilience.order_calls_failed, resilience.order_calls_not_permitted, resilience.order_calls_successful
+#   resilience.order_recovery_ms       from the provider's recovery to the last order paid (the
+#                                      breaker's wait in open, its probes, the parked retries)
 #
 #   tools/bench resilience [--rounds N]   (--seconds does not apply: a fixed number of calls)
 
@@ -44,6 +56,7 @@ bench_resilience_run() {
   resilience_measure 2 "$two"
   bench_line resilience.breaker_overhead_ns.threads2 "$(resilience_result_value "$two" breaker_overhead_ns)"
   resilience_fault_run
+  resilience_order_run
 }
 
 # resilience_fault_run: the client-level fault figures, against a provider of its own.
@@ -66,6 +79,20 @@ resilience_fault_run() {
   [ "$status" -eq 0 ] || die "cqrs-provider-fault-bench failed"
   for key in fault_payments fault_calls fault_retries fault_unsettled charges_per_payment_max fault_run_ms \
     fault_opens fault_closes fault_not_permitted; do
+    bench_line "resilience.$key" "$(resilience_result_value "$out" "$key")"
+  done
+}
+
+# resilience_order_run: the order-level figures, from the e2e scenario run on this stack.
+resilience_order_run() {
+  local out="$bench_dir/resilience.orders" log="$bench_dir/resilience.orders.log" key
+  note "resilience orders: POST /v1/orders through the gateway, the saga's breaker against a failing then recovering provider"
+  : >"$out"
+  CQRS_BUILD_DIR="$CQRS_BUILD_DIR" CQRS_RESILIENCE_FIGURES_FILE="$out" \
+    "$CQRS_BUILD_DIR/tests/e2e_orders/e2e_resilience_tests" -tc="errors at 100 %*" >"$log" 2>&1 ||
+    { tail -n 60 "$log" >&2; die "the order-level resilience run failed (log: $log)"; }
+  for key in orders_placed orders_parked orders_completed_after_recovery max_charges_per_order breaker_opens \
+    order_calls_failed order_calls_not_permitted order_calls_successful order_recovery_ms; do
     bench_line "resilience.$key" "$(resilience_result_value "$out" "$key")"
   done
 }
