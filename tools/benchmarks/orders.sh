@@ -88,7 +88,7 @@ orders_closed() {
     "POST -> read paid p50 $(gateway_result "$out" seen_p50_ms) p99 $(gateway_result "$out" seen_p99_ms) ms," \
     "$(gateway_result "$out" orders_placed) orders; CPU $measured_breakdown s, client $measured_client_s s;" \
     "others used $measured_others_pct% of the CPU"
-  note "orders round $round: CPU per paid order (ms): $(echo "$measured_breakdown" | tr ' ' '\n' |
+  note "orders round $round: CPU per order placed (ms): $(echo "$measured_breakdown" | tr ' ' '\n' |
     awk -F= -v n="$(gateway_result "$out" orders_placed)" '{ printf "%s%s=%.2f", (i++ ? " " : ""), $1, (n > 0 ? $2 * 1000 / n : 0) }')"
 }
 
