@@ -25,7 +25,7 @@ const std::vector<core::setting_spec>& own_settings() {
     core::kafka::bootstrap_file_spec(),
     {"CQRS_RELAY_NAME", "main", "relay identity: its checkpoint and leadership lock ([A-Za-z0-9_.-], 1-100)"},
     {"CQRS_RELAY_BATCH", "2000", "events per read of the global log (1-10000)"},
-    {"CQRS_RELAY_POLL_MS", "10", "polling fallback: read again after this long without a notification (1-60000)"},
+    {"CQRS_RELAY_POLL_MS", "100", "polling fallback: read again after this long without a notification (1-60000)"},
     {"CQRS_RELAY_CHECKPOINT_MS", "200", "save the checkpoint (and prove leadership) this often (10-60000)"},
     {"CQRS_RELAY_MAX_IN_FLIGHT", "100000", "events produced but not yet acknowledged, at most (100-1000000)"},
     {"CQRS_RELAY_STANDBY_RETRY_MS", "1000", "a standby tries to take the lead this often (50-60000)"},

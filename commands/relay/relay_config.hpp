@@ -24,7 +24,7 @@ struct relay_options {
   // same name and topic are one relay, of which one instance publishes at a time.
   std::string name = "main";
   std::size_t batch = 2000;                      // events per read of the log
-  std::chrono::milliseconds poll{10};            // polling fallback when no notification comes
+  std::chrono::milliseconds poll{100};           // polling fallback when no notification comes
   std::chrono::milliseconds checkpoint_interval{200};
   std::size_t max_in_flight = 100000;            // produced but not yet acknowledged
   std::chrono::milliseconds standby_retry{1000}; // how often a standby tries to take the lead
