@@ -20,7 +20,7 @@ std::vector<core::setting_spec> own_settings() {
   return {
       core::kafka::bootstrap_file_spec(),
       {"CQRS_PROCESSES_GROUP", "cqrs-processes", "Kafka consumer group of the process runtime"},
-      {"CQRS_PROCESSES_WORKERS", "2", "threads carrying out commands, effects and deadlines (1-64)"},
+      {"CQRS_PROCESSES_WORKERS", "8", "threads carrying out commands, effects and deadlines (1-64)"},
       {"CQRS_PROCESSES_MAX_ATTEMPTS", "8", "transient failures of a command before its process is stuck (1-1000)"},
       {"CQRS_PROCESSES_BACKOFF_MS", "200", "ceiling of the first retry's delay, doubled per attempt (1-60000)"},
       {"CQRS_PROCESSES_MAX_BACKOFF_MS", "10000", "largest ceiling of a retry's delay (1-600000)"},

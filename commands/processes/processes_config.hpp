@@ -17,7 +17,7 @@ namespace cqrs::commands::processes {
 struct processes_config {
   runtime_options runtime;
   consumer_config consumer;
-  int workers = 2;
+  int workers = 8;  // a provider call holds its worker up to its time limit: 2 left orders waiting behind hangs
   std::string metrics_file;
   core::log_level log = core::log_level::info;
 };

@@ -101,9 +101,6 @@ settings() { (. "$dir/stack.env"; printenv "$1"); }
 start_stack "$dir" fast
 write_setting "$dir" CQRS_ORDER_PAYMENT_TIMEOUT "$payment_timeout_ms"
 write_setting "$dir" CQRS_PROCESSES_LEASE_MS $((lease_s * 1000))
-# Each saga worker blocks on one call to the card processor at a time (up to 15 s of attempts when
-# it hangs): eight of them keep 100 orders under faults moving.
-write_setting "$dir" CQRS_PROCESSES_WORKERS 8
 write_setting "$dir" CQRS_PAYMENT_PROVIDER_SEED "$seed"
 start_engine "$dir"
 url=$(settings CQRS_HTTP_URL)
