@@ -67,6 +67,69 @@ writer() {
   done
 }
 
+# create_order_products COUNT: that many products with ample stock for the orders, ids in order_products
+# (apart from the restocked ones, whose stock the restocks alone make).
+create_order_products() {
+  local i id
+  order_products=()
+  for i in $(seq 1 "$1"); do
+    id=$(curl -s --max-time 10 "$url/v1/products" -H "$auth" -H 'Content-Type: application/json' \
+      -d "{\"sku\":\"SCALE-ORD-$RANDOM-$i-$(now_ms)\",\"name\":\"Scale order $i\",\"description\":\"\",\"price\":{\"amount\":250,\"currency\":\"EUR\"},\"stock\":100000}" |
+      jq -r .id)
+    [ -n "$id" ] && [ "$id" != null ] || fail "could not create order product $i"
+    order_products+=("$id")
+  done
+}
+
+# register_customers COUNT: that many customers registered (POST /v1/users) and signed in
+# (POST /v1/auth/login), their access tokens in the array customer_tokens.
+register_customers() {
+  local i email password token
+  customer_tokens=()
+  for i in $(seq 1 "$1"); do
+    email="scale-$i-$RANDOM-$(now_ms)@example.com"
+    password="scale customer password $i"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url/v1/users" -H 'Content-Type: application/json' \
+      -d "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Scale Customer $i\"}")" = 201 ] ||
+      fail "could not register customer $i"
+    token=$(curl -s --max-time 10 "$url/v1/auth/login" -H 'Content-Type: application/json' \
+      -d "{\"email\":\"$email\",\"password\":\"$password\"}" | jq -r .access_token)
+    [ -n "$token" ] && [ "$token" != null ] || fail "customer $i could not sign in"
+    customer_tokens+=("$token")
+  done
+}
+
+# place_order TOKEN PRODUCT KEY: POST /v1/orders (one line, card tok_ok); prints "<status> <order id>"
+# (000 and -: no answer).
+place_order() {
+  curl -s --max-time 10 -w '\n%{http_code}' "$url/v1/orders" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' -H "Idempotency-Key: $3" \
+    -d "{\"lines\":[{\"product_id\":\"$2\",\"quantity\":1}],\"shipping_address\":{\"line1\":\"1 Main Street\",\"city\":\"Springfield\",\"postal_code\":\"12345\",\"country\":\"US\"},\"payment\":{\"card_token\":\"tok_ok\"}}" |
+    { read -r body; read -r code; id=$(jq -r '.id // empty' <<<"$body" 2>/dev/null); echo "$code ${id:--}"; }
+}
+
+# orderer N: customer N places one-line orders while the load runs; an order without a 202 is sent
+# again with its Idempotency-Key until it gets one (the same key names the same order).
+# Lines in orders.N: "<ms> sent|retry <key> <order id> <status>".
+orderer() {
+  local n=$1 i=0 token=${customer_tokens[$((($1 - 1) % ${#customer_tokens[@]}))]} product key answer status tries
+  while [ -e "$scratch/load.on" ]; do
+    product=${order_products[$((RANDOM % ${#order_products[@]}))]}
+    key="scale-order-$n-$i"
+    answer=$(place_order "$token" "$product" "$key"); status=${answer%% *}
+    echo "$(now_ms) sent $key ${answer#* } $status" >>"$scratch/orders.$n"
+    tries=1
+    while [ "$status" != 202 ] && [ $tries -lt 100 ]; do
+      sleep 0.2
+      answer=$(place_order "$token" "$product" "$key"); status=${answer%% *}
+      echo "$(now_ms) retry $key ${answer#* } $status" >>"$scratch/orders.$n"
+      tries=$((tries + 1))
+    done
+    i=$((i + 1))
+    sleep 0.2
+  done
+}
+
 # reader N: searches and lists (PostgreSQL read models, on the replica when it is up).
 reader() {
   local n=$1
@@ -76,12 +139,14 @@ reader() {
   done
 }
 
+# start_load [WRITERS [READERS [ORDERERS]]]: orderers need register_customers and create_order_products first.
 start_load() {
-  local writers=${1:-3} readers=${2:-1} n
+  local writers=${1:-3} readers=${2:-1} orderers=${3:-0} n
   touch "$scratch/load.on"
   load_pids=()
   for n in $(seq 1 "$writers"); do writer "$n" & load_pids+=($!); done
   for n in $(seq 1 "$readers"); do reader "$n" & load_pids+=($!); done
+  for n in $(seq 1 "$orderers"); do orderer "$n" & load_pids+=($!); done
 }
 
 stop_load() {
@@ -89,10 +154,23 @@ stop_load() {
   wait "${load_pids[@]}"
 }
 
-# failures_between FROM_MS TO_MS: answers other than 200 in that window (writes' first sends and reads).
+# failures_between FROM_MS TO_MS: answers other than 200 (202 for orders) in that window (first
+# sends of restocks and orders, and reads).
 failures_between() {
-  cat "$scratch"/writes.* "$scratch"/reads.* 2>/dev/null |
-    awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != "retry" && $5 != 200' | wc -l
+  cat "$scratch"/writes.* "$scratch"/reads.* "$scratch"/orders.* 2>/dev/null |
+    awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != "retry" && $5 != 200 && $5 != 202' | wc -l
+}
+
+# show_failures FROM_MS TO_MS: on stderr, the failed answers of that window and what HAProxy logged
+# about them (requests not answered 2xx, retries, servers going down or up), to trace a failure.
+show_failures() {
+  {
+    echo "--- failed answers between $1 and $2 (ms)"
+    cat "$scratch"/writes.* "$scratch"/reads.* "$scratch"/orders.* 2>/dev/null |
+      awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != "retry" && $5 != 200 && $5 != 202'
+    echo "--- HAProxy: answers other than 2xx, and servers' states"
+    grep -vE '" 2[0-9][0-9] |/readyz' "$dir/engine/haproxy.log" 2>/dev/null | tail -n 60
+  } >&2
 }
 
 # wait_until SECONDS CMD...: CMD succeeds within SECONDS, else false.
@@ -131,28 +209,104 @@ bypassed_reads() {
 
 leading_relay() { "$ROOT/tools/run" --status | awk '$1 ~ /^relay-/ && $4 == "leader" { print $1 }'; }
 
+redis_port() { local port; port=$(setting CQRS_REDIS_URL); port=${port##*:}; echo "${port%%/*}"; }
+# live_redis_model PROJECTION: the key prefix of a Redis projection's live model.
+live_redis_model() {
+  local model
+  model=$(redis-cli -p "$(redis_port)" get "cqrs:projection:$1:live")
+  echo "${model:-$1.v1.initial}"
+}
+# stream_ids CATEGORY: the ids of every stream of CATEGORY in the store (the stream name after `CATEGORY-`).
+stream_ids() {
+  psql_value "SELECT DISTINCT substr(stream_id, length('$1') + 2) FROM events WHERE category = '$1' ORDER BY 1"
+}
+
 # catalog_digest: md5 of the live PostgreSQL catalog model, row by row.
 catalog_digest() {
   psql_value "SELECT md5(coalesce(string_agg(concat_ws('|', r.product_id, r.sku, r.name, r.description, r.price_minor,
                 r.currency, r.on_hand, r.reserved, r.discontinued, r.stream_version), E'\n' ORDER BY r.product_id), ''))
               FROM product_catalog_rows r JOIN projection_live_models l ON l.projection = 'product_catalog' AND l.model = r.model"
 }
-# detail_digest: md5 of the live Redis product-detail model (every product's hash, fields sorted).
-detail_digest() {
+# order_list_digest: md5 of the live PostgreSQL order list, each row as JSON without its model's name.
+order_list_digest() {
+  psql_value "SELECT md5(coalesce(string_agg((to_jsonb(r) - 'model')::text, E'\n' ORDER BY r.order_id), ''))
+              FROM order_list_rows r JOIN projection_live_models l ON l.projection = 'order_list' AND l.model = r.model"
+}
+# redis_digest PROJECTION CATEGORY: md5 of a live Redis model that keeps one hash `CATEGORY:<id>`
+# per stream of CATEGORY (every stream in the store, its fields sorted).
+redis_digest() {
   local port model id
-  port=$(setting CQRS_REDIS_URL); port=${port##*:}; port=${port%%/*}
-  model=$(redis-cli -p "$port" get cqrs:projection:product_detail:live)
-  for id in $(psql_value "SELECT DISTINCT substr(stream_id, 9) FROM events WHERE category = 'product' ORDER BY 1"); do
-    echo "$id $(redis-cli -p "$port" hgetall "${model:-product_detail.v1.initial}:product:$id" | paste - - | sort | tr '\n' ' ')"
+  port=$(redis_port)
+  model=$(live_redis_model "$1")
+  for id in $(stream_ids "$2"); do
+    echo "$id $(redis-cli -p "$port" hgetall "$model:$2:$id" | paste - - | sort | tr '\n' ' ')"
   done | md5sum | cut -d' ' -f1
 }
+# detail_digest: md5 of the live Redis product-detail model (every product's hash, fields sorted).
+detail_digest() { redis_digest product_detail product; }
+# model_digests: "<model> <digest>" for every read model the suite compares with a fresh rebuild.
+model_digests() {
+  echo "catalog $(catalog_digest)"
+  echo "detail $(detail_digest)"
+  echo "order_list $(order_list_digest)"
+  echo "order_detail $(redis_digest order_detail order)"
+  echo "order_payment $(redis_digest order_payment payment)"
+}
 
-# models_caught_up: every product's on_hand in the catalog equals its restocks in the store.
+# pg_caught_up TABLE PROJECTION ID_COLUMN CATEGORY: every stream of CATEGORY has its last version
+# in the live rows of TABLE (column stream_version).
+pg_caught_up() {
+  [ "$(psql_value "SELECT count(*) FROM (SELECT substr(e.stream_id, length('$4') + 2) id, max(e.stream_version) v
+        FROM events e WHERE e.category = '$4' GROUP BY 1) s
+        LEFT JOIN ($1 r JOIN projection_live_models l ON l.projection = '$2' AND l.model = r.model)
+        ON r.$3 = s.id WHERE r.stream_version IS DISTINCT FROM s.v")" = 0 ]
+}
+# redis_caught_up PROJECTION CATEGORY: every stream of CATEGORY has its last version in the live
+# model's hash (field version).
+redis_caught_up() {
+  local model
+  model=$(live_redis_model "$1")
+  psql_value "SELECT substr(stream_id, length('$2') + 2) || ' ' || max(stream_version) FROM events
+              WHERE category = '$2' GROUP BY stream_id ORDER BY stream_id" >"$scratch/versions.$1"
+  paste -d' ' <(cut -d' ' -f2 "$scratch/versions.$1") \
+    <(awk -v m="$model" -v c="$2" '{ print "HGET " m ":" c ":" $1 " version" }' "$scratch/versions.$1" |
+      redis-cli -p "$(redis_port)") |
+    awk '$1 != $2 { bad++ } END { exit bad > 0 }'
+}
+# models_caught_up: every live model the digests cover has applied the last version of every stream.
 models_caught_up() {
-  [ "$(psql_value "SELECT count(*) FROM (SELECT substr(e.stream_id, 9) id, count(*) FILTER (WHERE e.event_type = 'product.restocked') n
-        FROM events e WHERE e.category = 'product' GROUP BY 1) s
-        LEFT JOIN (product_catalog_rows r JOIN projection_live_models l ON l.projection = 'product_catalog' AND l.model = r.model)
-        ON r.product_id = s.id WHERE r.on_hand IS DISTINCT FROM s.n")" = 0 ]
+  pg_caught_up product_catalog_rows product_catalog product_id product &&
+    pg_caught_up order_list_rows order_list order_id order &&
+    redis_caught_up order_detail order && redis_caught_up order_payment payment
+}
+
+# Orders ----------------------------------------------------------------------------------------
+
+# acked_orders: the ids of the orders placed with a 202, one a line.
+acked_orders() { cat "$scratch"/orders.* 2>/dev/null | awk '$5 == 202 { print $4 }' | sort -u; }
+# orders_stored: orders placed in the store.
+orders_stored() { psql_value "SELECT count(*) FROM events WHERE event_type = 'order.placed'"; }
+# orders_in_terminal_state: orders whose stream has ended (paid, or any way an order stops short of it).
+orders_in_terminal_state() {
+  psql_value "SELECT count(DISTINCT stream_id) FROM events WHERE category = 'order' AND event_type IN
+              ('order.paid', 'order.rejected', 'order.payment_failed', 'order.expired', 'order.cancelled')"
+}
+orders_settled() { [ "$(orders_in_terminal_state)" = "$(orders_stored)" ]; }
+# orders_by_status: "<status>:<count>," of the live order list.
+orders_by_status() {
+  psql_value "SELECT string_agg(status || ':' || n, ',' ORDER BY status) FROM (SELECT status, count(*) n
+              FROM order_list_rows r JOIN projection_live_models l ON l.projection = 'order_list' AND l.model = r.model
+              GROUP BY status) s"
+}
+# ledger_matches_orders: the card processor's ledger holds, for every paid order, one captured
+# charge of its payment for its total, and nothing else captured (per payment: none twice).
+ledger_matches_orders() {
+  curl -s --max-time 10 "$(setting CQRS_PAYMENT_PROVIDER_URL)/_admin/ledger" |
+    jq -r '.charges[] | select(.status == "captured") | "\(.payment_id) \(.amount)"' | sort >"$scratch/ledger.captured"
+  psql_value "SELECT r.payment_id || ' ' || r.total_minor FROM order_list_rows r
+              JOIN projection_live_models l ON l.projection = 'order_list' AND l.model = r.model
+              WHERE r.status = 'paid' ORDER BY 1" | sort >"$scratch/orders.paid"
+  diff "$scratch/orders.paid" "$scratch/ledger.captured" >"$scratch/ledger.diff"
 }
 
 # prometheus_scrapes_all: Prometheus (--with-prometheus) scrapes every URL of CQRS_METRICS_URLS, all up.

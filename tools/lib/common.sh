@@ -579,9 +579,15 @@ global
   stats socket $dir/haproxy/admin.sock mode 600 level admin
   ssl-default-bind-options ssl-min-ver TLSv1.2
   ssl-default-server-options ssl-min-ver TLSv1.3
+  # One line per request and per server state change, in haproxy.log beside the gateways' logs
+  # (server, status, retries and how the session ended: what a failed request is traced by).
+  log stdout format raw local0
 
 defaults
   mode http
+  log global
+  option httplog
+  option log-health-checks
   timeout connect 1s
   timeout client 60s
   timeout server 30s
@@ -651,8 +657,10 @@ start_scaled_engine() {
   for i in $(seq 1 "$SCALE_PROCESSES"); do
     start_engine_process "$dir" "processes-$i" "$(processes_binary)"
   done
+  # HTTPS with the stack's certificate, as CQRS_PAYMENT_PROVIDER_URL says (the saga workers call it).
   start_engine_process "$dir" payment-provider "$CQRS_BUILD_DIR/tools/payment_provider/cqrs-payment-provider" \
-    --payment-webhook-url "$public_url/v1/payments/provider-events" --payment-webhook-ca-file "$CQRS_DEV_CA"
+    --payment-webhook-url "$public_url/v1/payments/provider-events" --payment-webhook-ca-file "$CQRS_DEV_CA" \
+    --payment-provider-tls-cert-file "$dir/tls/server.pem" --payment-provider-tls-key-file "$dir/tls/server.key"
   for i in $(seq 1 "$SCALE_GATEWAYS"); do
     ports+=("$(free_port)")
     urls+=("https://127.0.0.1:${ports[-1]}")
