@@ -7,12 +7,13 @@
 now_ms() { date +%s%3N; }
 
 # start_scaled_stack SPEC [OPTION...]: tools/run --detach --scale SPEC OPTION... on a scratch state; sets scratch, dir,
-# url (HAProxy) and auth; the stack stops when the test exits.
+# url (HAProxy) and auth; the stack stops when the test exits. CQRS_SCALE_KEEP_LOGS=DIR keeps the
+# processes' logs and the load's records of the run in DIR/<test>.<time> (to trace a rare failure).
 start_scaled_stack() {
   scratch=$(mktemp -d /tmp/cqrs-scaletest.XXXXXX)
   export CQRS_RUN_STATE=$scratch/run.state CQRS_STACK_ENV=$scratch/stack.env
   CQRS_HTTP_PORT=$(free_port); export CQRS_HTTP_PORT
-  trap 'rm -f "$scratch/load.on"; "$ROOT/tools/run" --stop >/dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
+  trap 'rm -f "$scratch/load.on"; keep_logs; "$ROOT/tools/run" --stop >/dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
   "$ROOT/tools/run" --detach --scale "$@" 2>"$scratch/run.log" || { tail -n 40 "$scratch/run.log"; fail "tools/run --detach --scale $* failed"; }
   dir=$(cat "$CQRS_RUN_STATE")
   url=$(setting CQRS_HTTP_URL)
@@ -20,6 +21,14 @@ start_scaled_stack() {
   auth="Authorization: Bearer $(set -a; . "$CQRS_STACK_ENV"; "$CQRS_BUILD_DIR/tools/cli/cqrs" token --sub scale --role admin)"
 }
 
+keep_logs() {
+  [ -n "${CQRS_SCALE_KEEP_LOGS:-}" ] || return 0
+  local kept
+  kept="$CQRS_SCALE_KEEP_LOGS/$(basename "$0" .sh).$(date -u +%Y%m%dT%H%M%S)"
+  mkdir -p "$kept"
+  cp "$scratch"/writes.* "$scratch"/reads.* "$scratch"/orders.* "$kept/" 2>/dev/null || true
+  if [ -n "${dir:-}" ]; then cp "$dir"/engine/*.log "$kept/" 2>/dev/null || true; fi
+}
 setting() { (. "$CQRS_STACK_ENV"; printenv "$1"); }
 status_of() { "$ROOT/tools/run" --status | awk -v n="$1" '$1 == n { print $4 }'; }
 child_of() { cat "$dir/engine/$1.child" 2>/dev/null; }
@@ -169,7 +178,8 @@ show_failures() {
     cat "$scratch"/writes.* "$scratch"/reads.* "$scratch"/orders.* 2>/dev/null |
       awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != "retry" && $5 != 200 && $5 != 202'
     echo "--- HAProxy: answers other than 2xx, and servers' states"
-    grep -vE '" 2[0-9][0-9] |/readyz' "$dir/engine/haproxy.log" 2>/dev/null | tail -n 60
+    awk '$3 ~ /^api/ { split($11, c, "/"); if ($6 !~ /^2/ || c[5] != 0) print; next } !/^\[/' \
+      "$dir/engine/haproxy.log" 2>/dev/null | tail -n 60
   } >&2
 }
 
