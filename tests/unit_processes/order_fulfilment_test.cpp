@@ -182,6 +182,57 @@ TEST_CASE("order fulfilment: the deadline expires the order, fails the payment a
   CHECK(run.event(order_event(s::order_expired{})).finished);
 }
 
+// The deadline fires while the charge's authorization is on its way: the saga has asked for the
+// expiry but has not seen order.expired yet. The authorization must not be captured (the
+// reconciliation voids it, and a capture of the voided charge would be refused and hold the
+// stock's release behind it).
+TEST_CASE("order fulfilment: an authorization arriving after the deadline is not captured; the stock is released") {
+  saga_run run;
+  run.until_charging("tok_ok");
+  auto deadline = run.saga.on_deadline(*run.current, "payment");
+  REQUIRE(deadline.has_value());
+  run.keep(*deadline);
+  CHECK(effect_names(*deadline) == strings{"provider.reconcile"});
+  auto r = run.event(payment_event(s::payment_authorized{s::charge_id("ch_7")}));
+  CHECK(r.effects.empty());
+  CHECK(r.commands.empty());
+  r = run.event(order_event(s::order_expired{}));
+  CHECK(effect_names(r) == strings{"stock.release"});
+  r = run.effect("release", of::effect::release, "done");
+  CHECK(r.commands.empty());
+  CHECK(r.finished);
+}
+
+// Likewise a capture recorded after the deadline: no stock is committed for the order being
+// expired (the reconciliation refunds the charge); its reservation is released.
+TEST_CASE("order fulfilment: a capture arriving after the deadline commits no stock; the expired order releases it") {
+  saga_run run;
+  run.until_charging("tok_ok");
+  auto deadline = run.saga.on_deadline(*run.current, "payment");
+  REQUIRE(deadline.has_value());
+  run.keep(*deadline);
+  auto r = run.event(payment_event(s::payment_captured{s::money{2500, s::currency_code("EUR")}}));
+  CHECK(r.effects.empty());
+  CHECK(r.commands.empty());
+  r = run.event(order_event(s::order_expired{}));
+  CHECK(effect_names(r) == strings{"stock.release"});
+  CHECK(run.effect("release", of::effect::release, "done").finished);
+}
+
+// A decline arriving after the deadline keeps the deadline as the failure: the order is expired,
+// not also failed.
+TEST_CASE("order fulfilment: a decline arriving after the deadline does not fail the expiring order") {
+  saga_run run;
+  run.until_charging("tok_decline");
+  auto deadline = run.saga.on_deadline(*run.current, "payment");
+  REQUIRE(deadline.has_value());
+  run.keep(*deadline);
+  auto r = run.event(payment_event(s::payment_declined{"card_declined"}));
+  CHECK(effect_names(r) == strings{"stock.release"});
+  r = run.effect("release", of::effect::release, "done");
+  CHECK(r.commands.empty());
+}
+
 TEST_CASE("order fulfilment: a paid order's deadline does nothing; its cancellation refunds it") {
   saga_run run;
   run.until_charging("tok_ok");

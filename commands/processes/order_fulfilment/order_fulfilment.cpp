@@ -57,6 +57,10 @@ struct saga {
 };
 
 bool order_open(const saga& g) { return g.order == "placed" || g.order == "stock_reserved"; }
+// The payment deadline fired: the order is being expired and the charge reconciled, even while
+// the order.expired event is still on its way to the saga. An authorization or a capture that
+// arrives meanwhile must not be captured or committed: the reconciliation undoes it.
+bool past_deadline(const saga& g) { return g.failure == deadline_passed; }
 bool order_closed_unpaid(const saga& g) {
   return g.order == "expired" || g.order == "cancelled" || g.order == "rejected" || g.order == "payment_failed";
 }
@@ -116,7 +120,7 @@ class planner {
       g_.stock = "releasing";
       effect("release", effect::release, {{"placed", g_.placed}}, true);
     }
-    if (g_.stock == "reserved" && g_.payment == "captured" && order_open(g_)) {
+    if (g_.stock == "reserved" && g_.payment == "captured" && order_open(g_) && !past_deadline(g_)) {
       g_.stock = "committing";
       effect("commit", effect::commit, {{"placed", g_.placed}}, true);
     }
@@ -230,7 +234,9 @@ void on_payment_event(planner& p, const s::payment_event& e) {
         } else if constexpr (std::is_same_v<T, s::payment_authorized>) {
           g.payment = "authorized";
           g.charge_id = event.charge.value();
-          if (order_open(g)) {
+          if (past_deadline(g)) {
+            // The deadline's reconciliation voids it (a capture now would be refused once voided).
+          } else if (order_open(g)) {
             p.effect("capture", effect::capture, {{"charge_id", g.charge_id}}, false);
           } else {
             p.effect("void", effect::void_charge, {{"charge_id", g.charge_id}}, true);
@@ -241,7 +247,7 @@ void on_payment_event(planner& p, const s::payment_event& e) {
           if (!order_open(g)) p.effect("reconcile", effect::reconcile, {}, true);
         } else if constexpr (std::is_same_v<T, s::payment_declined>) {
           g.payment = "declined";
-          g.failure = "declined: " + event.reason;
+          if (!past_deadline(g)) g.failure = "declined: " + event.reason;
         } else if constexpr (std::is_same_v<T, s::payment_failed>) {
           g.payment = "failed";
           if (g.failure.empty()) g.failure = event.reason;

@@ -1,0 +1,172 @@
+// The payment deadline end to end, over real HTTPS: the engine of engine_processes, a real
+// cqrs-payment-provider that sends no webhook (its pending charges settle in silence), and a real
+// cqrs-processes whose CQRS_ORDER_PAYMENT_TIMEOUT is 3 s. An order whose payment never settles as
+// far as the engine knows ends `expired`: its payment failed, its stock released, and the charge
+// made meanwhile voided at the provider (an authorization never outlives a failed order).
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "tests/e2e_gateway/gateway_fixture.hpp"
+#include "tests/e2e_orders/order_api.hpp"
+#include "tests/e2e_payment/provider_harness.hpp"
+
+namespace cqrs::tests {
+
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::string build_dir() {
+  const char* dir = std::getenv("CQRS_BUILD_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "build";
+}
+
+// The card processor (no webhook: CQRS_PAYMENT_WEBHOOK_URL unset; a pending charge becomes
+// `authorized` after 500 ms and nobody is told) and the process managers with a 3 s payment
+// deadline, started once for the binary after the engine.
+class timeout_processes {
+ public:
+  static timeout_processes& shared() {
+    static std::unique_ptr<timeout_processes> instance;
+    if (!instance) instance = std::make_unique<timeout_processes>();
+    return *instance;
+  }
+
+  timeout_processes()
+      : provider_(payment::settings{{"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "500"}}),
+        processes_("processes", {build_dir() + "/commands/processes/cqrs-processes"},
+                   environment{{"CQRS_PAYMENT_PROVIDER_URL", fmt::format("https://127.0.0.1:{}", provider_.port())},
+                               {"CQRS_PAYMENT_PROVIDER_CA_FILE", stack_env("CQRS_TLS_CA_FILE")},
+                               {"CQRS_PROCESSES_GROUP", "timeout" + run_id()},
+                               {"CQRS_PROCESSES_POLL_MS", "50"},
+                               {"CQRS_ORDER_PAYMENT_TIMEOUT", "3000"}},
+                   fmt::format("{}/e2e-timeout-{}-processes.log", stack_env("CQRS_STACK_DIR"), run_id())) {}
+
+  // The provider's ledger entries of `payment_id`.
+  std::vector<json::object> ledger(const std::string& payment_id) const {
+    const auto answer = payment::call(provider_.port(), "GET", "/_admin/ledger");
+    REQUIRE(answer.status == 200);
+    const auto body = answer.json();
+    std::vector<json::object> mine;
+    for (const auto& charge : body.as_object().at("charges").as_array()) {
+      if (charge.as_object().at("payment_id").as_string() == payment_id) mine.push_back(charge.as_object());
+    }
+    return mine;
+  }
+
+  unsigned faults(const std::string& body) const {
+    return payment::call(provider_.port(), "PUT", "/_admin/faults", body).status;
+  }
+
+  std::string diagnostics() { return processes_.log_tail(40) + "\n--- provider\n" + provider_.log(); }
+
+ private:
+  payment::provider_process provider_;
+  child_process processes_;
+};
+
+std::string text_at(const json::object& o, std::string_view name) { return std::string(o.at(name).as_string()); }
+
+struct timeout_fixture : gateway_fixture {
+  order_api orders{engine};
+  timeout_processes& saga = timeout_processes::shared();
+  session admin = orders.staff("admin");
+
+  // The order's read once its status is `status`, within 60 s.
+  json::object settled(const std::string& id, const std::string& status) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    json::object last;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto answer = orders.send(admin, "GET", "/v1/orders/" + id);
+      if (answer.status == 200) {
+        last = answer.json().as_object();
+        if (text_at(last, "status") == status) return last;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    FAIL("order " << id << " did not reach " << status << "; last read " << json::serialize(last) << "\n"
+                  << saga.diagnostics() << "\n" << engine.diagnostics());
+    return last;
+  }
+
+  std::string payment_of(const json::object& order) { return text_at(order.at("payment").as_object(), "id"); }
+
+  // {available, reserved} of a product as stored, once reserved is `reserved` (within 60 s).
+  std::pair<std::int64_t, std::int64_t> stock_once(const std::string& product, std::int64_t reserved) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    std::pair<std::int64_t, std::int64_t> last{-1, -1};
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto answer = orders.products().read(product, "consistency=strong");
+      REQUIRE(answer.status == 200);
+      const auto p = answer.json().as_object();
+      last = {p.at("stock_available").to_number<std::int64_t>(), p.at("stock_reserved").to_number<std::int64_t>()};
+      if (last.second == reserved) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return last;
+  }
+
+  // The ledger entries of `payment_id` once every one is in a final status (within 60 s).
+  std::vector<json::object> settled_ledger(const std::string& payment_id) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    auto entries = saga.ledger(payment_id);
+    const auto open = [&] {
+      for (const auto& e : entries) {
+        const auto status = text_at(e, "status");
+        if (status == "pending" || status == "authorized") return true;
+      }
+      return false;
+    };
+    while (open() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(100ms);
+      entries = saga.ledger(payment_id);
+    }
+    return entries;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(timeout_fixture, "a payment that never settles expires the order, releases the stock, voids the charge") {
+  auto alice = orders.customer();
+  const auto product = orders.product(10, 1250);
+  // tok_pending: the charge answers `pending`; it becomes authorized at the provider, and no
+  // webhook ever tells the engine.
+  const auto id = orders.placed(alice, {{product, 3}}, "tok_pending");
+  const auto order = settled(id, "expired");
+  CHECK(stock_once(product, 0) == std::pair<std::int64_t, std::int64_t>{10, 0});
+  const auto entries = settled_ledger(payment_of(order));
+  INFO(saga.diagnostics());
+  REQUIRE(entries.size() == 1);
+  CHECK(text_at(entries[0], "status") == "voided");
+  const auto payment = orders.send(alice, "GET", "/v1/payments/" + payment_of(order));
+  REQUIRE(payment.status == 200);
+  CHECK(text_at(payment.json().as_object(), "status") == "failed");
+}
+
+// Last in the file: every call hangs meanwhile, which may open the client's breaker for a while.
+TEST_CASE_FIXTURE(timeout_fixture, "a charge the provider never answers expires the order; nothing is charged") {
+  auto alice = orders.customer();
+  const auto product = orders.product(10, 1250);
+  REQUIRE(saga.faults(R"({"hang_rate": 1})") == 200);
+  const auto id = orders.placed(alice, {{product, 2}});
+  const auto order = settled(id, "expired");
+  // The charge's reconciliation needs the provider: once it answers again, the stock is given back.
+  REQUIRE(saga.faults("{}") == 200);
+  CHECK(stock_once(product, 0) == std::pair<std::int64_t, std::int64_t>{10, 0});
+  // A hung call does nothing: no charge exists, or, made by a retry after the faults were
+  // cleared, it was voided.
+  for (const auto& entry : settled_ledger(payment_of(order))) CHECK(text_at(entry, "status") == "voided");
+}
+
+}  // namespace cqrs::tests
