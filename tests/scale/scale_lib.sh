@@ -47,31 +47,44 @@ create_products() {
   done
 }
 
-# restock PRODUCT KEY: prints "<status> <position>" (000 and nothing: no answer).
+# answer_fields BODY: "<position> <problem code>" of an answer's JSON body, each - when absent.
+answer_fields() {
+  local fields
+  fields=$(jq -r '"\(.position // "-") \(.code // "-")"' <<<"$1" 2>/dev/null || true)
+  echo "${fields:-- -}"
+}
+
+# restock PRODUCT KEY: prints "<status> <position> <problem code>" (000 - -: no answer).
 restock() {
   curl -s --max-time 10 -w '\n%{http_code}' "$url/v1/products/$1/restock" -H "$auth" \
     -H 'Content-Type: application/json' -H "Idempotency-Key: $2" -d '{"quantity":1}' |
-    { read -r body; read -r code; echo "$code $(jq -r '.position // empty' <<<"$body" 2>/dev/null)"; }
+    { read -r body; read -r code; echo "$code $(answer_fields "$body")"; }
+}
+
+# get_answer URL: prints "<status> <problem code>" of a GET through HAProxy (000 -: no answer).
+get_answer() {
+  curl -s --max-time 10 -w '\n%{http_code}' "$1" |
+    { read -r body; read -r code; fields=$(answer_fields "$body"); echo "$code ${fields#* }"; }
 }
 
 # writer N: restocks random products while the load runs; a command without a 200 is sent again
-# with its Idempotency-Key until it gets one (as a client must). Lines: "<ms> sent|retry <key> <product> <status>".
+# with its Idempotency-Key until it gets one (as a client must). Lines:
+# "<ms> sent|retry <key> <product> <status> <problem code>", reads "<ms> read - <product> <status> <problem code>".
 writer() {
   local n=$1 i=0 product key answer status position
   while [ -e "$scratch/load.on" ]; do
     product=${products[$((RANDOM % ${#products[@]}))]}
     key="scale-$n-$i"
     answer=$(restock "$product" "$key"); status=${answer%% *}
-    echo "$(now_ms) sent $key $product $status" >>"$scratch/writes.$n"
+    echo "$(now_ms) sent $key $product $status ${answer##* }" >>"$scratch/writes.$n"
     while [ "$status" != 200 ]; do
       sleep 0.2
       answer=$(restock "$product" "$key"); status=${answer%% *}
-      echo "$(now_ms) retry $key $product $status" >>"$scratch/writes.$n"
+      echo "$(now_ms) retry $key $product $status ${answer##* }" >>"$scratch/writes.$n"
     done
-    position=${answer#* }
+    position=$(cut -d' ' -f2 <<<"$answer")
     # Read your write: the product as of the command's position.
-    echo "$(now_ms) read - $product $(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-      "$url/v1/products/$product?min_position=$position")" >>"$scratch/reads.$n"
+    echo "$(now_ms) read - $product $(get_answer "$url/v1/products/$product?min_position=$position")" >>"$scratch/reads.$n"
     i=$((i + 1))
   done
 }
@@ -108,30 +121,31 @@ register_customers() {
   done
 }
 
-# place_order TOKEN PRODUCT KEY: POST /v1/orders (one line, card tok_ok); prints "<status> <order id>"
-# (000 and -: no answer).
+# place_order TOKEN PRODUCT KEY: POST /v1/orders (one line, card tok_ok); prints
+# "<status> <order id> <problem code>" (000 - -: no answer).
 place_order() {
   curl -s --max-time 10 -w '\n%{http_code}' "$url/v1/orders" -H "Authorization: Bearer $1" \
     -H 'Content-Type: application/json' -H "Idempotency-Key: $3" \
     -d "{\"lines\":[{\"product_id\":\"$2\",\"quantity\":1}],\"shipping_address\":{\"line1\":\"1 Main Street\",\"city\":\"Springfield\",\"postal_code\":\"12345\",\"country\":\"US\"},\"payment\":{\"card_token\":\"tok_ok\"}}" |
-    { read -r body; read -r code; id=$(jq -r '.id // empty' <<<"$body" 2>/dev/null); echo "$code ${id:--}"; }
+    { read -r body; read -r code; fields=$(jq -r '"\(.id // "-") \(.code // "-")"' <<<"$body" 2>/dev/null || true)
+      echo "$code ${fields:-- -}"; }
 }
 
 # orderer N: customer N places one-line orders while the load runs; an order without a 202 is sent
 # again with its Idempotency-Key until it gets one (the same key names the same order).
-# Lines in orders.N: "<ms> sent|retry <key> <order id> <status>".
+# Lines in orders.N: "<ms> sent|retry <key> <order id> <status> <problem code>".
 orderer() {
   local n=$1 i=0 token=${customer_tokens[$((($1 - 1) % ${#customer_tokens[@]}))]} product key answer status tries
   while [ -e "$scratch/load.on" ]; do
     product=${order_products[$((RANDOM % ${#order_products[@]}))]}
     key="scale-order-$n-$i"
     answer=$(place_order "$token" "$product" "$key"); status=${answer%% *}
-    echo "$(now_ms) sent $key ${answer#* } $status" >>"$scratch/orders.$n"
+    echo "$(now_ms) sent $key $(cut -d' ' -f2 <<<"$answer") $status ${answer##* }" >>"$scratch/orders.$n"
     tries=1
     while [ "$status" != 202 ] && [ $tries -lt 100 ]; do
       sleep 0.2
       answer=$(place_order "$token" "$product" "$key"); status=${answer%% *}
-      echo "$(now_ms) retry $key ${answer#* } $status" >>"$scratch/orders.$n"
+      echo "$(now_ms) retry $key $(cut -d' ' -f2 <<<"$answer") $status ${answer##* }" >>"$scratch/orders.$n"
       tries=$((tries + 1))
     done
     i=$((i + 1))
@@ -143,9 +157,34 @@ orderer() {
 reader() {
   local n=$1
   while [ -e "$scratch/load.on" ]; do
-    echo "$(now_ms) read - search $(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url/v1/products?limit=5")" \
-      >>"$scratch/reads.r$n"
+    echo "$(now_ms) read - search $(get_answer "$url/v1/products?limit=5")" >>"$scratch/reads.r$n"
   done
+}
+
+# settle_projectors [SECONDS]: waits until the projectors' consumer group has settled after the
+# start, so that the load meets a stack whose partitions have their owners. Joining members make the
+# group rebalance (each join waits up to the session timeout, 6 s) and no partition is consumed
+# meanwhile, so a min_position read answers 503 not_yet_consistent after its 2 s wait. Probes (a
+# restock of a product of their own, read back with its min_position) must answer 200 for SECONDS
+# (8, beyond the session timeout) in a row; 90 s at most. Sets probe_product, and settle_s: how long it took.
+settle_projectors() {
+  local stable_for=${1:-8} started=$SECONDS stable_since=$SECONDS i=0 answer position
+  probe_product=$(curl -s --max-time 10 "$url/v1/products" -H "$auth" -H 'Content-Type: application/json' \
+    -d "{\"sku\":\"SCALE-PROBE-$RANDOM-$(now_ms)\",\"name\":\"Scale probe\",\"description\":\"\",\"price\":{\"amount\":100,\"currency\":\"EUR\"},\"stock\":0}" |
+    jq -r .id)
+  [ -n "$probe_product" ] && [ "$probe_product" != null ] || fail "could not create the probe product"
+  while [ $((SECONDS - stable_since)) -lt "$stable_for" ]; do
+    [ $((SECONDS - started)) -lt 90 ] || fail "the projectors' group did not settle within 90 s"
+    answer=$(restock "$probe_product" "scale-probe-$i-$(now_ms)")
+    i=$((i + 1))
+    position=$(cut -d' ' -f2 <<<"$answer")
+    if [ "${answer%% *}" != 200 ] ||
+      [ "$(get_answer "$url/v1/products/$probe_product?min_position=$position" | cut -d' ' -f1)" != 200 ]; then
+      stable_since=$SECONDS
+    fi
+    sleep 0.2
+  done
+  settle_s=$((SECONDS - started))
 }
 
 # start_load [WRITERS [READERS [ORDERERS]]]: orderers need register_customers and create_order_products first.
@@ -163,11 +202,17 @@ stop_load() {
   wait "${load_pids[@]}"
 }
 
-# failures_between FROM_MS TO_MS: answers other than 200 (202 for orders) in that window (first
-# sends of restocks and orders, and reads).
+# failures_between FROM_MS TO_MS: requests that failed in that window (first sends of restocks and
+# orders, and reads): any answer but 200 (202 for orders), except 503 not_yet_consistent, a
+# min_position wait that outlasted the projectors' catch-up (the read model's answer, whichever
+# gateway gives it; a client retries after Retry-After), counted by consistency_waits_between.
 failures_between() {
   cat "$scratch"/writes.* "$scratch"/reads.* "$scratch"/orders.* 2>/dev/null |
-    awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != "retry" && $5 != 200 && $5 != 202' | wc -l
+    awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != "retry" && $5 != 200 && $5 != 202 && $6 != "not_yet_consistent"' | wc -l
+}
+# consistency_waits_between FROM_MS TO_MS: min_position reads answered 503 not_yet_consistent then.
+consistency_waits_between() {
+  cat "$scratch"/reads.* 2>/dev/null | awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $6 == "not_yet_consistent"' | wc -l
 }
 
 # show_failures FROM_MS TO_MS: on stderr, the failed answers of that window and what HAProxy logged
@@ -307,16 +352,6 @@ orders_by_status() {
   psql_value "SELECT string_agg(status || ':' || n, ',' ORDER BY status) FROM (SELECT status, count(*) n
               FROM order_list_rows r JOIN projection_live_models l ON l.projection = 'order_list' AND l.model = r.model
               GROUP BY status) s"
-}
-# ledger_matches_orders: the card processor's ledger holds, for every paid order, one captured
-# charge of its payment for its total, and nothing else captured (per payment: none twice).
-ledger_matches_orders() {
-  curl -s --max-time 10 "$(setting CQRS_PAYMENT_PROVIDER_URL)/_admin/ledger" |
-    jq -r '.charges[] | select(.status == "captured") | "\(.payment_id) \(.amount)"' | sort >"$scratch/ledger.captured"
-  psql_value "SELECT r.payment_id || ' ' || r.total_minor FROM order_list_rows r
-              JOIN projection_live_models l ON l.projection = 'order_list' AND l.model = r.model
-              WHERE r.status = 'paid' ORDER BY 1" | sort >"$scratch/orders.paid"
-  diff "$scratch/orders.paid" "$scratch/ledger.captured" >"$scratch/ledger.diff"
 }
 
 # prometheus_scrapes_all: Prometheus (--with-prometheus) scrapes every URL of CQRS_METRICS_URLS, all up.

@@ -28,6 +28,7 @@ done
 create_products 2
 create_order_products 1
 register_customers 1
+settle_projectors
 wait_until 10 bash -c "[ \"\$(curl -s '$(cat "$dir/engine/gateway-1.address")/metrics' | awk '/^cqrs_read_replica_state / {print \$2}')\" = 0 ]" ||
   fail "gateway-1 does not read from the replica"
 
@@ -45,6 +46,7 @@ t1=$(now_ms)
 stop_load
 failed=$(failures_between "$t0" "$t1")
 [ "$failed" -eq 0 ] || { show_failures "$t0" "$t1"; fail "$failed requests failed while a gateway drained"; }
+echo "drain: 0 failed, $(consistency_waits_between "$t0" "$t1") min_position reads answered not_yet_consistent; the group settled in $settle_s s"
 grep -q 'msg=draining' "$dir/engine/gateway-1.log" || fail "gateway-1 did not log its drain"
 
 "$ROOT/tools/run" --stop 2>/dev/null || fail "tools/run --stop failed"

@@ -610,9 +610,12 @@ backend gateways
   # reads, and commands carrying an Idempotency-Key (the gateway answers the first outcome again).
   http-request disable-l7-retry if !METH_GET !METH_HEAD !{ req.hdr(idempotency-key) -m found }
   # A gateway answers /readyz 503 from the moment it is asked to stop (it drains): 2 failed checks
-  # 300 ms apart take it out of rotation, 2 good ones bring it back.
+  # 300 ms apart take it out of rotation, 2 good ones bring it back. A check may take up to 1 s (its
+  # own time limit; otherwise the 300 ms interval would be): /readyz waits up to 500 ms for a slow
+  # Redis and answers 200 "degraded", and a loaded machine must not take a serving gateway out.
   option httpchk GET /readyz
   http-check expect status 200
+  timeout check 1s
   default-server check inter 300ms fall 2 rise 2 ssl verify required ca-file $CQRS_DEV_CA verifyhost localhost sni str(localhost) check-sni localhost alpn http/1.1
 CONFIG
     for gateway in "$@"; do
