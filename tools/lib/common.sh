@@ -579,14 +579,17 @@ global
   stats socket $dir/haproxy/admin.sock mode 600 level admin
   ssl-default-bind-options ssl-min-ver TLSv1.2
   ssl-default-server-options ssl-min-ver TLSv1.3
-  # One line per request and per server state change, in haproxy.log beside the gateways' logs
-  # (server, status, retries and how the session ended: what a failed request is traced by).
+  # In haproxy.log beside the gateways' logs: every request that failed (5xx, timeout, a closed
+  # connection) or was retried or redispatched (server, status, retries, how the session ended:
+  # what a failed request is traced by), and every change of a gateway's state. Normal requests are
+  # not logged (dontlog-normal), which keeps the cost off the request path.
   log stdout format raw local0
 
 defaults
   mode http
   log global
   option httplog
+  option dontlog-normal
   option log-health-checks
   timeout connect 1s
   timeout client 60s
