@@ -10,7 +10,7 @@ trap 'rm -f "$out" "$out.err"' EXIT
 "$ROOT/tools/chaos" orders --orders 20 --clients 4 --kills 1 --phases kills --payment-timeout-ms 10000 \
   >"$out" 2>"$out.err" || { cat "$out" "$out.err" >&2; fail "tools/chaos orders found a violation"; }
 cat "$out"
-figure() { awk -v k="CHAOS orders.kills.$1" '$1 == k { print $2 }' "$out"; }
+figure() { awk -v k="orders.kills.$1" '$1 == "CHAOS" && $2 == k { print $3 }' "$out"; }
 [ "$(figure orders)" = 20 ] || fail "not 20 orders: $(figure orders)"
 [ "$(figure kills_processes)" = 1 ] && [ "$(figure kills_gateway)" = 1 ] || fail "not one kill of each process"
 for key in unanswered not_settled ledger_violations conservation_violations reservations_left commit_mismatches; do

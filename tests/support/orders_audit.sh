@@ -40,6 +40,7 @@
 #                              is paid, or not 0 when it is not (violation)
 #   violations                 the sum of the violations
 #
+# Each violation is also named on stderr (`orders_audit: <what> order <id> status <s> payment <id>`).
 # Exit status 0 when `violations` is 0, 1 otherwise, 2 on bad arguments or an unreadable stack.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -86,22 +87,23 @@ psql_rows() { psql "$CQRS_PG_URL" -X -v ON_ERROR_STOP=1 -qAt -F ' ' -c "$1"; }
 
 # order_states: one line per order, `<id> <status> <payment_id> <product>:<quantity>,...`.
 order_states() {
-  local id
+  local id line
   while read -r id; do
-    "$cqrs" state "order-$id" 2>/dev/null |
+    line=$("$cqrs" state "order-$id" 2>/dev/null |
       jq -r --arg id "$id" '.state | [$id, .status, (.payment_id // "-"),
-        ([.lines[] | "\(.product_id):\(.quantity)"] | join(",") | if . == "" then "-" else . end)] | join(" ")' ||
-      echo "$id unreadable - -"
+        ([.lines[] | "\(.product_id):\(.quantity)"] | join(",") | if . == "" then "-" else . end)] | join(" ")' 2>/dev/null)
+    echo "${line:-$id unreadable - -}"
   done <"$work/orders"
 }
 
 # product_states: `<id> <available> <reserved> <sum of open reservations>` per product.
 product_states() {
-  local id
+  local id line
   while read -r id; do
-    "$cqrs" state "product-$id" 2>/dev/null |
-      jq -r --arg id "$id" '.state | [$id, .available, .reserved, ([.open_reservations[]] | add // 0)] | map(tostring) | join(" ")' ||
-      echo "$id unreadable 0 0"
+    line=$("$cqrs" state "product-$id" 2>/dev/null |
+      jq -r --arg id "$id" '.state | [$id, .available, .reserved, ([.open_reservations[]] | add // 0)] | map(tostring) | join(" ")' 2>/dev/null)
+    # Unreadable: a product that cannot add up (available -1), so that it counts as a violation.
+    echo "${line:-$id -1 0 0}"
   done <"$work/products"
 }
 
@@ -154,6 +156,7 @@ ledger() {
 
 # audit_once: the figures into $work/figures; the number of violations on stdout.
 audit_once() {
+  : >"$work/blames"
   order_states >"$work/order_states"
   awk '{ n = split($4, l, ","); for (i = 1; i <= n; i++) { split(l[i], pq, ":"); if (pq[1] != "") print pq[1] } }' \
     "$work/order_states" | sort -u >"$work/products"
@@ -162,7 +165,8 @@ audit_once() {
   product_events >"$work/product_events"
   open_reservations >"$work/open_reservations"
   committed_lines >"$work/committed"
-  awk -v figures="$work/figures" '
+  awk -v figures="$work/figures" -v blames="$work/blames" '
+    function blame(what) { print what, "order", id, "status", status, "payment", payment >blames }
     FILENAME ~ /ledger$/ { charges[$1 " " $2]++; next }
     FILENAME ~ /product_events$/ { initial[$1] = $2; restocked[$1] = $3; committed[$1] = $4; next }
     FILENAME ~ /product_states$/ { available[$1] = $2; reserved[$1] = $3; open_sum[$1] = $4; products++; next }
@@ -173,29 +177,32 @@ audit_once() {
       paid = (status == "paid" || status == "shipped" || status == "delivered" || status == "refunded" ||
               status == "partially_refunded")
       settled = (status != "placed" && status != "stock_reserved" && status != "none" && status != "unreadable")
-      if (!settled) not_settled++
+      if (!settled) { not_settled++; blame("not_settled") }
       captured = charges[payment " captured"] + charges[payment " partially_refunded"]
       refunded = charges[payment " refunded"]
       if (paid) {
         if (captured + refunded > max_captured) max_captured = captured + refunded
-        if (captured + refunded != 1) paid_without_capture++
-        if (status == "refunded" && refunded != 1) refunded_not_refunded++
+        if (captured + refunded != 1) { paid_without_capture++; blame("paid_without_capture") }
+        if (status == "refunded" && refunded != 1) { refunded_not_refunded++; blame("refunded_not_refunded") }
       } else {
-        if (captured > 0) captured_not_paid++
+        if (captured > 0) { captured_not_paid++; blame("captured_not_paid") }
         if (refunded > 0) refunded_not_paid++
-        if (settled && charges[payment " authorized"] + charges[payment " pending"] > 0) open_authorizations++
+        if (settled && charges[payment " authorized"] + charges[payment " pending"] > 0) {
+          open_authorizations++; blame("open_authorization")
+        }
       }
-      if (settled && open_of[id] > 0) reservations_left += open_of[id]
+      if (settled && open_of[id] > 0) { reservations_left += open_of[id]; blame("reservation_left") }
       n = split($4, lines, ",")
       delete wanted
       for (i = 1; i <= n; i++) { split(lines[i], pq, ":"); if (pq[1] != "") wanted[pq[1]] += pq[2] }
-      if (settled) for (p in wanted) if ((done_qty[id " " p] + 0) != (paid ? wanted[p] : 0)) commit_mismatches++
+      if (settled) for (p in wanted) if ((done_qty[id " " p] + 0) != (paid ? wanted[p] : 0)) { commit_mismatches++; blame("commit_mismatch") }
       next
     }
     END {
       for (p in available) {
-        if (initial[p] + restocked[p] != available[p] + reserved[p] + committed[p] || reserved[p] != open_sum[p])
-          conservation++
+        if (initial[p] + restocked[p] != available[p] + reserved[p] + committed[p] || reserved[p] != open_sum[p]) {
+          conservation++; print "conservation product " p >blames
+        }
       }
       print "orders", orders + 0 >figures
       for (s in statuses) print "status." s, statuses[s] >figures
@@ -230,4 +237,6 @@ if [ -n "$details" ]; then
     "$work/times" "$work/order_states" >"$details"
 fi
 sed 's/^/AUDIT /' "$work/figures"
+# Each violation, named, on stderr.
+sed 's/^/orders_audit: /' "$work/blames" >&2
 [ "$violations" -eq 0 ]

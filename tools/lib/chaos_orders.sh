@@ -21,6 +21,7 @@
 # (`faults`, then `kills`), as `CHAOS orders.<phase>.<key> <value>`:
 #
 #   orders, paid, payment_failed, rejected, expired   orders placed, and in each final status
+#   declined_cards                orders placed with a declining card token
 #   not_settled                   orders not settled within the bound (violation)
 #   captured_per_paid_max         most captured charges of one paid order (1)
 #   ledger_violations             paid orders without exactly one captured charge, other orders
@@ -48,7 +49,7 @@ phases=faults,kills
 seed=$RANDOM
 keep=0
 
-usage() { sed -n '7,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -100,6 +101,9 @@ settings() { (. "$dir/stack.env"; printenv "$1"); }
 start_stack "$dir" fast
 write_setting "$dir" CQRS_ORDER_PAYMENT_TIMEOUT "$payment_timeout_ms"
 write_setting "$dir" CQRS_PROCESSES_LEASE_MS $((lease_s * 1000))
+# Each saga worker blocks on one call to the card processor at a time (up to 15 s of attempts when
+# it hangs): eight of them keep 100 orders under faults moving.
+write_setting "$dir" CQRS_PROCESSES_WORKERS 8
 write_setting "$dir" CQRS_PAYMENT_PROVIDER_SEED "$seed"
 start_engine "$dir"
 url=$(settings CQRS_HTTP_URL)
@@ -123,10 +127,11 @@ mapfile -t product_ids <"$dir/products"
 
 # --- the customers ------------------------------------------------------------------------------
 
-# order_body: 1 or 2 lines of 1-3 units, and a card token: mostly approved, some pending (settled
-# by the webhook), some declined.
+# order_body: into `body` and `card` (not printed: a command substitution's subshell draws from a
+# seed of its own, and the run's orders must follow --seed), 1 or 2 lines of 1-3 units and a card
+# token: mostly approved, some pending (settled by the webhook), some declined.
 order_body() {
-  local lines="" n=$((1 + RANDOM % 2)) i card first=$((RANDOM % products))
+  local lines="" n=$((1 + RANDOM % 2)) i first=$((RANDOM % products))
   for i in $(seq 0 $((n - 1))); do  # distinct products: an order names a product once
     lines+="${lines:+,}{\"product_id\":\"${product_ids[$(( (first + i) % products ))]}\",\"quantity\":$((1 + RANDOM % 3))}"
   done
@@ -136,8 +141,8 @@ order_body() {
     2) card=tok_insufficient_funds ;;
     *) card=tok_ok ;;
   esac
-  printf '{"lines":[%s],"shipping_address":{"line1":"1 Main Street","city":"Springfield","postal_code":"12345","country":"US"},"payment":{"card_token":"%s"}}' \
-    "$lines" "$card"
+  body=$(printf '{"lines":[%s],"shipping_address":{"line1":"1 Main Street","city":"Springfield","postal_code":"12345","country":"US"},"payment":{"card_token":"%s"}}' \
+    "$lines" "$card")
 }
 
 # place TOKEN KEY BODY: one POST; prints the status and the order's id ("000 -": no answer).
@@ -149,14 +154,14 @@ place() {
 }
 
 # customer PHASE N COUNT: COUNT orders, one line each in DIR/PHASE.placed.N:
-# "<key> <first attempt ms> <status> <order id> <attempts>".
+# "<key> <first attempt ms> <status> <order id> <attempts> <card token>".
 customer() {
-  local phase=$1 n=$2 count=$3 i key body first status id attempts delay token
+  local phase=$1 n=$2 count=$3 i key body card first status id attempts delay token
   token=$(cqrs token --sub "chaos-orders-$seed-$phase-$n" --role customer)
   RANDOM=$((seed + n * 7919 + ${#phase}))
   for i in $(seq 1 "$count"); do
     key="chaos-orders-$seed-$phase-$n-$i"
-    body=$(order_body)
+    order_body
     first=$(now_ms)
     attempts=0
     delay=0.5
@@ -169,7 +174,7 @@ customer() {
       sleep "$delay"
       case $delay in 0.5) delay=1 ;; 1) delay=2 ;; *) delay=4 ;; esac
     done
-    echo "$key $first $status $id $attempts" >>"$dir/$phase.placed.$n"
+    echo "$key $first $status $id $attempts $card" >>"$dir/$phase.placed.$n"
     # Every fifth order, a restock of a product (conservation counts what the store took).
     [ $((i % 5)) -eq 0 ] && curl -s -o /dev/null --max-time 10 "$url/v1/products/${product_ids[$((RANDOM % products))]}/restock" \
       -H "$admin" -H 'Content-Type: application/json' -H "Idempotency-Key: $key-restock" -d '{"quantity":5}'
@@ -241,8 +246,10 @@ phase() {
   wait_s=$(( terminal_bound_s - ($(now_ms) - last_first) / 1000 ))
   [ "$wait_s" -gt 0 ] || wait_s=1
   "$CQRS_ROOT/tests/support/orders_audit.sh" --env "$dir/stack.env" --orders "$dir/$name.orders" --wait "$wait_s" \
-    --details "$dir/$name.details" >"$dir/$name.audit"
+    --details "$dir/$name.details" >"$dir/$name.audit" 2>"$dir/$name.violations"
   local audit_status=$?
+  curl -s --max-time 10 "$provider/_admin/ledger" >"$dir/$name.ledger"
+  [ -s "$dir/$name.violations" ] && cat "$dir/$name.violations" >&2
   figures "$name" "$unanswered"
   [ "$audit_status" -eq 0 ] && [ "$unanswered" -eq 0 ] && [ "$(terminal_max_s "$name")" != over ]
 }
@@ -276,6 +283,7 @@ figures() {
   {
     echo "orders $(wc -l <"$dir/$name.placed")"
     for status in paid payment_failed rejected expired; do echo "$status $(audit_figure "$name" "status.$status")"; done
+    echo "declined_cards $(awk '$6 == "tok_decline" || $6 == "tok_insufficient_funds"' "$dir/$name.placed" | wc -l)"
     echo "unanswered $unanswered"
     echo "not_settled $(audit_figure "$name" not_settled)"
     echo "captured_per_paid_max $(audit_figure "$name" captured_per_paid_max)"

@@ -351,6 +351,12 @@ std::optional<reaction> order_fulfilment::on_deadline(const instance_view& curre
   if (g.payment != "none" && g.payment != "declined" && g.payment != "failed") {
     p.payment_command("fail_payment", s::fail_payment{std::string(deadline_passed)});
   }
+  // The stock is given back first: a process's actions run in order, and the reconciliation needs
+  // the card processor, which may not answer for a while.
+  if (g.stock == "reserved") {
+    g.stock = "releasing";
+    p.effect("release", effect::release, {{"placed", g.placed}}, true);
+  }
   if (g.charge_asked) p.effect("reconcile", effect::reconcile, {}, true);
   return p.finish();
 }
