@@ -89,6 +89,12 @@ std::string correlation_of(const core::recorded_event& event) {
 
 std::optional<instance_view> detail::lock_instance(pqxx::transaction_base& tx, std::string_view type,
                                                    const std::string& id) {
+  // FOR UPDATE locks nothing while the instance does not exist yet: two events that each start it
+  // (an order placed and its payment requested, on two partitions handled by two workers) would
+  // both react to "no instance" and the later upsert would drop the earlier reaction. The lock on
+  // the instance's key, held to the end of the transaction, orders them: the second reads the
+  // first's row (read committed: each statement sees what committed before it).
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", std::string(type), id);
   const auto rows = tx.exec_params(
       "SELECT state, step, finished FROM process_instances WHERE process_type = $1 AND process_id = $2 FOR UPDATE",
       std::string(type), id);

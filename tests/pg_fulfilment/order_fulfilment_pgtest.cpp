@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <latch>
+#include <map>
 #include <set>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -374,6 +377,48 @@ TEST_CASE("a pending charge waits for the provider's webhook, then is captured a
   REQUIRE(std::holds_alternative<commands::accepted>(authorized));
   REQUIRE(w.reaches(order, "order.paid"));
   CHECK(w.charges(order) == std::multiset<std::string>{"captured"});
+}
+
+TEST_CASE("an order placed and its payment requested, handled at once by two workers: both reach the saga, paid") {
+  // Each event starts the saga's instance; on two partitions, two workers handle them at the same
+  // moment. Neither reaction may be lost (the later one overwriting the earlier).
+  world w;
+  const auto product = w.product("race", 1000);
+  const of::order_fulfilment saga(15min);
+  rt::process_store first{pg_url()};
+  rt::process_store second{pg_url()};
+  std::vector<std::string> orders;
+  for (int i = 0; i < 20; ++i) orders.push_back(w.place(fmt::format("race{}", i), product, 1, "tok_ok"));
+  std::map<std::string, core::recorded_event> placed;
+  std::map<std::string, core::recorded_event> requested;
+  core::log_position from = w.cursor;
+  REQUIRE(eventually(  // the log is read up to its safe head, which may trail the appends briefly
+      [&] {
+        const auto batch = w.store.read_all(from, 500).value();
+        for (const auto& e : batch.events) {
+          if (e.type == "order.placed" && w.mine.contains(e.stream.str())) placed.emplace(e.stream.str().substr(6), e);
+          if (e.type == "payment.requested" && w.mine.contains(e.stream.str())) requested.emplace(e.stream.str().substr(8), e);
+        }
+        from = batch.next;
+        return placed.size() == orders.size() && requested.size() == orders.size();
+      },
+      10s));
+  for (const auto& order : orders) {
+    REQUIRE(placed.contains(order));
+    REQUIRE(requested.contains("p" + order));
+    std::latch go(2);
+    std::jthread one([&] {
+      go.arrive_and_wait();
+      first.handle_event(saga, placed.at(order));
+    });
+    std::jthread other([&] {
+      go.arrive_and_wait();
+      second.handle_event(saga, requested.at("p" + order));
+    });
+  }
+  // The runtime sees the same events again (duplicates) and works the instances on.
+  for (const auto& order : orders) CHECK_MESSAGE(w.reaches(order, "order.paid", 20s), order);
+  for (const auto& order : orders) CHECK(w.charges(order) == std::multiset<std::string>{"captured"});
 }
 
 }  // namespace cqrs::tests::fulfilment

@@ -579,9 +579,18 @@ global
   stats socket $dir/haproxy/admin.sock mode 600 level admin
   ssl-default-bind-options ssl-min-ver TLSv1.2
   ssl-default-server-options ssl-min-ver TLSv1.3
+  # In haproxy.log beside the gateways' logs: every request that failed (5xx, timeout, a closed
+  # connection) or was retried or redispatched (server, status, retries, how the session ended:
+  # what a failed request is traced by), and every change of a gateway's state. Normal requests are
+  # not logged (dontlog-normal), which keeps the cost off the request path.
+  log stdout format raw local0
 
 defaults
   mode http
+  log global
+  option httplog
+  option dontlog-normal
+  option log-health-checks
   timeout connect 1s
   timeout client 60s
   timeout server 30s
@@ -604,9 +613,12 @@ backend gateways
   # reads, and commands carrying an Idempotency-Key (the gateway answers the first outcome again).
   http-request disable-l7-retry if !METH_GET !METH_HEAD !{ req.hdr(idempotency-key) -m found }
   # A gateway answers /readyz 503 from the moment it is asked to stop (it drains): 2 failed checks
-  # 300 ms apart take it out of rotation, 2 good ones bring it back.
+  # 300 ms apart take it out of rotation, 2 good ones bring it back. A check may take up to 1 s (its
+  # own time limit; otherwise the 300 ms interval would be): /readyz waits up to 500 ms for a slow
+  # Redis and answers 200 "degraded", and a loaded machine must not take a serving gateway out.
   option httpchk GET /readyz
   http-check expect status 200
+  timeout check 1s
   default-server check inter 300ms fall 2 rise 2 ssl verify required ca-file $CQRS_DEV_CA verifyhost localhost sni str(localhost) check-sni localhost alpn http/1.1
 CONFIG
     for gateway in "$@"; do
@@ -651,8 +663,10 @@ start_scaled_engine() {
   for i in $(seq 1 "$SCALE_PROCESSES"); do
     start_engine_process "$dir" "processes-$i" "$(processes_binary)"
   done
+  # HTTPS with the stack's certificate, as CQRS_PAYMENT_PROVIDER_URL says (the saga workers call it).
   start_engine_process "$dir" payment-provider "$CQRS_BUILD_DIR/tools/payment_provider/cqrs-payment-provider" \
-    --payment-webhook-url "$public_url/v1/payments/provider-events" --payment-webhook-ca-file "$CQRS_DEV_CA"
+    --payment-webhook-url "$public_url/v1/payments/provider-events" --payment-webhook-ca-file "$CQRS_DEV_CA" \
+    --payment-provider-tls-cert-file "$dir/tls/server.pem" --payment-provider-tls-key-file "$dir/tls/server.key"
   for i in $(seq 1 "$SCALE_GATEWAYS"); do
     ports+=("$(free_port)")
     urls+=("https://127.0.0.1:${ports[-1]}")
