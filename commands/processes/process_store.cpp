@@ -408,12 +408,15 @@ bool process_store::prune_one(const std::string& type, const std::string& proces
 std::optional<std::chrono::milliseconds> process_store::next_due_in() {
   std::optional<std::chrono::milliseconds> next;
   in_transaction([&](pqxx::transaction_base& tx) {
+    // NULL when nothing is pending (GREATEST(0, NULL) would be 0 in PostgreSQL, which ignores
+    // NULLs there: the workers then polled every 20 ms with nothing to do); negative when overdue.
     const auto rows = tx.exec(
-        "SELECT GREATEST(0, EXTRACT(EPOCH FROM (LEAST("
+        "SELECT (EXTRACT(EPOCH FROM (LEAST("
         "(SELECT min(not_before) FROM process_actions WHERE status = 'pending'), "
         "(SELECT min(due_at) FROM process_deadlines)) - now())) * 1000)::bigint");
-    next = rows[0][0].is_null() ? std::nullopt
-                                : std::optional(std::chrono::milliseconds{rows[0][0].as<std::int64_t>()});
+    next = rows[0][0].is_null()
+               ? std::nullopt
+               : std::optional(std::chrono::milliseconds{std::max<std::int64_t>(0, rows[0][0].as<std::int64_t>())});
   });
   return next;
 }

@@ -269,4 +269,26 @@ TEST_CASE_FIXTURE(fixture, "pruning stops at a gap in a stream's versions: the e
   CHECK(handled("gap").first == 2);
 }
 
+// What tells an idle worker how long to sleep. Nothing pending anywhere must read as "nothing"
+// (the worker then sleeps its whole idle poll), not as "due now", or every worker polls
+// PostgreSQL every 20 ms on an idle engine. The earlier tests' leftovers are cleared first: this
+// binary's tests run one after the other.
+TEST_CASE_FIXTURE(fixture, "with nothing pending a worker is told nothing is due; a deadline is due in its time") {
+  execute("DELETE FROM process_deadlines; UPDATE process_actions SET status = 'cancelled' WHERE status = 'pending'");
+  rt::process_store worker(pg_url());
+  CHECK_FALSE(worker.next_due_in().has_value());
+
+  auto rt = runtime(3600s);
+  rt->handle(append("idle", "ptest.started", sku_for("I1")));
+  work(*rt);
+  REQUIRE(detail("idle").deadlines.size() == 1);
+  const auto next = worker.next_due_in();
+  REQUIRE(next.has_value());
+  CHECK(*next > 3500s);
+  CHECK(*next <= 3600s);
+
+  execute("UPDATE process_deadlines SET due_at = now() - interval '1 minute'");
+  CHECK(worker.next_due_in() == std::chrono::milliseconds{0});  // overdue: at once, never negative
+}
+
 }  // namespace cqrs::tests::processes
