@@ -97,4 +97,6 @@ std::string order_api::provider_event(const std::string& event_id, const std::st
   return json::serialize(body);
 }
 
+std::string text_at(const json::object& o, std::string_view name) { return std::string(o.at(name).as_string()); }
+
 }  // namespace cqrs::tests

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -68,5 +69,8 @@ class order_api {
 
 // The value of the consistency cookie a Set-Cookie header sets, if it is that cookie.
 std::optional<std::string> consistency_cookie(const http_answer& answer);
+
+// A string member of a JSON object (an order's `status`, a ledger entry's `payment_id`...).
+std::string text_at(const boost::json::object& o, std::string_view name);
 
 }  // namespace cqrs::tests

@@ -24,8 +24,6 @@ struct orders_fixture : gateway_fixture {
   order_api orders{engine};
 };
 
-std::string text_at(const json::object& o, std::string_view name) { return std::string(o.at(name).as_string()); }
-
 }  // namespace
 
 TEST_CASE_FIXTURE(orders_fixture, "a placement with bad fields is refused with 400 naming each field, and writes nothing") {

@@ -17,7 +17,7 @@
 
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/e2e_orders/order_api.hpp"
-#include "tests/e2e_payment/provider_harness.hpp"
+#include "tests/e2e_orders/saga_harness.hpp"
 
 namespace cqrs::tests {
 
@@ -26,60 +26,23 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::string build_dir() {
-  const char* dir = std::getenv("CQRS_BUILD_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : "build";
-}
-
 // The card processor (no webhook: CQRS_PAYMENT_WEBHOOK_URL unset; a pending charge becomes
 // `authorized` after 500 ms and nobody is told) and the process managers with a 3 s payment
 // deadline, started once for the binary after the engine.
-class timeout_processes {
- public:
-  static timeout_processes& shared() {
-    static std::unique_ptr<timeout_processes> instance;
-    if (!instance) instance = std::make_unique<timeout_processes>();
-    return *instance;
+saga_harness& shared_saga() {
+  static std::unique_ptr<saga_harness> instance;
+  if (!instance) {
+    instance = std::make_unique<saga_harness>(
+        payment::settings{{"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "500"}}, "timeout" + run_id(),
+        fmt::format("{}/e2e-timeout-{}-processes.log", stack_env("CQRS_STACK_DIR"), run_id()),
+        environment{{"CQRS_ORDER_PAYMENT_TIMEOUT", "3000"}});
   }
-
-  timeout_processes()
-      : provider_(payment::settings{{"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "500"}}),
-        processes_("processes", {build_dir() + "/commands/processes/cqrs-processes"},
-                   environment{{"CQRS_PAYMENT_PROVIDER_URL", fmt::format("https://127.0.0.1:{}", provider_.port())},
-                               {"CQRS_PAYMENT_PROVIDER_CA_FILE", stack_env("CQRS_TLS_CA_FILE")},
-                               {"CQRS_PROCESSES_GROUP", "timeout" + run_id()},
-                               {"CQRS_PROCESSES_POLL_MS", "50"},
-                               {"CQRS_ORDER_PAYMENT_TIMEOUT", "3000"}},
-                   fmt::format("{}/e2e-timeout-{}-processes.log", stack_env("CQRS_STACK_DIR"), run_id())) {}
-
-  // The provider's ledger entries of `payment_id`.
-  std::vector<json::object> ledger(const std::string& payment_id) const {
-    const auto answer = payment::call(provider_.port(), "GET", "/_admin/ledger");
-    REQUIRE(answer.status == 200);
-    const auto body = answer.json();
-    std::vector<json::object> mine;
-    for (const auto& charge : body.as_object().at("charges").as_array()) {
-      if (charge.as_object().at("payment_id").as_string() == payment_id) mine.push_back(charge.as_object());
-    }
-    return mine;
-  }
-
-  unsigned faults(const std::string& body) const {
-    return payment::call(provider_.port(), "PUT", "/_admin/faults", body).status;
-  }
-
-  std::string diagnostics() { return processes_.log_tail(40) + "\n--- provider\n" + provider_.log(); }
-
- private:
-  payment::provider_process provider_;
-  child_process processes_;
-};
-
-std::string text_at(const json::object& o, std::string_view name) { return std::string(o.at(name).as_string()); }
+  return *instance;
+}
 
 struct timeout_fixture : gateway_fixture {
   order_api orders{engine};
-  timeout_processes& saga = timeout_processes::shared();
+  saga_harness& saga = shared_saga();
   session admin = orders.staff("admin");
 
   // The order's read once its status is `status`, within 60 s.

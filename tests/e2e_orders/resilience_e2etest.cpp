@@ -35,7 +35,7 @@
 
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/e2e_orders/order_api.hpp"
-#include "tests/e2e_payment/provider_harness.hpp"
+#include "tests/e2e_orders/saga_harness.hpp"
 
 namespace cqrs::tests {
 
@@ -43,11 +43,6 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-std::string build_dir() {
-  const char* dir = std::getenv("CQRS_BUILD_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : "build";
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -88,22 +83,8 @@ class resilient_saga {
  public:
   resilient_saga(engine_processes& engine, const std::string& scenario, const environment& breaker,
                  const environment& runtime = {})
-      : provider_({{"CQRS_PAYMENT_WEBHOOK_SECRET", stack_env("CQRS_PAYMENT_WEBHOOK_SECRET")},
-                   {"CQRS_PAYMENT_WEBHOOK_URL",
-                    fmt::format("https://127.0.0.1:{}/v1/payments/provider-events", engine.http().port())},
-                   {"CQRS_PAYMENT_WEBHOOK_CA_FILE", stack_env("CQRS_TLS_CA_FILE")}}),
-        stem_(fmt::format("{}/e2e-resilience-{}-{}", stack_env("CQRS_STACK_DIR"), run_id(), scenario)) {
-    environment env{{"CQRS_PAYMENT_PROVIDER_URL", fmt::format("https://127.0.0.1:{}", provider_.port())},
-                    {"CQRS_PAYMENT_PROVIDER_CA_FILE", stack_env("CQRS_TLS_CA_FILE")},
-                    {"CQRS_PROCESSES_GROUP", "resilience" + run_id()},
-                    {"CQRS_PROCESSES_POLL_MS", "50"},
-                    {"CQRS_PROCESSES_BACKOFF_MS", "100"},
-                    {"CQRS_PROCESSES_MAX_BACKOFF_MS", "1000"},
-                    {"CQRS_PROCESSES_METRICS_FILE", metrics_file()}};
-    env.insert(env.end(), breaker.begin(), breaker.end());
-    env.insert(env.end(), runtime.begin(), runtime.end());
-    processes_ = std::make_unique<child_process>("processes", std::vector<std::string>{build_dir() + "/commands/processes/cqrs-processes"},
-                                                 env, stem_ + ".log");
+      : stem_(fmt::format("{}/e2e-resilience-{}-{}", stack_env("CQRS_STACK_DIR"), run_id(), scenario)),
+        saga_(webhooks_to(engine), "resilience" + run_id(), stem_ + ".log", processes_settings(breaker, runtime)) {
     const bool closed = within(30s, [&] { return metric(R"(cqrs_resilience_circuit_state{name="payment_provider",state="closed"})") == 1; });
     INFO(diagnostics());
     REQUIRE_MESSAGE(closed, "cqrs-processes wrote no closed breaker to its metrics file");
@@ -146,34 +127,27 @@ class resilient_saga {
   }
   int opens() const { return state_changes("closed", "open") + state_changes("half_open", "open"); }
 
-  // The provider's ledger entries of `payment_id`.
-  std::vector<json::object> ledger(const std::string& payment_id) const {
-    const auto answer = payment::call(provider_.port(), "GET", "/_admin/ledger");
-    REQUIRE(answer.status == 200);
-    const auto body = answer.json();
-    std::vector<json::object> mine;
-    for (const auto& charge : body.as_object().at("charges").as_array()) {
-      if (charge.as_object().at("payment_id").as_string() == payment_id) mine.push_back(charge.as_object());
-    }
-    return mine;
-  }
+  std::vector<json::object> ledger(const std::string& payment_id) const { return saga_.ledger(payment_id); }
 
-  void faults(const std::string& body) const {
-    const auto answer = payment::call(provider_.port(), "PUT", "/_admin/faults", body);
-    REQUIRE_MESSAGE(answer.status == 200, answer.body);
-  }
+  void faults(const std::string& body) const { REQUIRE(saga_.faults(body) == 200); }
 
-  std::string diagnostics() const {
-    return processes_->log_tail(40) + "\n--- metrics\n" + read_text(metrics_file()) + "\n--- provider\n" + provider_.log();
-  }
+  std::string diagnostics() const { return saga_.diagnostics() + "\n--- metrics\n" + read_text(metrics_file()); }
 
  private:
-  payment::provider_process provider_;
+  // Quick retries of the saga's actions, a metrics file, then `breaker` and `runtime`.
+  environment processes_settings(const environment& breaker, const environment& runtime) const {
+    environment env{{"CQRS_PROCESSES_BACKOFF_MS", "100"},
+                    {"CQRS_PROCESSES_MAX_BACKOFF_MS", "1000"},
+                    {"CQRS_PROCESSES_METRICS_FILE", metrics_file()}};
+    env.insert(env.end(), breaker.begin(), breaker.end());
+    env.insert(env.end(), runtime.begin(), runtime.end());
+    return env;
+  }
+
   std::string stem_;
-  std::unique_ptr<child_process> processes_;
+  saga_harness saga_;
 };
 
-std::string text_at(const json::object& o, std::string_view name) { return std::string(o.at(name).as_string()); }
 
 struct resilience_fixture : gateway_fixture {
   order_api orders{engine};

@@ -17,7 +17,7 @@
 
 #include "tests/e2e_gateway/gateway_fixture.hpp"
 #include "tests/e2e_orders/order_api.hpp"
-#include "tests/e2e_payment/provider_harness.hpp"
+#include "tests/e2e_orders/saga_harness.hpp"
 
 namespace cqrs::tests {
 
@@ -26,62 +26,22 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::string build_dir() {
-  const char* dir = std::getenv("CQRS_BUILD_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : "build";
+// The card processor (webhooks to this gateway, pending charges settled after 300 ms) and the
+// process managers, started once for the binary after the engine.
+saga_harness& shared_saga(engine_processes& engine) {
+  static std::unique_ptr<saga_harness> instance;
+  if (!instance) {
+    auto provider = webhooks_to(engine);
+    provider.emplace_back("CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "300");
+    instance = std::make_unique<saga_harness>(provider, "saga" + run_id(),
+                                              fmt::format("{}/e2e-saga-{}-processes.log", stack_env("CQRS_STACK_DIR"), run_id()));
+  }
+  return *instance;
 }
-
-// The card processor and the process managers, started once for the binary after the engine.
-class saga_processes {
- public:
-  static saga_processes& shared(engine_processes& engine) {
-    static std::unique_ptr<saga_processes> instance;
-    if (!instance) instance = std::make_unique<saga_processes>(engine);
-    return *instance;
-  }
-
-  explicit saga_processes(engine_processes& engine)
-      : provider_({{"CQRS_PAYMENT_WEBHOOK_SECRET", stack_env("CQRS_PAYMENT_WEBHOOK_SECRET")},
-                   {"CQRS_PAYMENT_WEBHOOK_URL",
-                    fmt::format("https://127.0.0.1:{}/v1/payments/provider-events", engine.http().port())},
-                   {"CQRS_PAYMENT_WEBHOOK_CA_FILE", stack_env("CQRS_TLS_CA_FILE")},
-                   {"CQRS_PAYMENT_PROVIDER_SETTLE_DELAY_MS", "300"}}),
-        processes_("processes", {build_dir() + "/commands/processes/cqrs-processes"},
-                   environment{{"CQRS_PAYMENT_PROVIDER_URL", fmt::format("https://127.0.0.1:{}", provider_.port())},
-                               {"CQRS_PAYMENT_PROVIDER_CA_FILE", stack_env("CQRS_TLS_CA_FILE")},
-                               {"CQRS_PROCESSES_GROUP", "saga" + run_id()},
-                               {"CQRS_PROCESSES_POLL_MS", "50"}},
-                   fmt::format("{}/e2e-saga-{}-processes.log", stack_env("CQRS_STACK_DIR"), run_id())) {}
-
-  // The provider's ledger entries of `payment_id`.
-  std::vector<json::object> ledger(const std::string& payment_id) const {
-    const auto answer = payment::call(provider_.port(), "GET", "/_admin/ledger");
-    REQUIRE(answer.status == 200);
-    const auto body = answer.json();
-    std::vector<json::object> mine;
-    for (const auto& charge : body.as_object().at("charges").as_array()) {
-      if (charge.as_object().at("payment_id").as_string() == payment_id) mine.push_back(charge.as_object());
-    }
-    return mine;
-  }
-
-  // PUT /_admin/faults with `body`; the answer's status.
-  unsigned faults(const std::string& body) const {
-    return payment::call(provider_.port(), "PUT", "/_admin/faults", body).status;
-  }
-
-  std::string diagnostics() { return processes_.log_tail(40) + "\n--- provider\n" + provider_.log(); }
-
- private:
-  payment::provider_process provider_;
-  child_process processes_;
-};
-
-std::string text_at(const json::object& o, std::string_view name) { return std::string(o.at(name).as_string()); }
 
 struct saga_fixture : gateway_fixture {
   order_api orders{engine};
-  saga_processes& saga = saga_processes::shared(engine);
+  saga_harness& saga = shared_saga(engine);
   session admin = orders.staff("admin");
 
   // The order's read once its status is `status` (or a final one), within 60 s.
