@@ -45,24 +45,9 @@ struct timeout_fixture : gateway_fixture {
   saga_harness& saga = shared_saga();
   session admin = orders.staff("admin");
 
-  // The order's read once its status is `status`, within 60 s.
   json::object settled(const std::string& id, const std::string& status) {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    json::object last;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto answer = orders.send(admin, "GET", "/v1/orders/" + id);
-      if (answer.status == 200) {
-        last = answer.json().as_object();
-        if (text_at(last, "status") == status) return last;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL("order " << id << " did not reach " << status << "; last read " << json::serialize(last) << "\n"
-                  << saga.diagnostics() << "\n" << engine.diagnostics());
-    return last;
+    return settled_order(orders, admin, id, status, [&] { return saga.diagnostics() + "\n" + engine.diagnostics(); });
   }
-
-  std::string payment_of(const json::object& order) { return text_at(order.at("payment").as_object(), "id"); }
 
   // {available, reserved} of a product as stored, once reserved is `reserved` (within 60 s).
   std::pair<std::int64_t, std::int64_t> stock_once(const std::string& product, std::int64_t reserved) {

@@ -44,24 +44,9 @@ struct saga_fixture : gateway_fixture {
   saga_harness& saga = shared_saga(engine);
   session admin = orders.staff("admin");
 
-  // The order's read once its status is `status` (or a final one), within 60 s.
   json::object settled(const std::string& id, const std::string& status) {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    json::object last;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto answer = orders.send(admin, "GET", "/v1/orders/" + id);
-      if (answer.status == 200) {
-        last = answer.json().as_object();
-        if (text_at(last, "status") == status) return last;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL("order " << id << " did not reach " << status << "; last read " << json::serialize(last) << "\n"
-                  << saga.diagnostics() << "\n" << engine.diagnostics());
-    return last;
+    return settled_order(orders, admin, id, status, [&] { return saga.diagnostics() + "\n" + engine.diagnostics(); });
   }
-
-  std::string payment_of(const json::object& order) { return text_at(order.at("payment").as_object(), "id"); }
 
   // {available, reserved} of a product as stored (folded from its stream).
   std::pair<std::int64_t, std::int64_t> stock(const std::string& product) {

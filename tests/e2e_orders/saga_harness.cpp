@@ -1,6 +1,8 @@
 #include "tests/e2e_orders/saga_harness.hpp"
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -19,6 +21,25 @@ payment::settings webhooks_to(engine_processes& engine) {
           {"CQRS_PAYMENT_WEBHOOK_URL", fmt::format("https://127.0.0.1:{}/v1/payments/provider-events", engine.http().port())},
           {"CQRS_PAYMENT_WEBHOOK_CA_FILE", stack_env("CQRS_TLS_CA_FILE")}};
 }
+
+json::object settled_order(order_api& orders, session& reader, const std::string& id, const std::string& status,
+                           const std::function<std::string()>& diagnostics) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+  json::object last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto answer = orders.send(reader, "GET", "/v1/orders/" + id);
+    if (answer.status == 200) {
+      last = answer.json().as_object();
+      if (text_at(last, "status") == status) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  FAIL("order " << id << " did not reach " << status << "; last read " << json::serialize(last) << "\n"
+                << diagnostics());
+  return last;
+}
+
+std::string payment_of(const json::object& order) { return text_at(order.at("payment").as_object(), "id"); }
 
 namespace {
 

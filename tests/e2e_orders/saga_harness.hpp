@@ -6,12 +6,14 @@
 // Each test binary chooses the settings (webhooks or none, payment deadline, breaker) and the
 // consumer group.
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
 #include "tests/e2e_gateway/engine_processes.hpp"
+#include "tests/e2e_orders/order_api.hpp"
 #include "tests/e2e_payment/provider_harness.hpp"
 
 namespace cqrs::tests {
@@ -21,6 +23,14 @@ std::string build_dir();
 
 // Provider settings that send its webhooks, signed with the stack's secret, to `engine`'s gateway.
 payment::settings webhooks_to(engine_processes& engine);
+
+// The order's read as `reader` once its status is `status`, within 60 s; otherwise a FAIL naming
+// the last read and `diagnostics()`.
+boost::json::object settled_order(order_api& orders, session& reader, const std::string& id, const std::string& status,
+                                  const std::function<std::string()>& diagnostics);
+
+// The id of an order's payment, from its read.
+std::string payment_of(const boost::json::object& order);
 
 class saga_harness {
  public:
