@@ -60,6 +60,7 @@
 #include "projections/redis_target.hpp"
 #include "tools/benchmarks/gateway_client.hpp"
 #include "tools/benchmarks/latency_summary.hpp"
+#include "tools/benchmarks/mode_main.hpp"
 #include "tools/benchmarks/result_lines.hpp"
 
 namespace cqrs::tools::benchmarks {
@@ -682,24 +683,6 @@ int run(const std::string& mode, const po::variables_map& values) {
 }  // namespace cqrs::tools::benchmarks
 
 int main(int argc, char** argv) {
-  namespace po = boost::program_options;
-  const auto flags = cqrs::tools::benchmarks::all_flags();
-  try {
-    const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode.empty() || mode == "--help" || mode == "-h") {
-      (mode.empty() ? std::cerr : std::cout) << flags << "\n";
-      return mode.empty() ? 2 : 0;
-    }
-    po::variables_map values;
-    po::store(po::parse_command_line(argc - 1, argv + 1, flags), values);
-    po::notify(values);
-    if (values.count("help") != 0) {
-      std::cout << flags << "\n";
-      return 0;
-    }
-    return cqrs::tools::benchmarks::run(mode, values);
-  } catch (const std::exception& e) {
-    std::cerr << "cqrs-visibility-bench: " << e.what() << "\n";
-    return 1;
-  }
+  namespace bench = cqrs::tools::benchmarks;
+  return bench::mode_main(argc, argv, "cqrs-visibility-bench", bench::all_flags(), bench::run);
 }
